@@ -1,0 +1,42 @@
+# cairn: build, test, demo, bench, install. `make` alone installs npm
+# dependencies when they are missing and compiles TypeScript to dist/.
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR = $(DESTDIR)$(PREFIX)/lib/cairn
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
+NODE ?= node
+TSC = node_modules/.bin/tsc
+COMMANDS = $(shell $(NODE) -e 'for (const b of Object.keys(require("./package.json").bin)) console.log(b)')
+MANPAGES = $(wildcard man/*.[157])
+
+.PHONY: all build test demo bench install uninstall clean
+
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: node_modules/.package-lock.json
+	$(TSC) -p .
+
+test: build
+	$(NODE) --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
+
+demo: build
+	sh scripts/demo.sh
+
+bench: build
+	sh bench/run.sh
+
+install: build
+	$(NODE) scripts/install.js "$(LIBDIR)" "$(BINDIR)" "$(MANDIR)"
+
+uninstall:
+	rm -rf "$(LIBDIR)"
+	for c in $(COMMANDS); do rm -f "$(BINDIR)/$$c"; done
+	for m in $(notdir $(MANPAGES)); do rm -f "$(MANDIR)/man$${m##*.}/$$m"; done
+
+clean:
+	rm -rf dist

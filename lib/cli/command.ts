@@ -1,0 +1,103 @@
+import { COMMON_FLAGS, describeFlags, parseFlags, type FlagSpec, type Parsed } from './flags';
+import { CairnError } from './errors';
+import { EXIT, type ExitCode } from './exit-codes';
+import { version } from './version';
+
+/** What a command's run() gets besides its flags. */
+export interface Context {
+  /** `cairn-scan`, used as the prefix of every message. */
+  readonly prog: string;
+  /** Set once SIGINT arrives; long loops check it and stop at a clean point. */
+  readonly interrupted: () => boolean;
+  /** One line on stderr, prefixed with the program name. */
+  warn(what: string, why: string): void;
+}
+
+export interface CommandDef<S extends FlagSpec> {
+  readonly name: string;
+  readonly synopsis: string;
+  readonly summary: string;
+  readonly flags: S;
+  run(parsed: Parsed<S & typeof COMMON_FLAGS>, ctx: Context): Promise<ExitCode>;
+}
+
+/** How long a command may take to reach a clean stop after SIGINT. */
+const INTERRUPT_GRACE_MS = 3000;
+
+/**
+ * The one place that turns a command into a process: flags, --help and
+ * --version, exit codes, error lines, EPIPE and SIGINT. Command files only
+ * declare flags and wire library calls.
+ */
+export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: readonly string[]): Promise<never> {
+  const prog = `cairn-${def.name}`;
+  const debug = argv.includes('--debug');
+  let interrupted = false;
+
+  // A closed downstream (`cairn-scan | head -1`) is a normal end, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    fail(err);
+  });
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+    setTimeout(() => process.exit(EXIT.interrupted), INTERRUPT_GRACE_MS);
+  });
+
+  const ctx: Context = {
+    prog,
+    interrupted: () => interrupted,
+    warn: (what, why) => process.stderr.write(`${prog}: ${what ? `${what}: ` : ''}${why}\n`),
+  };
+
+  function fail(err: unknown): never {
+    if (err instanceof CairnError) {
+      process.stderr.write(`${prog}: ${err.message}\n`);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      return exit(err.exitCode);
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && e.code === 'EPIPE') return exit(EXIT.ok);
+    process.stderr.write(`${prog}: ${e && e.message ? e.message.split('\n')[0] : String(err)}\n`);
+    if (debug && e && e.stack) process.stderr.write(`${e.stack}\n`);
+    return exit(e && typeof e.code === 'string' ? EXIT.io : EXIT.usage);
+  }
+
+  try {
+    const spec = { ...def.flags, ...COMMON_FLAGS };
+    const parsed = parseFlags(argv, spec);
+    if (parsed.flags.help) {
+      process.stdout.write(helpText(def, spec));
+      return await exitAfterFlush(EXIT.ok);
+    }
+    if (parsed.flags.version) {
+      process.stdout.write(`${prog} (cairn) ${version()}\n`);
+      return await exitAfterFlush(EXIT.ok);
+    }
+    const code = await def.run(parsed, ctx);
+    return await exitAfterFlush(interrupted ? EXIT.interrupted : code);
+  } catch (err) {
+    if (interrupted) return exit(EXIT.interrupted);
+    return fail(err);
+  }
+}
+
+function helpText(def: CommandDef<FlagSpec>, spec: FlagSpec): string {
+  return (
+    `usage: cairn-${def.name} ${def.synopsis}\n\n${def.summary}\n\n` +
+    `options:\n${describeFlags(spec)}\n\nSee cairn-${def.name}(1) for the full reference.\n`
+  );
+}
+
+function exit(code: ExitCode): never {
+  process.exit(code);
+}
+
+/** Exit once stdout has taken everything written to it (pipes are asynchronous). */
+function exitAfterFlush(code: ExitCode): Promise<never> {
+  return new Promise(() => {
+    if (process.stdout.writableLength === 0) exit(code);
+    process.stdout.write('', () => exit(code));
+  });
+}

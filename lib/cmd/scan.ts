@@ -1,0 +1,65 @@
+import { runCommand, type CommandDef } from '../cli/command';
+import { UsageError } from '../cli/errors';
+import { EXIT } from '../cli/exit-codes';
+import type { FlagSpec } from '../cli/flags';
+import { HASH_ALGS, type FilterRule, type HashAlg } from '../records/types';
+
+const flags = {
+  hash: { type: 'string', arg: 'ALG', help: `hash file contents: ${HASH_ALGS.join(', ')}` },
+  reuse: { type: 'string', arg: 'PREV', help: 'take hashes from a previous scan where size, mtime, inode and ctime match' },
+  follow: { type: 'boolean', short: 'L', help: 'follow symlinks (default: record them as links)' },
+  'one-file-system': { type: 'boolean', short: 'x', help: 'do not enter directories on other filesystems' },
+  exclude: { type: 'list', arg: 'GLOB', help: 'leave out matching paths (repeatable)' },
+  include: { type: 'list', arg: 'GLOB', help: 'keep matching paths even if excluded (repeatable)' },
+  'exclude-regex': { type: 'list', arg: 'RE', help: 'leave out paths matching a regular expression' },
+  'include-regex': { type: 'list', arg: 'RE', help: 'keep paths matching a regular expression' },
+  'exclude-from': { type: 'list', arg: 'FILE', help: 'read exclude patterns from FILE (!pattern includes)' },
+  caps: { type: 'string', arg: 'K=V,...', help: 'override detected capabilities (mtime_precision_ns=2s,perms=false,...)' },
+  progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
+} as const satisfies FlagSpec;
+
+const command: CommandDef<typeof flags> = {
+  name: 'scan',
+  synopsis: '[OPTIONS] ROOT',
+  summary: 'Walk the tree at ROOT and write its entries stream (NDJSON) to stdout.',
+  flags,
+  async run({ flags: f, args }, ctx) {
+    if (args.length !== 1) throw new UsageError('', args.length === 0 ? 'missing ROOT (see --help)' : `one ROOT only, got ${args.length}`);
+    if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) {
+      const why = f.hash === 'blake3' ? 'blake3 is not available (no fast, well-kept package; see cairn-scan(1))' : `unknown algorithm (use ${HASH_ALGS.join(', ')})`;
+      throw new UsageError(`--hash ${f.hash}`, why);
+    }
+    const { readExcludeFile } = await import('../filter/exclude-from');
+    const rules: FilterRule[] = [
+      ...f['exclude-from'].flatMap(readExcludeFile),
+      ...f.exclude.map((exclude) => ({ exclude })),
+      ...f.include.map((include) => ({ include })),
+      ...f['exclude-regex'].map((exclude_regex) => ({ exclude_regex })),
+      ...f['include-regex'].map((include_regex) => ({ include_regex })),
+    ];
+    const { scan } = await import('../scan/scan');
+    const { version } = await import('../cli/version');
+    const result = await scan({
+      root: args[0]!,
+      hash: (f.hash as HashAlg | undefined) ?? null,
+      follow: f.follow,
+      oneFileSystem: f['one-file-system'],
+      rules,
+      ...(f.caps !== undefined ? { caps: f.caps } : {}),
+      ...(f.reuse !== undefined ? { reuse: f.reuse } : {}),
+      progress: f.progress || process.stderr.isTTY === true,
+      tool: `cairn-scan ${version()}`,
+      interrupted: ctx.interrupted,
+      warn: ctx.warn,
+    });
+    return result.problems > 0 ? EXIT.attention : EXIT.ok;
+  },
+};
+
+export function main(argv: string[] = process.argv.slice(2)): Promise<never> {
+  if (argv.some((a) => a === '--newer-than' || a.startsWith('--newer-than='))) {
+    process.stderr.write('cairn-scan: --newer-than: not a scan option (a filtered scan looks like deletions downstream); use cairn-plan --newer-than\n');
+    process.exit(EXIT.usage);
+  }
+  return runCommand(command, argv);
+}

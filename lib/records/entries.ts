@@ -1,0 +1,147 @@
+import { InputError } from '../cli/errors';
+import { isValidUtf8 } from './raw-names';
+import type { Loc, StreamSpec } from './stream-reader';
+import { TIME_RE } from './time';
+import {
+  ENTRY_TYPES,
+  HASH_ALGS,
+  type Caps,
+  type EntriesHeader,
+  type Entry,
+  type FilterRule,
+  type HashAlg,
+} from './types';
+
+/** Capabilities assumed for a header that does not state them: a POSIX filesystem. */
+export const POSIX_CAPS: Caps = {
+  mtime_precision_ns: 1,
+  perms: true,
+  owners: true,
+  symlinks: true,
+  hardlinks: true,
+  case_sensitive: true,
+  unicode_normalizes: false,
+  fs: 'unknown',
+};
+
+const HEX_LENGTH: Record<HashAlg, number> = { sha256: 64, sha1: 40, md5: 32 };
+const TYPES = new Set<string>(ENTRY_TYPES);
+const MODE_RE = /^[0-7]{4}$/;
+const BAD_COMPONENT_RE = /(?:^|\/)\.{1,2}(?:\/|$)/;
+const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function fail(at: Loc, field: string | undefined, why: string): never {
+  throw new InputError(at.file, at.line, field, why);
+}
+
+/** A relative path as the contract allows it: no leading `/`, no empty, `.` or `..` components, no NUL. */
+export function pathProblem(p: string): string | undefined {
+  if (p === '') return 'empty';
+  if (p.charCodeAt(0) === 0x2f) return 'absolute (leading /)';
+  if (p.charCodeAt(p.length - 1) === 0x2f || p.includes('//')) return 'empty component';
+  if (BAD_COMPONENT_RE.test(p)) return '"." or ".." component';
+  if (p.includes('\0')) return 'NUL byte';
+  return undefined;
+}
+
+export function checkHash(value: unknown, at: Loc): string {
+  if (typeof value !== 'string') fail(at, 'hash', 'must be a string "alg:hex"');
+  const colon = value.indexOf(':');
+  const alg = value.slice(0, colon) as HashAlg;
+  const hex = value.slice(colon + 1);
+  if (colon < 0 || HEX_LENGTH[alg] === undefined) fail(at, 'hash', `unknown algorithm in ${JSON.stringify(value)}`);
+  if (hex.length !== HEX_LENGTH[alg] || !/^[0-9a-f]+$/.test(hex)) fail(at, 'hash', `not a ${alg} hex digest`);
+  return value;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+/** Validates one entry record in place and returns it typed. */
+export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
+  const p = o.path;
+  if (typeof p !== 'string') fail(at, 'path', 'missing or not a string');
+  const bad = pathProblem(p);
+  if (bad) fail(at, 'path', bad);
+  if (o.path_b64 !== undefined) {
+    if (typeof o.path_b64 !== 'string' || !B64_RE.test(o.path_b64)) fail(at, 'path_b64', 'not base64');
+    const raw = Buffer.from(o.path_b64, 'base64');
+    const rawBad = raw.includes(0) ? 'NUL byte' : pathProblem(raw.toString('latin1'));
+    if (rawBad) fail(at, 'path_b64', rawBad);
+    if (isValidUtf8(raw) && raw.toString('utf8') !== p) fail(at, 'path_b64', 'valid UTF-8 that differs from path');
+  }
+  const t = o.type;
+  if (typeof t !== 'string' || !TYPES.has(t)) fail(at, 'type', `must be one of ${ENTRY_TYPES.join(', ')}`);
+  if (typeof o.mtime !== 'string' || !TIME_RE.test(o.mtime)) {
+    fail(at, 'mtime', 'must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
+  }
+  if (t === 'file') {
+    if (!isCount(o.size)) fail(at, 'size', 'files need a size: a non-negative integer');
+  } else if (o.size !== undefined && !isCount(o.size)) {
+    fail(at, 'size', 'must be a non-negative integer');
+  }
+  if (o.mode !== undefined && (typeof o.mode !== 'string' || !MODE_RE.test(o.mode))) fail(at, 'mode', 'must be 4 octal digits');
+  if (o.uid !== undefined && !isCount(o.uid)) fail(at, 'uid', 'must be a non-negative integer');
+  if (o.gid !== undefined && !isCount(o.gid)) fail(at, 'gid', 'must be a non-negative integer');
+  if (t === 'symlink' && typeof o.target !== 'string') fail(at, 'target', 'symlinks need a target string');
+  if ((t === 'block' || t === 'char') && !isCount(o.rdev)) fail(at, 'rdev', 'devices need rdev: a non-negative integer');
+  if (o.hash !== undefined) checkHash(o.hash, at);
+  if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !TIME_RE.test(o.ctime))) fail(at, 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
+  if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, 'nlink', 'must be a non-negative integer');
+  if (o.ino !== undefined && !isCount(o.ino) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) fail(at, 'ino', 'must be a non-negative integer');
+  if (o.error !== undefined && typeof o.error !== 'string') fail(at, 'error', 'must be a string');
+  return o as unknown as Entry;
+}
+
+function checkCaps(v: unknown, at: Loc): Caps {
+  if (v === undefined) return { ...POSIX_CAPS };
+  if (typeof v !== 'object' || v === null) fail(at, 'caps', 'must be an object');
+  const c = { ...POSIX_CAPS, ...(v as Partial<Caps>) };
+  if (!Number.isInteger(c.mtime_precision_ns) || c.mtime_precision_ns < 1) fail(at, 'caps.mtime_precision_ns', 'must be a positive integer');
+  for (const k of ['perms', 'owners', 'symlinks', 'hardlinks', 'case_sensitive', 'unicode_normalizes'] as const) {
+    if (typeof c[k] !== 'boolean') fail(at, `caps.${k}`, 'must be true or false');
+  }
+  return c;
+}
+
+const FILTER_KEYS = new Set(['exclude', 'include', 'exclude_regex', 'include_regex']);
+
+function checkFilters(v: unknown, at: Loc): FilterRule[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail(at, 'filters', 'must be an array');
+  for (const rule of v) {
+    const keys = rule && typeof rule === 'object' ? Object.keys(rule) : [];
+    if (keys.length !== 1 || !FILTER_KEYS.has(keys[0]!) || typeof (rule as Record<string, unknown>)[keys[0]!] !== 'string') {
+      fail(at, 'filters', `bad rule ${JSON.stringify(rule)}`);
+    }
+  }
+  return v as FilterRule[];
+}
+
+export function validateEntriesHeader(o: Record<string, unknown>, at: Loc): EntriesHeader {
+  if (typeof o.root !== 'string' || o.root === '') fail(at, 'root', 'missing or not a string');
+  const hash = o.hash ?? null;
+  if (hash !== null && !HASH_ALGS.includes(hash as HashAlg)) fail(at, 'hash', `must be null or one of ${HASH_ALGS.join(', ')}`);
+  const options = (o.options ?? {}) as { follow?: unknown; one_file_system?: unknown };
+  return {
+    ...(o as object),
+    cairn: 'entries',
+    version: o.version as number,
+    root: o.root,
+    hash: hash as HashAlg | null,
+    caps: checkCaps(o.caps, at),
+    filters: checkFilters(o.filters, at),
+    options: { follow: options.follow === true, one_file_system: options.one_file_system === true },
+    tool: typeof o.tool === 'string' ? o.tool : '',
+    created: typeof o.created === 'string' ? o.created : '',
+  };
+}
+
+export const ENTRIES: StreamSpec<EntriesHeader, Entry> = {
+  kind: 'entries',
+  header: validateEntriesHeader,
+  record: validateEntry,
+  ordered: true,
+};
+

@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import { InputError, UsageError, describeSystemError } from '../cli/errors';
+import { LineReader } from './line-reader';
+import { compareKeyed, type Keyed } from './order';
+import { STREAM_VERSION, type StreamKind } from './types';
+
+/** Where a record came from, for error messages. */
+export interface Loc {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** How to check one kind of stream: its header and its records. */
+export interface StreamSpec<H, R> {
+  readonly kind: StreamKind;
+  header(obj: Record<string, unknown>, at: Loc): H;
+  record(obj: Record<string, unknown>, at: Loc): R;
+  /** Records keyed by path must come in canonical order. */
+  readonly ordered: boolean;
+}
+
+/** Human name of an input: `stdin` for `-`. */
+export function inputName(source: string): string {
+  return source === '-' ? 'stdin' : source;
+}
+
+/** Opens a file or `-`; a missing or unreadable file is a usage error (exit 2). */
+export function openInput(source: string): AsyncIterable<Uint8Array> {
+  if (source === '-') return process.stdin;
+  let fd: number;
+  try {
+    fd = fs.openSync(source, 'r');
+  } catch (err) {
+    throw new UsageError(source, describeSystemError(err));
+  }
+  return fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+}
+
+/**
+ * Reads a cairn stream: checks the header (line 1: kind and version), every
+ * line's JSON, each record through the spec, the canonical order, and that
+ * the stream ends with its `{"cairn":"end"}` record, so that a stream cut
+ * short by a dying writer is never mistaken for a complete one.
+ */
+export class StreamReader<H, R> {
+  private prev: Keyed | undefined;
+  private ended = false;
+
+  private constructor(
+    private readonly lines: LineReader,
+    private readonly spec: StreamSpec<H, R>,
+    readonly header: H,
+  ) {}
+
+  static async open<H, R>(source: string, spec: StreamSpec<H, R>): Promise<StreamReader<H, R>> {
+    return StreamReader.fromLines(new LineReader(openInput(source), inputName(source)), spec);
+  }
+
+  static async fromLines<H, R>(lines: LineReader, spec: StreamSpec<H, R>): Promise<StreamReader<H, R>> {
+    const text = await lines.next();
+    const at = { file: lines.file, line: 1 };
+    if (text === undefined) throw new InputError(lines.file, 0, undefined, `empty input: expected a cairn ${spec.kind} stream`);
+    const obj = parseLine(text, at);
+    if (typeof obj.cairn !== 'string') {
+      throw new InputError(at.file, 1, undefined, `missing header: expected {"cairn":"${spec.kind}",...} on line 1`);
+    }
+    if (obj.cairn !== spec.kind) {
+      throw new InputError(at.file, 1, 'cairn', `expected a ${spec.kind} stream, got ${JSON.stringify(obj.cairn)}`);
+    }
+    const v = obj.version;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new InputError(at.file, 1, 'version', 'must be a positive integer');
+    }
+    if (v > STREAM_VERSION) {
+      throw new InputError(at.file, 1, 'version', `${v} is newer than this cairn reads (${STREAM_VERSION}); upgrade cairn`);
+    }
+    return new StreamReader(lines, spec, spec.header(obj, at));
+  }
+
+  get file(): string {
+    return this.lines.file;
+  }
+
+  get line(): number {
+    return this.lines.line;
+  }
+
+  /** The next record, or undefined after the end record. */
+  async next(): Promise<R | undefined> {
+    if (this.ended) return undefined;
+    const text = await this.lines.next();
+    const at: Loc = { file: this.lines.file, line: this.lines.line };
+    if (text === undefined) {
+      throw new InputError(at.file, at.line, undefined, 'truncated: the stream has no end record (did the command writing it fail?)');
+    }
+    const obj = parseLine(text, at);
+    if (obj.cairn !== undefined) {
+      if (obj.cairn !== 'end') throw new InputError(at.file, at.line, 'cairn', `unexpected record kind ${JSON.stringify(obj.cairn)}`);
+      const extra = await this.lines.next();
+      if (extra !== undefined) throw new InputError(at.file, this.lines.line, undefined, 'data after the end record');
+      this.ended = true;
+      return undefined;
+    }
+    const rec = this.spec.record(obj, at);
+    if (this.spec.ordered) {
+      const keyed = rec as unknown as Keyed;
+      if (this.prev !== undefined && compareKeyed(this.prev, keyed) >= 0) {
+        const why = compareKeyed(this.prev, keyed) === 0 ? 'duplicate path' : `out of canonical order (after ${JSON.stringify(this.prev.path)})`;
+        throw new InputError(at.file, at.line, 'path', why);
+      }
+      this.prev = keyed;
+    }
+    return rec;
+  }
+}
+
+function parseLine(text: string, at: Loc): Record<string, unknown> {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (err) {
+    const why = text === '' ? 'empty line' : `not valid JSON (${(err as Error).message})`;
+    throw new InputError(at.file, at.line, undefined, why);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new InputError(at.file, at.line, undefined, 'not a JSON object');
+  }
+  return obj as Record<string, unknown>;
+}

@@ -1,0 +1,71 @@
+/**
+ * Times are RFC 3339 UTC with exactly 9 fractional digits, so they are exact
+ * and sort as strings (for years 0000..9999).
+ */
+
+const NS_PER_S = 1_000_000_000n;
+
+export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
+
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
+/** `YYYY-MM-DDTHH:MM:SS` of a count of seconds since the epoch (proleptic Gregorian, UTC). */
+function secondsText(secs: number): string {
+  const days = Math.floor(secs / 86400);
+  const rem = secs - days * 86400;
+  // Days to civil date: H. Hinnant's algorithm, integer arithmetic only.
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const hh = Math.floor(rem / 3600);
+  const mm = Math.floor((rem - hh * 3600) / 60);
+  const ss = rem - hh * 3600 - mm * 60;
+  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : new Date(secs * 1000).toISOString().slice(0, -14);
+  return `${year}-${TWO[m]}-${TWO[d]}T${TWO[hh]}:${TWO[mm]}:${TWO[ss]}`;
+}
+
+// Files of one tree often share their second; formatting it once is the common case.
+let lastSecs = NaN;
+let lastText = '';
+
+/** Format nanoseconds since the epoch. Called once or twice per entry: kept free of BigInt arithmetic. */
+export function formatTimeNs(ns: bigint): string {
+  const digits = ns.toString();
+  let secs: number;
+  let frac: string;
+  if (digits.length > 9 && digits.charCodeAt(0) !== 0x2d) {
+    secs = Number(digits.slice(0, -9));
+    frac = digits.slice(-9);
+  } else {
+    // Before 1970-01-01T00:00:01Z: floor division on BigInts.
+    let s = ns / NS_PER_S;
+    let f = ns % NS_PER_S;
+    if (f < 0n) {
+      f += NS_PER_S;
+      s -= 1n;
+    }
+    secs = Number(s);
+    frac = f.toString().padStart(9, '0');
+  }
+  if (secs !== lastSecs) {
+    lastSecs = secs;
+    lastText = secondsText(secs);
+  }
+  return `${lastText}.${frac}Z`;
+}
+
+/** Nanoseconds since the epoch of a valid time string, or undefined. */
+export function parseTimeNs(text: string): bigint | undefined {
+  if (!TIME_RE.test(text)) return undefined;
+  const ms = Date.parse(`${text.slice(0, 19)}Z`);
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse accepts 2024-02-30; round-trip to reject impossible dates.
+  if (new Date(ms).toISOString().slice(0, 19) !== text.slice(0, 19)) return undefined;
+  return BigInt(ms / 1000) * NS_PER_S + BigInt(text.slice(20, 29));
+}

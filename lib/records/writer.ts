@@ -1,0 +1,61 @@
+import type { Writable } from 'node:stream';
+
+/** Flush when this many characters are buffered: few large writes, not one per line. */
+const CHUNK = 1 << 16;
+
+/**
+ * Buffered NDJSON output. Lines are joined into large writes; when the
+ * destination signals backpressure, `blocked` turns true and producers await
+ * `drain()` before going on, so a slow consumer never makes us buffer a
+ * whole tree. Only whole lines are ever handed to the stream.
+ */
+export class NdjsonWriter {
+  private buf = '';
+  private waiting: Promise<void> | undefined;
+  /** Records written, the end record excluded. */
+  count = 0;
+
+  constructor(private readonly out: Writable = process.stdout) {}
+
+  /** Writes one record (any JSON object) as one line. */
+  write(record: object): void {
+    this.writeLine(JSON.stringify(record));
+  }
+
+  /** Writes one already-serialised JSON line (without `\n`). */
+  writeLine(json: string): void {
+    this.buf += json + '\n';
+    this.count++;
+    if (this.buf.length >= CHUNK) this.flush();
+  }
+
+  /** True while the destination asks us to wait; then await drain(). */
+  get blocked(): boolean {
+    return this.waiting !== undefined;
+  }
+
+  drain(): Promise<void> {
+    return this.waiting ?? Promise.resolve();
+  }
+
+  flush(): void {
+    if (this.buf === '') return;
+    const chunk = this.buf;
+    this.buf = '';
+    if (!this.out.write(chunk) && this.waiting === undefined) {
+      this.waiting = new Promise((resolve) => {
+        this.out.once('drain', () => {
+          this.waiting = undefined;
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Writes the end record that tells readers the stream is complete, and flushes. */
+  async end(): Promise<void> {
+    this.buf += '{"cairn":"end"}\n';
+    this.flush();
+    await this.drain();
+  }
+}

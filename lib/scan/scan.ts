@@ -1,0 +1,83 @@
+import * as path from 'node:path';
+import type { Writable } from 'node:stream';
+import { Progress } from '../cli/progress';
+import { compileFilter } from '../filter/rules';
+import { NdjsonWriter } from '../records/writer';
+import { STREAM_VERSION, type Caps, type EntriesHeader, type FilterRule, type HashAlg } from '../records/types';
+import { capsForFsType, fsTypeOf, overrideCaps } from '../tree/local/caps';
+import { walkLocal, type ReuseLookup, type WalkResult } from '../tree/local/walk';
+import { openReuse } from './reuse';
+
+export interface ScanOptions {
+  root: string;
+  hash: HashAlg | null;
+  follow: boolean;
+  oneFileSystem: boolean;
+  rules: FilterRule[];
+  /** `--caps` overrides, `key=value,...`. */
+  caps?: string;
+  /** A previous entries stream whose hashes may be reused. */
+  reuse?: string;
+  progress: boolean;
+  tool: string;
+  interrupted: () => boolean;
+  warn: (what: string, why: string) => void;
+  out?: Writable;
+}
+
+export function detectCaps(root: string, override: string | undefined): Caps {
+  const caps = capsForFsType(fsTypeOf(root));
+  return override ? overrideCaps(caps, override) : caps;
+}
+
+/**
+ * cairn-scan as a function: everything that can be refused (filters, caps,
+ * the --reuse stream, the root) is checked before the header is written, so
+ * bad input leaves stdout empty.
+ */
+export async function scan(opts: ScanOptions): Promise<WalkResult> {
+  const root = path.resolve(opts.root);
+  const filter = compileFilter(opts.rules);
+  const caps = detectCaps(root, opts.caps);
+  const reuse: ReuseLookup | undefined = opts.reuse !== undefined ? await openReuse(opts.reuse, opts.hash) : undefined;
+  const writer = new NdjsonWriter(opts.out);
+  const progress = opts.progress ? new Progress(opts.tool.split(' ')[0]!) : undefined;
+  const header: EntriesHeader = {
+    cairn: 'entries',
+    version: STREAM_VERSION,
+    root,
+    hash: opts.hash,
+    caps,
+    filters: filter.rules.slice(),
+    options: { follow: opts.follow, one_file_system: opts.oneFileSystem },
+    tool: opts.tool,
+    created: new Date().toISOString(),
+  };
+  const result = await walkLocal(
+    root,
+    {
+      follow: opts.follow,
+      oneFileSystem: opts.oneFileSystem,
+      filter,
+      hash: opts.hash,
+      ...(reuse ? { reuse } : {}),
+      interrupted: opts.interrupted,
+      warn: opts.warn,
+    },
+    {
+      begin: () => writer.write(header),
+      put: (e) => {
+        writer.write(e);
+        progress?.add(1, e.size ?? 0);
+      },
+      get blocked() {
+        return writer.blocked;
+      },
+      drain: () => writer.drain(),
+    },
+  );
+  progress?.done();
+  if (opts.interrupted()) writer.flush();
+  else await writer.end();
+  return result;
+}
