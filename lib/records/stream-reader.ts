@@ -119,7 +119,9 @@ function parseLine(text: string, at: Loc): Record<string, unknown> {
   try {
     obj = JSON.parse(text);
   } catch (err) {
-    const why = text === '' ? 'empty line' : `not valid JSON (${(err as Error).message})`;
+    // V8's wording changes between versions; keep only the position, as a column.
+    const pos = /position (\d+)/.exec((err as Error).message);
+    const why = text === '' ? 'empty line' : `not valid JSON${pos ? ` at column ${Number(pos[1]) + 1}` : ' (incomplete)'}`;
     throw new InputError(at.file, at.line, undefined, why);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {

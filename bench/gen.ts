@@ -1,0 +1,184 @@
+/**
+ * Generates the inputs of `make bench` (bench/run.sh), deterministically.
+ *
+ *   node dist/bench/gen.js tree DIR           ~100k files: 100 dirs x 10 subdirs x 100 files
+ *                                             of varied small sizes and names, 1 symlink per subdir
+ *   node dist/bench/gen.js flat DIR N         N empty files in one directory
+ *   node dist/bench/gen.js deep DIR C L K     C chains of L nested levels, each level holding
+ *                                             K-1 empty files and the next level's directory
+ *   node dist/bench/gen.js big DIR N MIB      N incompressible files of MIB MiB each
+ *   node dist/bench/gen.js fixture SCAN OUT N an entries stream of N copies of SCAN's records,
+ *                                             each under its own top directory r0, r1, ...
+ *
+ * Trees are built under DIR.tmp and renamed to DIR when complete, so an
+ * interrupted run never leaves a half tree under the final name.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+/** mulberry32: a small seeded PRNG, so every machine generates the same tree. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(rand: () => number, list: readonly T[]): T {
+  return list[Math.floor(rand() * list.length)]!;
+}
+
+function fresh(dir: string): string {
+  const tmp = `${dir}.tmp`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  return tmp;
+}
+
+function touch(file: string): void {
+  fs.closeSync(fs.openSync(file, 'w'));
+}
+
+const TOP = ['Photos', 'Projects', 'Music', 'Documents', 'Archive', 'src', 'Mail', 'Backups', 'Scans', 'Reisen Ünterwegs', 'café notes', 'work', '2019-03 Trip', 'tax', 'video'];
+const SUB = ['raw', 'edits', 'export', 'docs', 'lib', 'test', 'drafts', 'old', 'Final Versions', 'misc', 'assets', 'data'];
+const STEMS = ['IMG_', 'DSC', 'notes ', 'report-', 'data_', 'invoice ', 'track', 'chapter', 'main', 'index', 'résumé ', 'scan', 'Screenshot 2021-', 'mail-', 'README'];
+const EXTS = ['.jpg', '.JPG', '.txt', '.md', '.pdf', '.csv', '.ts', '.js', '.json', '.flac', '.mp3', '.png', '.eml', '.docx', '', '.tar.gz', '.c', '.h'];
+
+/** 100 dirs x 10 subdirs x 100 files, sizes log-uniform in 0..16 KiB (mean ~1.7 KiB). */
+function tree(dir: string): void {
+  const tmp = fresh(dir);
+  const rand = prng(20240301);
+  const pool = crypto.randomBytes(1 << 20);
+  let files = 0;
+  let bytes = 0;
+  for (let d = 0; d < 100; d++) {
+    const top = path.join(tmp, `${pick(rand, TOP)} ${String(d).padStart(3, '0')}`);
+    fs.mkdirSync(top);
+    for (let s = 0; s < 10; s++) {
+      const sub = path.join(top, `${pick(rand, SUB)}-${s}`);
+      fs.mkdirSync(sub);
+      let last = '';
+      for (let f = 0; f < 100; f++) {
+        const name = `${pick(rand, STEMS)}${Math.floor(rand() * 10000)}-${f}${pick(rand, EXTS)}`;
+        const size = Math.floor(Math.exp(rand() * Math.log(16385))) - 1;
+        const off = Math.floor(rand() * (pool.length - size));
+        fs.writeFileSync(path.join(sub, name), pool.subarray(off, off + size));
+        files++;
+        bytes += size;
+        last = name;
+      }
+      fs.symlinkSync(last, path.join(sub, 'latest'));
+    }
+  }
+  fs.renameSync(tmp, dir);
+  process.stdout.write(`${files} files, ${(bytes / 2 ** 20).toFixed(0)} MiB\n`);
+}
+
+function flat(dir: string, n: number): void {
+  const tmp = fresh(dir);
+  const width = String(n - 1).length;
+  for (let i = 0; i < n; i++) touch(path.join(tmp, `f${String(i).padStart(width, '0')}`));
+  fs.renameSync(tmp, dir);
+}
+
+/** Works with relative names after chdir: paths 1000s of bytes long would make each create walk them. */
+function deep(dir: string, chains: number, levels: number, perLevel: number): void {
+  const tmp = fresh(dir);
+  const home = process.cwd();
+  const fw = String(perLevel - 2).length;
+  for (let c = 0; c < chains; c++) {
+    process.chdir(tmp);
+    const top = `c${String(c).padStart(2, '0')}`;
+    fs.mkdirSync(top);
+    process.chdir(top);
+    for (let l = 0; l < levels; l++) {
+      for (let f = 0; f < perLevel - 1; f++) touch(`f${String(f).padStart(fw, '0')}`);
+      if (l < levels - 1) {
+        fs.mkdirSync('d');
+        process.chdir('d');
+      }
+    }
+  }
+  process.chdir(home);
+  fs.renameSync(tmp, dir);
+}
+
+/** AES-CTR keystream: incompressible and far faster than /dev/urandom. */
+function big(dir: string, n: number, mib: number): void {
+  const tmp = fresh(dir);
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 1; i <= n; i++) {
+    const cipher = crypto.createCipheriv('aes-128-ctr', crypto.randomBytes(16), crypto.randomBytes(16));
+    const fd = fs.openSync(path.join(tmp, `f${i}.bin`), 'w');
+    for (let m = 0; m < mib; m++) fs.writeSync(fd, cipher.update(zeros));
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, dir);
+}
+
+/**
+ * N copies of a scan's records under r0/, r1/, ...: the single-digit prefixes
+ * keep canonical order (r0 < r0/... < r1), and the copies keep every line as
+ * it is apart from its path, so the reader validates real entries.
+ */
+async function fixture(scan: string, out: string, copies: number): Promise<void> {
+  const lines: string[] = [];
+  const rl = readline.createInterface({ input: fs.createReadStream(scan), crlfDelay: Infinity });
+  for await (const line of rl) lines.push(line);
+  const header = lines.shift();
+  if (header === undefined || lines.pop() !== '{"cairn":"end"}') throw new Error(`${scan}: not a complete entries stream`);
+  const firstDir = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === 'dir');
+  if (firstDir === undefined || lines.some((l) => l.includes('"path_b64"'))) throw new Error(`${scan}: needs a dir entry and no path_b64`);
+  const tmp = `${out}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  let buf = `${header}\n`;
+  let count = 1;
+  const flush = (): void => {
+    fs.writeSync(fd, buf);
+    buf = '';
+  };
+  for (let k = 0; k < copies; k++) {
+    buf += `${JSON.stringify({ ...firstDir, path: `r${k}` })}\n`;
+    count++;
+    const prefix = `{"path":"r${k}/`;
+    for (const line of lines) {
+      if (!line.startsWith('{"path":"')) throw new Error(`${scan}: expected records to start with "path"`);
+      buf += prefix + line.slice(9) + '\n';
+      if (buf.length > 1 << 20) flush();
+    }
+    count += lines.length;
+  }
+  buf += '{"cairn":"end"}\n';
+  count++;
+  flush();
+  fs.closeSync(fd);
+  fs.renameSync(tmp, out);
+  process.stdout.write(`${count} lines\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [what, a, b, c, d] = argv;
+  const num = (s: string | undefined, name: string): number => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: ${name} must be a positive integer`);
+    return n;
+  };
+  if (what === 'tree' && a) tree(a);
+  else if (what === 'flat' && a) flat(a, num(b, 'N'));
+  else if (what === 'deep' && a) deep(a, num(b, 'C'), num(c, 'L'), num(d, 'K'));
+  else if (what === 'big' && a) big(a, num(b, 'N'), num(c, 'MIB'));
+  else if (what === 'fixture' && a && b) await fixture(a, b, num(c, 'N'));
+  else throw new Error('usage: gen.js tree DIR | flat DIR N | deep DIR C L K | big DIR N MIB | fixture SCAN OUT N');
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`bench/gen: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,223 @@
+/**
+ * The measuring half of bench/run.sh: run.sh says what to compare, this
+ * times it.
+ *
+ *   node dist/bench/measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD...
+ *       Each CMD is one string, split into words like hyperfine -N does (quotes
+ *       and backslashes, no shell); KEY names it in the output. Every command is first run once on its own
+ *       with output to /dev/null: that warms the cache and finds commands that
+ *       fail, which are left out (a failing reference must not sink the
+ *       group). The rest are timed in one go, so all figures come from the
+ *       same run: by `hyperfine -N --warmup W --runs N --export-json
+ *       PREFIX.json` (its report goes to PREFIX.txt), or by the loop below,
+ *       which runs W warm-ups per command and then N rounds taking each
+ *       command in turn, so a noisy neighbour slows all of them alike.
+ *       Prints one line per command, in order: `KEY ok MEDIAN_SECONDS` or
+ *       `KEY error WHY`.
+ *
+ *   node dist/bench/measure.js rss --via gnu-time|proc CMD
+ *       Runs CMD once (output to /dev/null) and prints `PEAK_KIB SECONDS`:
+ *       by `/usr/bin/time -f '%M %e'` (exact: the kernel's ru_maxrss), or by
+ *       polling VmHWM in /proc/PID/status every 5 ms while it runs (the
+ *       high-water mark only grows, so the last reading misses at most the
+ *       last few ms).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Splits a command line the way hyperfine -N does: quotes and backslashes, no expansion. */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated ' in: ${line}`);
+      word += line.slice(i + 1, end);
+      i = end;
+      inWord = true;
+    } else if (c === '"') {
+      inWord = true;
+      for (i++; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] === '\\' && '"\\$`'.includes(line[i + 1] ?? '')) i++;
+        word += line[i];
+      }
+      if (i >= line.length) throw new Error(`unterminated " in: ${line}`);
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (c === ' ' || c === '\t' || c === '\n') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs argv with output to /dev/null; the wall time in seconds, or why it failed. */
+function runOnce(argv: readonly string[]): number | string {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24 });
+  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.error) return `${argv[0]}: ${r.error.message}`;
+  if (r.status !== 0) {
+    const why = (r.stderr?.toString('utf8') ?? '').split('\n').filter((l) => l.trim() !== '').pop() ?? '';
+    return `exit ${r.status ?? r.signal}${why ? `: ${why.slice(0, 160)}` : ''}`;
+  }
+  return dt;
+}
+
+interface Options {
+  runs: number;
+  warmup: number;
+  timer: 'hyperfine' | 'own';
+  log: string;
+  keys: string[];
+  commands: string[];
+}
+
+function parseGroup(args: readonly string[]): Options {
+  const o: Options = { runs: 5, warmup: 1, timer: 'own', log: '', keys: [], commands: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--runs') o.runs = Number(args[++i]);
+    else if (a === '--warmup') o.warmup = Number(args[++i]);
+    else if (a === '--timer') o.timer = args[++i] === 'hyperfine' ? 'hyperfine' : 'own';
+    else if (a === '--log') o.log = args[++i] ?? '';
+    else {
+      const m = /^(\w+)=(.+)$/s.exec(a);
+      if (!m) throw new Error(`expected KEY=COMMAND, got ${JSON.stringify(a)}`);
+      o.keys.push(m[1]!);
+      o.commands.push(m[2]!);
+    }
+  }
+  if (!(o.runs >= 1) || !(o.warmup >= 0) || o.log === '' || o.commands.length === 0) {
+    throw new Error('usage: measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD...');
+  }
+  return o;
+}
+
+function withHyperfine(o: Options, commands: readonly string[]): number[] {
+  const json = `${o.log}.json`;
+  const out = fs.openSync(`${o.log}.txt`, 'w');
+  const args = ['-N', '--style', 'basic', '--runs', String(o.runs), '--warmup', String(o.warmup), '--export-json', json, ...commands];
+  const r = spawnSync('hyperfine', args, { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  if (r.error || r.status !== 0) throw new Error(`hyperfine failed (exit ${r.status ?? r.error?.message}); see ${o.log}.txt`);
+  const data = JSON.parse(fs.readFileSync(json, 'utf8')) as { results: { median: number }[] };
+  return data.results.map((x) => x.median);
+}
+
+function withOwnLoop(o: Options, commands: readonly string[]): number[] {
+  const argvs = commands.map(splitWords);
+  const check = (t: number | string, k: number): number => {
+    if (typeof t === 'string') throw new Error(`${commands[k]}: ${t}`);
+    return t;
+  };
+  argvs.forEach((argv, k) => {
+    for (let w = 0; w < o.warmup; w++) check(runOnce(argv), k);
+  });
+  const times: number[][] = argvs.map(() => []);
+  for (let r = 0; r < o.runs; r++) argvs.forEach((argv, k) => times[k]!.push(check(runOnce(argv), k)));
+  const results = commands.map((command, k) => ({ command, median: median(times[k]!), times: times[k]! }));
+  fs.writeFileSync(`${o.log}.json`, JSON.stringify({ results }, null, 2));
+  fs.writeFileSync(`${o.log}.txt`, results.map((x) => `${x.command}\n  median ${x.median.toFixed(4)} s  runs ${x.times.map((t) => t.toFixed(4)).join(' ')}\n`).join(''));
+  return results.map((x) => x.median);
+}
+
+function group(args: readonly string[]): void {
+  const o = parseGroup(args);
+  const status = o.commands.map((c) => runOnce(splitWords(c)));
+  const ok = o.commands.filter((_, k) => typeof status[k] === 'number');
+  let medians: number[] = [];
+  let failure = '';
+  if (ok.length > 0) {
+    try {
+      medians = o.timer === 'hyperfine' ? withHyperfine(o, ok) : withOwnLoop(o, ok);
+    } catch (err) {
+      failure = (err as Error).message;
+    }
+  }
+  let j = 0;
+  status.forEach((s, k) => {
+    const key = o.keys[k]!;
+    if (typeof s === 'string') process.stdout.write(`${key} error ${s}\n`);
+    else if (failure) process.stdout.write(`${key} error ${failure}\n`);
+    else process.stdout.write(`${key} ok ${medians[j++]}\n`);
+  });
+}
+
+function hwm(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rssByProc(argv: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    let peak = 0;
+    const timer = setInterval(() => {
+      const kb = child.pid !== undefined ? hwm(child.pid) : undefined;
+      if (kb !== undefined && kb > peak) peak = kb;
+    }, 5);
+    child.on('error', (err) => {
+      clearInterval(timer);
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      clearInterval(timer);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) reject(new Error(`exit ${code ?? signal}: ${argv.join(' ')}`));
+      else if (peak === 0) reject(new Error(`no reading of /proc/PID/status (ran too briefly?): ${argv.join(' ')}`));
+      else resolve(`${peak} ${seconds.toFixed(2)}`);
+    });
+  });
+}
+
+function rssByGnuTime(argv: readonly string[]): string {
+  const out = path.join(os.tmpdir(), `cairn-bench-time.${process.pid}`);
+  try {
+    const r = spawnSync('/usr/bin/time', ['-f', '%M %e', '-o', out, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}: ${argv.join(' ')}: ${r.stderr.toString().trim().split('\n').pop() ?? ''}`);
+    const m = /^(\d+) ([\d.]+)\s*$/m.exec(fs.readFileSync(out, 'utf8'));
+    if (!m) throw new Error(`/usr/bin/time wrote no "%M %e" line`);
+    return `${m[1]} ${m[2]}`;
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [what, ...rest] = argv;
+  if (what === 'group') group(rest);
+  else if (what === 'rss' && rest[0] === '--via' && rest.length === 3) {
+    const cmd = splitWords(rest[2]!);
+    process.stdout.write(`${rest[1] === 'gnu-time' ? rssByGnuTime(cmd) : await rssByProc(cmd)}\n`);
+  } else throw new Error('usage: measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD... | rss --via gnu-time|proc CMD');
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`bench/measure: ${err.message}\n`);
+  process.exit(1);
+});

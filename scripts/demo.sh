@@ -1,0 +1,64 @@
+#!/bin/sh
+# make demo: builds a sample tree holding every kind of object and shows what
+# cairn makes of it. Grows with every command. Needs nothing but node; uses jq
+# for pretty output when it is installed.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$top/bin:$PATH"
+out="$top/demo-out"
+src="$out/photos"
+rm -rf "$out"
+mkdir -p "$src/2019/summer" "$src/2024" "$src/.cache"
+
+printf 'beach\n' > "$src/2019/summer/beach.jpg"
+printf 'hike\n' > "$src/2019/summer/hike.jpg"
+printf 'notes about 2019\n' > "$src/2019/notes.txt"
+head -c 300000 /dev/urandom > "$src/2024/video.mp4"
+printf 'thumbnail\n' > "$src/.cache/thumb.db"
+printf '#!/bin/sh\necho sorting\n' > "$src/sort.sh"; chmod 755 "$src/sort.sh"
+ln -s 2024/video.mp4 "$src/latest"
+ln "$src/2019/notes.txt" "$src/notes-hardlink.txt"
+mkfifo "$src/pipe"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$src/socket" 2>/dev/null || true
+printf 'odd name\n' > "$src/$(printf 'caf\351 (latin-1).txt')"
+printf 'x\n' > "$src/name with spaces = and \\ backslash.txt"
+if [ "$(id -u)" = 0 ]; then mknod "$src/null-device" c 1 3; mknod "$src/loop-device" b 7 200; fi
+touch -h -d '2019-07-14 12:00:00.123456789' "$src/2019/summer/beach.jpg"
+
+show() { # pretty-print NDJSON when jq is there
+  if command -v jq >/dev/null 2>&1; then jq -c .; else cat; fi
+}
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+
+step "cairn-scan: every object of the tree as one NDJSON line, header first, end record last" \
+  "cairn-scan demo-out/photos"
+cairn-scan "$src" | show
+
+step "types at a glance (the readable path; raw bytes of non-UTF-8 names are in path_b64)" \
+  "cairn-scan demo-out/photos | jq -r 'select(.path) | \"\\(.type)\\t\\(.path)\"'"
+if command -v jq >/dev/null 2>&1; then
+  cairn-scan "$src" | jq -r 'select(.path) | "\(.type)\t\(.path)\(if .path_b64 then "  (raw bytes: \(.path_b64))" else "" end)"'
+else
+  cairn-scan "$src" | grep -o '"path":"[^"]*","\(path_b64":"[^"]*","\)\?type":"[a-z]*"'
+fi
+
+step "hash contents, then re-scan reusing hashes of unchanged files (no file is read again)" \
+  "cairn-scan --hash sha256 demo-out/photos > scan1.ndjson; cairn-scan --hash sha256 --reuse scan1.ndjson demo-out/photos > scan2.ndjson"
+cairn-scan --hash sha256 "$src" > "$out/scan1.ndjson"
+cairn-scan --hash sha256 --reuse "$out/scan1.ndjson" "$src" > "$out/scan2.ndjson"
+grep -c '"hash"' "$out/scan1.ndjson" | sed 's/^/hashed files: /'
+grep -v '"created"' "$out/scan1.ndjson" > "$out/a.tmp"; grep -v '"created"' "$out/scan2.ndjson" > "$out/b.tmp"
+if cmp -s "$out/a.tmp" "$out/b.tmp"; then echo "second scan: identical entries"; else echo "second scan differs!"; exit 1; fi
+rm -f "$out/a.tmp" "$out/b.tmp"
+
+step "filters: leave out dot directories and videos; an excluded directory is never entered" \
+  "cairn-scan --exclude '.*/' --exclude '*.mp4' demo-out/photos"
+cairn-scan --exclude '.*/' --exclude '*.mp4' "$src" | show
+
+step "bad input: one line, exit 2, nothing on stdout" "cairn-scan --exlude x demo-out/photos"
+cairn-scan --exlude x "$src" || echo "(exit status $?)"
+
+step "a broken stream is refused with file and line" "head -3 scan1.ndjson | cairn-scan --hash sha256 --reuse - demo-out/photos"
+head -3 "$out/scan1.ndjson" | cairn-scan --hash sha256 --reuse - "$src" || echo "(exit status $?)"
+
+printf '\nThe sample tree and scans are in demo-out/. More: man -l man/cairn.7\n'

@@ -1,0 +1,54 @@
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Project root (dist/test/helpers/ -> ../../..). */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const BIN = path.join(ROOT, 'bin');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one of the real executables (bin/cairn-*), feeding `input` on stdin. */
+export function run(cmd: string, args: readonly string[], opts: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(BIN, cmd), args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+/** A shell pipeline, for EPIPE and the like; returns what sh saw. */
+export function sh(script: string, opts: { cwd?: string } = {}): RunResult {
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: opts.cwd ?? ROOT, env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(prefix = 'cairn-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Lines of an NDJSON text as objects (the trailing newline is required). */
+export function records(text: string): Record<string, unknown>[] {
+  if (!text.endsWith('\n')) throw new Error(`output does not end with a newline: ${JSON.stringify(text.slice(-80))}`);
+  return text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export const isRoot = process.getuid?.() === 0;

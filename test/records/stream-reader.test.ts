@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import ndjson from 'ndjson';
+import { InputError } from '../../lib/cli/errors';
+import { ENTRIES } from '../../lib/records/entries';
+import { LineReader } from '../../lib/records/line-reader';
+import { StreamReader } from '../../lib/records/stream-reader';
+
+const HEADER = '{"cairn":"entries","version":1,"root":"/src","hash":null}';
+const e = (path: string, extra = '') => `{"path":${JSON.stringify(path)},"type":"file","size":1,"mtime":"2024-03-01T10:11:12.123456789Z"${extra}}`;
+const END = '{"cairn":"end"}';
+
+async function readAll(text: string | Buffer, chunk = 7): Promise<unknown[]> {
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < buf.length; i += chunk) pieces.push(buf.subarray(i, i + chunk));
+  const r = await StreamReader.fromLines(new LineReader(Readable.from(pieces), 'in.ndjson'), ENTRIES);
+  const out: unknown[] = [r.header];
+  for (let x = await r.next(); x !== undefined; x = await r.next()) out.push(x);
+  return out;
+}
+
+async function rejects(text: string | Buffer, message: string): Promise<void> {
+  await assert.rejects(readAll(text), (err: unknown) => {
+    assert.ok(err instanceof InputError, String(err));
+    assert.equal(err.message, message);
+    return true;
+  });
+}
+
+test('reads a valid stream in any chunking, fills header defaults', async () => {
+  const text = [HEADER, e('a'), e('a/b'), e('a.txt'), END, ''].join('\n');
+  for (const chunk of [1, 3, 64, 1 << 20]) {
+    const out = await readAll(text, chunk);
+    assert.equal(out.length, 4);
+    assert.deepEqual((out.slice(1) as { path: string }[]).map((x) => x.path), ['a', 'a/b', 'a.txt']);
+    assert.equal((out[0] as { caps: { perms: boolean } }).caps.perms, true);
+  }
+});
+
+test('header problems name line 1', async () => {
+  await rejects(`${e('a')}\n${END}\n`, 'in.ndjson:1: missing header: expected {"cairn":"entries",...} on line 1');
+  await rejects('{"cairn":"plan","version":1}\n', 'in.ndjson:1: cairn: expected a entries stream, got "plan"');
+  await rejects('{"cairn":"entries","version":2,"root":"/"}\n', 'in.ndjson:1: version: 2 is newer than this cairn reads (1); upgrade cairn');
+  await rejects('{"cairn":"entries","version":1}\n', 'in.ndjson:1: root: missing or not a string');
+  await rejects('', 'in.ndjson: empty input: expected a cairn entries stream');
+});
+
+test('record problems name file, line and field', async () => {
+  const bad = (line: string) => [HEADER, e('a'), line, END, ''].join('\n');
+  await rejects(bad('{"path":"b","type":"file"'), 'in.ndjson:3: not valid JSON at column 26');
+  await rejects(bad('{"path":"b",'), 'in.ndjson:3: not valid JSON at column 13');
+  await rejects(bad('null'), 'in.ndjson:3: not a JSON object');
+  await rejects(bad(''), 'in.ndjson:3: empty line');
+  await rejects(bad(e('/etc/passwd')), 'in.ndjson:3: path: absolute (leading /)');
+  await rejects(bad(e('b/../../x')), 'in.ndjson:3: path: "." or ".." component');
+  await rejects(bad(e('b//c')), 'in.ndjson:3: path: empty component');
+  await rejects(bad('{"path":"b","type":"file","mtime":"2024-03-01T10:11:12.123456789Z"}'), 'in.ndjson:3: size: files need a size: a non-negative integer');
+  await rejects(bad('{"path":"b","type":"door","mtime":"2024-03-01T10:11:12.123456789Z"}'), 'in.ndjson:3: type: must be one of file, dir, symlink, fifo, socket, block, char');
+  await rejects(bad(e('b').replace('.123456789Z', 'Z')), 'in.ndjson:3: mtime: must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
+  await rejects(bad(e('b', ',"mode":"644"')), 'in.ndjson:3: mode: must be 4 octal digits');
+  await rejects(bad(e('b', ',"hash":"sha256:abc"')), 'in.ndjson:3: hash: not a sha256 hex digest');
+  await rejects(bad(e('b', ',"path_b64":"Li4="')), 'in.ndjson:3: path_b64: "." or ".." component');
+  await rejects(bad('{"path":"b","type":"symlink","mtime":"2024-03-01T10:11:12.123456789Z"}'), 'in.ndjson:3: target: symlinks need a target string');
+  await rejects(bad('{"cairn":"plan"}'), 'in.ndjson:3: cairn: unexpected record kind "plan"');
+});
+
+test('canonical order is checked', async () => {
+  await rejects([HEADER, e('a.txt'), e('a/b'), END, ''].join('\n'), 'in.ndjson:3: path: out of canonical order (after "a.txt")');
+  await rejects([HEADER, e('a'), e('a'), END, ''].join('\n'), 'in.ndjson:3: path: duplicate path');
+});
+
+test('a stream without its end record is truncated; nothing may follow the end', async () => {
+  await rejects([HEADER, e('a'), ''].join('\n'), 'in.ndjson:2: truncated: the stream has no end record (did the command writing it fail?)');
+  await rejects([HEADER, e('a'), END, e('b'), ''].join('\n'), 'in.ndjson:4: data after the end record');
+});
+
+test('invalid UTF-8 is refused with its line', async () => {
+  const buf = Buffer.concat([Buffer.from(`${HEADER}\n${e('a')}\n{"path":"b`), Buffer.from([0xff]), Buffer.from(`","type":"dir"}\n`)]);
+  await rejects(buf, 'in.ndjson:3: invalid UTF-8 (raw names belong in path_b64)');
+});
+
+test('parses what the ndjson package parses, record for record', async () => {
+  const lines = [HEADER];
+  for (let i = 0; i < 500; i++) lines.push(e(`d${String(i).padStart(4, '0')}/f "quoted" \\ é \u{1F600}`, `,"mode":"0644","uid":${i},"gid":0`));
+  lines.push(END, '');
+  const text = lines.join('\n');
+  const ours = await readAll(text, 4096);
+  const theirs: unknown[] = [];
+  await new Promise<void>((resolve, reject) => {
+    Readable.from([text]).pipe(ndjson.parse({ strict: true })).on('data', (o: unknown) => theirs.push(o)).on('end', resolve).on('error', reject);
+  });
+  assert.deepEqual(ours.slice(1), theirs.slice(1, -1));
+});
