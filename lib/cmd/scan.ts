@@ -15,6 +15,7 @@ const flags = {
   'include-regex': { type: 'list', arg: 'RE', help: 'keep paths matching a regular expression' },
   'exclude-from': { type: 'list', arg: 'FILE', help: 'read exclude patterns from FILE (!pattern includes)' },
   caps: { type: 'string', arg: 'K=V,...', help: 'override detected capabilities (mtime_precision_ns=2s,perms=false,...)' },
+  threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: one per CPU, at most 4; 0: none)' },
   progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
 } as const satisfies FlagSpec;
 
@@ -28,6 +29,11 @@ const command: CommandDef<typeof flags> = {
     if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) {
       const why = f.hash === 'blake3' ? 'blake3 is not available (no fast, well-kept package; see cairn-scan(1))' : `unknown algorithm (use ${HASH_ALGS.join(', ')})`;
       throw new UsageError(`--hash ${f.hash}`, why);
+    }
+    let threads: number | undefined;
+    if (f.threads !== undefined) {
+      threads = Number(f.threads);
+      if (!/^\d+$/.test(f.threads) || threads > 64) throw new UsageError(`--threads ${f.threads}`, 'must be a whole number from 0 to 64');
     }
     const { readExcludeFile } = await import('../filter/exclude-from');
     const rules: FilterRule[] = [
@@ -48,6 +54,7 @@ const command: CommandDef<typeof flags> = {
       ...(f.caps !== undefined ? { caps: f.caps } : {}),
       ...(f.reuse !== undefined ? { reuse: f.reuse } : {}),
       progress: f.progress || process.stderr.isTTY === true,
+      ...(threads !== undefined ? { threads } : {}),
       tool: `cairn-scan ${version()}`,
       interrupted: ctx.interrupted,
       warn: ctx.warn,

@@ -12,8 +12,6 @@ const CHUNK = 1 << 16;
 export class NdjsonWriter {
   private buf = '';
   private waiting: Promise<void> | undefined;
-  /** Records written, the end record excluded. */
-  count = 0;
 
   constructor(private readonly out: Writable = process.stdout) {}
 
@@ -25,7 +23,12 @@ export class NdjsonWriter {
   /** Writes one already-serialised JSON line (without `\n`). */
   writeLine(json: string): void {
     this.buf += json + '\n';
-    this.count++;
+    if (this.buf.length >= CHUNK) this.flush();
+  }
+
+  /** Writes whole lines at once (each ending with a newline). */
+  writeText(text: string): void {
+    this.buf += text;
     if (this.buf.length >= CHUNK) this.flush();
   }
 

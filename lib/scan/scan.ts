@@ -5,6 +5,7 @@ import { compileFilter } from '../filter/rules';
 import { NdjsonWriter } from '../records/writer';
 import { STREAM_VERSION, type Caps, type EntriesHeader, type FilterRule, type HashAlg } from '../records/types';
 import { capsForFsType, fsTypeOf, overrideCaps } from '../tree/local/caps';
+import { Scheduler } from '../tree/local/scheduler';
 import { walkLocal, type ReuseLookup, type WalkResult } from '../tree/local/walk';
 import { openReuse } from './reuse';
 
@@ -19,6 +20,8 @@ export interface ScanOptions {
   /** A previous entries stream whose hashes may be reused. */
   reuse?: string;
   progress: boolean;
+  /** Worker threads for the walk (default: one per CPU, at most 4; 0: none). */
+  threads?: number;
   tool: string;
   interrupted: () => boolean;
   warn: (what: string, why: string) => void;
@@ -58,18 +61,17 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
     {
       follow: opts.follow,
       oneFileSystem: opts.oneFileSystem,
-      filter,
+      rules: filter.rules,
       hash: opts.hash,
+      threads: opts.threads ?? Scheduler.defaultThreads(),
       ...(reuse ? { reuse } : {}),
       interrupted: opts.interrupted,
       warn: opts.warn,
+      ...(progress ? { listed: (n: number, bytes: number) => progress.add(n, bytes) } : {}),
     },
     {
       begin: () => writer.write(header),
-      put: (e) => {
-        writer.write(e);
-        progress?.add(1, e.size ?? 0);
-      },
+      put: (text) => writer.writeText(text),
       get blocked() {
         return writer.blocked;
       },

@@ -1,0 +1,185 @@
+import * as fs from 'node:fs';
+import { describeSystemError } from '../../cli/errors';
+import type { Filter } from '../../filter/rules';
+import { isValidUtf8, readableName } from '../../records/raw-names';
+import { formatTimeNs } from '../../records/time';
+import type { FilterRule, HashAlg } from '../../records/types';
+import { hashInto } from './hash-entry';
+import { isGone, joinPath, joinRaw, listDir, statFollowing, type FsPath } from './list-dir';
+import { addLinkFields, entryFromStat, typeOfMode } from './stat-entry';
+
+/** How units are produced; plain data, so that worker threads get the same. */
+export interface UnitOptions {
+  readonly follow: boolean;
+  readonly oneFileSystem: boolean;
+  readonly rules: readonly FilterRule[];
+  readonly hash: HashAlg | null;
+  /** False under --reuse: files are handed back as pending for the coordinator's merge with PREV. */
+  readonly hashHere: boolean;
+  /** st_dev of the root, as a decimal string. */
+  readonly rootDev: string;
+}
+
+/** A directory whose children are to be listed. Its path is its place in canonical order. */
+export interface DirJob {
+  readonly path: string;
+  readonly path_b64?: string;
+  /** Absolute path (bytes when some component is not UTF-8). */
+  readonly abs: string | Uint8Array;
+  /** dev:ino of this directory and its ancestors (only under --follow, for loop detection). */
+  readonly ancestors: readonly string[];
+}
+
+/** Where one line sits in a chunk's text: [start, end), without its newline. */
+export interface LineSpan {
+  start: number;
+  end: number;
+}
+
+/** A file whose hash the coordinator settles (from PREV, or by reading it). */
+export interface PendingFile extends LineSpan {
+  abs: string | Uint8Array;
+  ino: string;
+  ctime: string;
+}
+
+/**
+ * Part of one directory's listing: entry lines in canonical order as one
+ * newline-terminated text (one string crosses threads far cheaper than an
+ * array of them), with the subdirectories to descend into and the files left
+ * pending located by their spans in it.
+ */
+export interface UnitChunk {
+  text: string;
+  count: number;
+  kids: Array<LineSpan & { job: DirJob }>;
+  pending: PendingFile[];
+  /** Sum of file sizes in the chunk, for progress. */
+  bytes: number;
+  /** Lines carrying `error`, plus children that could not be examined. */
+  problems: number;
+  warnings: Array<[string, string]>;
+  /** The directory itself could not be listed (first and only chunk). */
+  error?: string;
+  /** The directory disappeared before it could be listed. */
+  gone?: boolean;
+  last: boolean;
+}
+
+/** Children per chunk: bounds memory for huge directories and keeps messages small. */
+export const CHUNK_LINES = 2048;
+
+const ACCESS = fs.constants.R_OK | fs.constants.X_OK;
+
+function emptyChunk(): UnitChunk {
+  return { text: '', count: 0, kids: [], pending: [], bytes: 0, problems: 0, warnings: [], last: false };
+}
+
+export function asFsPath(p: string | Uint8Array): FsPath {
+  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/**
+ * Lists one directory: lstat (or stat, --follow) every child, apply the
+ * filters, build its entry line, hash files, and name the subdirectories to
+ * enter. The same code runs inline and in worker threads.
+ */
+export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Generator<UnitChunk> {
+  const dirAbs = asFsPath(job.abs);
+  let listing: ReturnType<typeof listDir>;
+  try {
+    fs.accessSync(dirAbs, ACCESS);
+    listing = listDir(dirAbs);
+  } catch (err) {
+    const chunk = emptyChunk();
+    if (isGone(err)) chunk.gone = true;
+    else chunk.error = describeSystemError(err);
+    chunk.last = true;
+    yield chunk;
+    return;
+  }
+  const { names, raws } = listing;
+  const dirRaw = job.path_b64 !== undefined ? Buffer.from(job.path_b64, 'base64') : undefined;
+  let chunk = emptyChunk();
+  for (let i = 0; i < names.length; i++) {
+    if (chunk.count >= CHUNK_LINES) {
+      yield chunk;
+      chunk = emptyChunk();
+    }
+    const name = names[i]!;
+    const raw = raws?.[i];
+    const rel = job.path === '' ? name : `${job.path}/${name}`;
+    const relRaw = joinRaw(job.path, dirRaw, name, raw);
+    const abs = joinPath(dirAbs, name, raw);
+
+    let st: fs.BigIntStats;
+    try {
+      st = opts.follow ? statFollowing(abs) : fs.lstatSync(abs, { bigint: true });
+    } catch (err) {
+      if (!isGone(err)) {
+        chunk.warnings.push([rel, describeSystemError(err)]);
+        chunk.problems++;
+      }
+      continue;
+    }
+    const type = typeOfMode(Number(st.mode));
+    if (type === undefined) continue; // whiteouts and the like: nothing a tree can hold
+    if (filter.excludes(rel, type === 'dir')) continue;
+
+    const pathB64 = relRaw?.toString('base64');
+    const entry = entryFromStat(rel, pathB64, type, st);
+    let special: LineSpan | undefined;
+    if (type === 'symlink') {
+      try {
+        const target = fs.readlinkSync(abs, { encoding: 'buffer' });
+        if (isValidUtf8(target)) entry.target = target.toString('utf8');
+        else {
+          entry.target = readableName(target);
+          entry.target_b64 = target.toString('base64');
+        }
+      } catch (err) {
+        if (isGone(err)) continue;
+        entry.target = '';
+        entry.error = describeSystemError(err);
+      }
+    }
+    addLinkFields(entry, st);
+    if (type === 'file') {
+      chunk.bytes += entry.size!;
+      if (opts.hash !== null) {
+        if (!opts.hashHere) {
+          special = { start: 0, end: 0, abs: typeof abs === 'string' ? abs : new Uint8Array(abs), ino: st.ino.toString(), ctime: formatTimeNs(st.ctimeNs) } as PendingFile;
+          chunk.pending.push(special as PendingFile);
+        } else if (hashInto(entry, abs, st.ino, opts.hash, opts.follow) === 'gone') {
+          continue;
+        }
+      }
+    } else if (type === 'dir') {
+      const id = `${st.dev}:${st.ino}`;
+      if (opts.oneFileSystem && st.dev.toString() !== opts.rootDev) {
+        // A mount point: listed, not entered (like find -xdev).
+      } else if (opts.follow && job.ancestors.includes(id)) {
+        entry.error = 'ELOOP: directory cycle through a symlink';
+      } else {
+        const kid: DirJob = {
+          path: rel,
+          ...(pathB64 !== undefined ? { path_b64: pathB64 } : {}),
+          abs: typeof abs === 'string' ? abs : new Uint8Array(abs),
+          ancestors: opts.follow ? [...job.ancestors, id] : [],
+        };
+        special = { start: 0, end: 0, job: kid } as LineSpan & { job: DirJob };
+        chunk.kids.push(special as LineSpan & { job: DirJob });
+      }
+    }
+    if (entry.error !== undefined) chunk.problems++;
+    const line = JSON.stringify(entry);
+    if (special) {
+      special.start = chunk.text.length;
+      special.end = special.start + line.length;
+    }
+    chunk.text += `${line}\n`;
+    chunk.count++;
+  }
+  chunk.last = true;
+  yield chunk;
+}

@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import { compareNames } from '../../records/order';
+import { isValidUtf8, readableName } from '../../records/raw-names';
+
+/** A path the fs calls take: a string, or raw bytes when some component is not UTF-8. */
+export type FsPath = string | Buffer;
+
+export interface Listing {
+  /** Readable names in canonical order. */
+  names: string[];
+  /** Raw names, parallel to `names`, only when the directory holds a name that is not valid UTF-8. */
+  raws: Buffer[] | undefined;
+}
+
+/**
+ * Lists a directory in canonical order. Names are read as UTF-8 first (fast);
+ * only a directory whose listing shows U+FFFD, the mark of undecodable bytes,
+ * is read again as raw bytes so that such names are kept exact.
+ */
+export function listDir(abs: FsPath): Listing {
+  const names = fs.readdirSync(abs);
+  if (!names.some((n) => n.includes('\ufffd'))) return { names: names.sort(compareNames), raws: undefined };
+  const raws = fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+  return { names: raws.map((r) => (isValidUtf8(r) ? r.toString('utf8') : readableName(r))), raws };
+}
+
+const SLASH = Buffer.from('/');
+
+export function joinPath(abs: FsPath, name: string, raw: Buffer | undefined): FsPath {
+  if (raw === undefined && typeof abs === 'string') return abs === '/' ? `/${name}` : `${abs}/${name}`;
+  const base = typeof abs === 'string' ? Buffer.from(abs) : abs;
+  return Buffer.concat([base, SLASH, raw ?? Buffer.from(name)]);
+}
+
+/** The raw bytes of `parent/name` when either is not UTF-8, else undefined. */
+export function joinRaw(parentRel: string, parentRaw: Buffer | undefined, name: string, raw: Buffer | undefined): Buffer | undefined {
+  const nameIsRaw = raw !== undefined && !isValidUtf8(raw);
+  if (parentRaw === undefined && !nameIsRaw) return undefined;
+  const nameBytes = raw ?? Buffer.from(name);
+  if (parentRel === '') return nameBytes;
+  return Buffer.concat([parentRaw ?? Buffer.from(parentRel), SLASH, nameBytes]);
+}
+
+/** The object is gone (removed between listing and looking at it): leave it out. */
+export function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** stat(), but a dangling or looping symlink is reported as the link itself. */
+export function statFollowing(abs: FsPath): fs.BigIntStats {
+  try {
+    return fs.statSync(abs, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return fs.lstatSync(abs, { bigint: true });
+    throw err;
+  }
+}

@@ -1,0 +1,196 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { compileFilter, type Filter } from '../../filter/rules';
+import { compareKeyed } from '../../records/order';
+import { dirUnit, type DirJob, type UnitChunk, type UnitOptions } from './dir-unit';
+import type { FromWorker, ToWorker } from './walk-worker';
+
+/** A chunk as handed to the coordinator: each subdirectory already queued as a unit. */
+export interface ReadyChunk extends UnitChunk {
+  kidUnits: Unit[];
+}
+
+/** A directory job as the coordinator tracks it. */
+export interface Unit {
+  readonly job: DirJob;
+  readonly id: number;
+  state: 'queued' | 'inline' | 'worker' | 'done';
+  readonly chunks: ReadyChunk[];
+  gen?: Generator<UnitChunk>;
+  worker?: Slot;
+  wake?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  /** Units sent to this worker and not finished. */
+  units: number;
+}
+
+/** Chunk lines the coordinator may hold ahead of the output before workers stop taking jobs. */
+const BUFFER_LIMIT = 1 << 16;
+/** Units a worker holds at once, so it never idles waiting for the coordinator's next message. */
+const DEPTH = 4;
+/** Inline work (ms) after which worker threads are worth their start-up (~40 ms each). */
+const SPAWN_AFTER_MS = 25;
+
+/**
+ * Runs directory units in canonical order of need: a min-heap by path, so
+ * the unit the output waits for is always the next to start. Units run in
+ * worker threads once the walk proves big enough to pay for them; until then,
+ * and whenever the unit the output needs has not started, they run inline.
+ * Every received chunk's subdirectories are queued at once (prefetch), up to
+ * BUFFER_LIMIT lines held ahead.
+ */
+export class Scheduler {
+  private readonly heap: Unit[] = [];
+  private readonly units = new Map<number, Unit>();
+  private readonly slots: Slot[] = [];
+  private readonly filter: Filter;
+  private nextId = 0;
+  private buffered = 0;
+  private inlineMs = 0;
+  private spawned = false;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly opts: UnitOptions,
+    private readonly threads: number,
+  ) {
+    this.filter = compileFilter(opts.rules);
+  }
+
+  static defaultThreads(): number {
+    return Math.min(4, os.availableParallelism());
+  }
+
+  open(job: DirJob): Unit {
+    const unit: Unit = { job, id: this.nextId++, state: 'queued', chunks: [] };
+    this.units.set(unit.id, unit);
+    this.push(unit);
+    this.pump();
+    return unit;
+  }
+
+  /** The unit's next chunk, in order; runs it inline if nobody has started it. */
+  async next(unit: Unit): Promise<ReadyChunk> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const chunk = unit.chunks.shift();
+      if (chunk) {
+        this.buffered -= chunk.count;
+        if (unit.state === 'worker' && !chunk.last) unit.worker!.worker.postMessage({ type: 'ack', id: unit.id } satisfies ToWorker);
+        if (chunk.last) this.units.delete(unit.id);
+        this.pump();
+        return chunk;
+      }
+      if (unit.state === 'queued') {
+        unit.state = 'inline';
+        unit.gen = dirUnit(unit.job, this.opts, this.filter);
+      }
+      if (unit.state === 'inline') {
+        const started = performance.now();
+        const r = unit.gen!.next();
+        this.inlineMs += performance.now() - started;
+        if (!this.spawned && this.threads > 0 && this.inlineMs > SPAWN_AFTER_MS) this.spawn();
+        this.receive(unit, r.value as UnitChunk);
+        continue;
+      }
+      await new Promise<void>((r) => (unit.wake = r));
+      unit.wake = undefined;
+    }
+  }
+
+  close(): Promise<unknown> {
+    return Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private receive(unit: Unit, chunk: UnitChunk): void {
+    // Subdirectories are queued as soon as they are known, so idle workers can start on them.
+    const ready = chunk as ReadyChunk;
+    ready.kidUnits = chunk.kids.map((k) => this.open(k.job));
+    unit.chunks.push(ready);
+    this.buffered += chunk.count;
+    if (chunk.last) {
+      unit.state = 'done';
+      unit.gen = undefined;
+    }
+    unit.wake?.();
+  }
+
+  private spawn(): void {
+    this.spawned = true;
+    const file = path.join(__dirname, 'walk-worker.js');
+    for (let i = 0; i < this.threads; i++) {
+      const slot: Slot = { worker: new Worker(file, { workerData: this.opts }), ready: false, units: 0 };
+      slot.worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') slot.ready = true;
+        else {
+          const unit = this.units.get(msg.id)!;
+          if (msg.chunk.last) slot.units--;
+          this.receive(unit, msg.chunk);
+        }
+        this.pump();
+      });
+      slot.worker.on('error', (err) => {
+        this.failure = err;
+        for (const u of this.units.values()) u.wake?.();
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  /** Hand queued units to idle workers, nearest-needed first. */
+  private pump(): void {
+    for (let round = 0; round < DEPTH; round++) {
+      for (const slot of this.slots) {
+        if (!slot.ready || slot.units >= DEPTH || this.buffered >= BUFFER_LIMIT) continue;
+        const unit = this.pop();
+        if (!unit) return;
+        unit.state = 'worker';
+        unit.worker = slot;
+        slot.units++;
+        slot.worker.postMessage({ type: 'job', id: unit.id, job: unit.job } satisfies ToWorker);
+      }
+    }
+  }
+
+  // A binary min-heap by canonical path; units started inline are skipped lazily.
+  private push(unit: Unit): void {
+    const h = this.heap;
+    h.push(unit);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (compareKeyed(h[p]!.job, h[i]!.job) <= 0) break;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
+    }
+  }
+
+  private pop(): Unit | undefined {
+    const h = this.heap;
+    while (h.length > 0) {
+      const top = h[0]!;
+      const last = h.pop()!;
+      if (h.length > 0) {
+        h[0] = last;
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < h.length && compareKeyed(h[l]!.job, h[m]!.job) < 0) m = l;
+          if (r < h.length && compareKeyed(h[r]!.job, h[m]!.job) < 0) m = r;
+          if (m === i) break;
+          [h[m], h[i]] = [h[i]!, h[m]!];
+          i = m;
+        }
+      }
+      if (top.state === 'queued') return top;
+    }
+    return undefined;
+  }
+}
