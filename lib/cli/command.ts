@@ -1,5 +1,5 @@
 import { COMMON_FLAGS, describeFlags, parseFlags, type FlagSpec, type Parsed } from './flags';
-import { CairnError } from './errors';
+import { CairnError, describeSystemError } from './errors';
 import { EXIT, type ExitCode } from './exit-codes';
 import { version } from './version';
 
@@ -37,7 +37,7 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
   // A closed downstream (`cairn-scan | head -1`) is a normal end, not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(EXIT.ok);
-    fail(err);
+    fail(Object.assign(err, { path: 'stdout' }));
   });
   process.on('SIGINT', () => {
     if (interrupted) process.exit(EXIT.interrupted);
@@ -59,9 +59,11 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
     }
     const e = err as NodeJS.ErrnoException;
     if (e && e.code === 'EPIPE') return exit(EXIT.ok);
-    process.stderr.write(`${prog}: ${e && e.message ? e.message.split('\n')[0] : String(err)}\n`);
+    // A system error (ENOSPC on stdout, EIO...) or a bug: either way fatal, never "usage".
+    const what = e && typeof e.code === 'string' ? `${e.path ?? e.syscall ?? 'I/O'}: ${describeSystemError(e)}` : `internal error: ${e && e.message ? e.message.split('\n')[0] : String(err)}`;
+    process.stderr.write(`${prog}: ${what}\n`);
     if (debug && e && e.stack) process.stderr.write(`${e.stack}\n`);
-    return exit(e && typeof e.code === 'string' ? EXIT.io : EXIT.usage);
+    return exit(EXIT.io);
   }
 
   try {

@@ -25,6 +25,8 @@ export type FlagValues<S extends FlagSpec> = {
 
 export interface Parsed<S extends FlagSpec> {
   flags: FlagValues<S>;
+  /** Flags that appeared on the command line (also as --no-NAME), for defaults that depend on it. */
+  given: ReadonlySet<string>;
   /** Positional arguments; `-` is kept as `-` (stdin). */
   args: string[];
 }
@@ -36,8 +38,12 @@ export const COMMON_FLAGS = {
   debug: { type: 'boolean', help: 'print stack traces with errors' },
 } as const satisfies FlagSpec;
 
-// mri drops a bare "-" (DESIGN.md traps), so it travels under a name no flag can have.
+// mri drops a bare "-" (DESIGN.md traps), and reads `--name=` as "take the next
+// word", so both travel under names no real value can have.
 const STDIN = '\u0000stdin';
+const EMPTY = '\u0000empty';
+const encode = (v: string) => (v === '-' ? STDIN : v === '' ? EMPTY : v);
+const decode = (v: string) => (v === STDIN ? '-' : v === EMPTY ? '' : v);
 
 /**
  * Parse argv against a spec. Everything is normalised to `--name=value` before
@@ -51,6 +57,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
   const names = Object.keys(spec);
 
   const normal: string[] = [];
+  const given = new Set<string>();
   let i = 0;
   const takeValue = (flag: string): string => {
     const next = argv[i + 1];
@@ -58,7 +65,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
       throw new UsageError(flag, 'option needs a value');
     }
     i++;
-    return next === '-' ? STDIN : next;
+    return encode(next);
   };
   for (; i < argv.length; i++) {
     const tok = argv[i]!;
@@ -85,6 +92,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
         negated = true;
       }
       if (!def) throw unknownFlag(`--${name}`, names);
+      given.add(name);
       if (def.type === 'boolean') {
         let value = !negated;
         if (eq >= 0) {
@@ -94,8 +102,8 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
         }
         normal.push(`--${name}=${value}`);
       } else {
-        const value = eq >= 0 ? tok.slice(eq + 1) : takeValue(`--${name}`);
-        normal.push(`--${name}=${value === '-' ? STDIN : value}`);
+        const value = eq >= 0 ? encode(tok.slice(eq + 1)) : takeValue(`--${name}`);
+        normal.push(`--${name}=${value}`);
       }
       continue;
     }
@@ -104,6 +112,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
     for (let k = 0; k < letters.length; k++) {
       const name = byShort.get(letters[k]!);
       if (!name) throw unknownFlag(`-${letters[k]}`, names);
+      given.add(name);
       if (spec[name]!.type === 'boolean') {
         normal.push(`--${name}=true`);
       } else {
@@ -129,17 +138,16 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
     },
   });
 
-  const fromStdin = (v: string) => (v === STDIN ? '-' : v);
   const flags: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(spec)) {
     const raw = out[name] as unknown;
     const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     if (def.type === 'boolean') flags[name] = list.length ? Boolean(list[list.length - 1]) : false;
-    else if (def.type === 'list') flags[name] = list.map((v) => fromStdin(String(v)));
-    else flags[name] = list.length ? fromStdin(String(list[list.length - 1])) : undefined;
+    else if (def.type === 'list') flags[name] = list.map((v) => decode(String(v)));
+    else flags[name] = list.length ? decode(String(list[list.length - 1])) : undefined;
   }
-  const args = (out._ as unknown[]).map((v) => fromStdin(String(v)));
-  return { flags: flags as FlagValues<S>, args };
+  const args = (out._ as unknown[]).map((v) => decode(String(v)));
+  return { flags: flags as FlagValues<S>, given, args };
 }
 
 function unknownFlag(flag: string, names: readonly string[]): UsageError {

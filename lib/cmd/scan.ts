@@ -24,11 +24,14 @@ const command: CommandDef<typeof flags> = {
   synopsis: '[OPTIONS] ROOT',
   summary: 'Walk the tree at ROOT and write its entries stream (NDJSON) to stdout.',
   flags,
-  async run({ flags: f, args }, ctx) {
+  async run({ flags: f, given, args }, ctx) {
     if (args.length !== 1) throw new UsageError('', args.length === 0 ? 'missing ROOT (see --help)' : `one ROOT only, got ${args.length}`);
     if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) {
       const why = f.hash === 'blake3' ? 'blake3 is not available (no fast, well-kept package; see cairn-scan(1))' : `unknown algorithm (use ${HASH_ALGS.join(', ')})`;
       throw new UsageError(`--hash ${f.hash}`, why);
+    }
+    if ([f.reuse, ...f['exclude-from']].filter((v) => v === '-').length > 1) {
+      throw new UsageError('-', 'only one of --reuse and --exclude-from can read stdin');
     }
     let threads: number | undefined;
     if (f.threads !== undefined) {
@@ -53,7 +56,7 @@ const command: CommandDef<typeof flags> = {
       rules,
       ...(f.caps !== undefined ? { caps: f.caps } : {}),
       ...(f.reuse !== undefined ? { reuse: f.reuse } : {}),
-      progress: f.progress || process.stderr.isTTY === true,
+      progress: given.has('progress') ? f.progress : process.stderr.isTTY === true,
       ...(threads !== undefined ? { threads } : {}),
       tool: `cairn-scan ${version()}`,
       interrupted: ctx.interrupted,

@@ -73,10 +73,13 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   }
   const t = o.type;
   if (typeof t !== 'string' || !TYPES.has(t)) fail(at, 'type', `must be one of ${ENTRY_TYPES.join(', ')}`);
-  if (typeof o.mtime !== 'string' || !TIME_RE.test(o.mtime)) {
+  if (o.error !== undefined && typeof o.error !== 'string') fail(at, 'error', 'must be a string');
+  // An object that could not be examined at all carries only path, type and error.
+  const examined = o.error === undefined || o.mtime !== undefined;
+  if (examined && (typeof o.mtime !== 'string' || !TIME_RE.test(o.mtime))) {
     fail(at, 'mtime', 'must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
   }
-  if (t === 'file') {
+  if (t === 'file' && examined) {
     if (!isCount(o.size)) fail(at, 'size', 'files need a size: a non-negative integer');
   } else if (o.size !== undefined && !isCount(o.size)) {
     fail(at, 'size', 'must be a non-negative integer');
@@ -84,13 +87,19 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.mode !== undefined && (typeof o.mode !== 'string' || !MODE_RE.test(o.mode))) fail(at, 'mode', 'must be 4 octal digits');
   if (o.uid !== undefined && !isCount(o.uid)) fail(at, 'uid', 'must be a non-negative integer');
   if (o.gid !== undefined && !isCount(o.gid)) fail(at, 'gid', 'must be a non-negative integer');
-  if (t === 'symlink' && typeof o.target !== 'string') fail(at, 'target', 'symlinks need a target string');
-  if ((t === 'block' || t === 'char') && !isCount(o.rdev)) fail(at, 'rdev', 'devices need rdev: a non-negative integer');
+  if (o.user !== undefined && typeof o.user !== 'string') fail(at, 'user', 'must be a string');
+  if (o.group !== undefined && typeof o.group !== 'string') fail(at, 'group', 'must be a string');
+  if (t === 'symlink' && examined && typeof o.target !== 'string') fail(at, 'target', 'symlinks need a target string');
+  if (o.target !== undefined && typeof o.target !== 'string') fail(at, 'target', 'must be a string');
+  if (o.target_b64 !== undefined && (typeof o.target_b64 !== 'string' || !B64_RE.test(o.target_b64))) fail(at, 'target_b64', 'not base64');
+  if ((t === 'block' || t === 'char') && examined && !isCount(o.rdev)) fail(at, 'rdev', 'devices need rdev: a non-negative integer');
+  if (o.rdev !== undefined && !isCount(o.rdev)) fail(at, 'rdev', 'must be a non-negative integer');
+  if (o.dev !== undefined && !isCount(o.dev)) fail(at, 'dev', 'must be a non-negative integer');
+  if (o.unscanned !== undefined && typeof o.unscanned !== 'string') fail(at, 'unscanned', 'must be a string');
   if (o.hash !== undefined) checkHash(o.hash, at);
   if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !TIME_RE.test(o.ctime))) fail(at, 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
   if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, 'nlink', 'must be a non-negative integer');
   if (o.ino !== undefined && !isCount(o.ino) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) fail(at, 'ino', 'must be a non-negative integer');
-  if (o.error !== undefined && typeof o.error !== 'string') fail(at, 'error', 'must be a string');
   return o as unknown as Entry;
 }
 
@@ -120,7 +129,7 @@ function checkFilters(v: unknown, at: Loc): FilterRule[] {
 }
 
 export function validateEntriesHeader(o: Record<string, unknown>, at: Loc): EntriesHeader {
-  if (typeof o.root !== 'string' || o.root === '') fail(at, 'root', 'missing or not a string');
+  if (typeof o.root !== 'string' || !o.root.startsWith('/')) fail(at, 'root', 'missing or not an absolute path');
   const hash = o.hash ?? null;
   if (hash !== null && !HASH_ALGS.includes(hash as HashAlg)) fail(at, 'hash', `must be null or one of ${HASH_ALGS.join(', ')}`);
   const options = (o.options ?? {}) as { follow?: unknown; one_file_system?: unknown };

@@ -65,7 +65,7 @@ export class StreamReader<H, R> {
       throw new InputError(at.file, 1, undefined, `missing header: expected {"cairn":"${spec.kind}",...} on line 1`);
     }
     if (obj.cairn !== spec.kind) {
-      throw new InputError(at.file, 1, 'cairn', `expected a ${spec.kind} stream, got ${JSON.stringify(obj.cairn)}`);
+      throw new InputError(at.file, 1, 'cairn', `expected ${/^[aeiou]/.test(spec.kind) ? 'an' : 'a'} ${spec.kind} stream, got ${JSON.stringify(obj.cairn)}`);
     }
     const v = obj.version;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {

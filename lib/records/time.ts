@@ -5,7 +5,7 @@
 
 const NS_PER_S = 1_000_000_000n;
 
-export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
+export const TIME_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)\.\d{9}Z$/;
 
 const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 

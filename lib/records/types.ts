@@ -17,7 +17,7 @@ export interface Entry {
   type: EntryType;
   /** Regular files only. */
   size?: number;
-  /** RFC 3339 UTC, exactly 9 fractional digits. */
+  /** RFC 3339 UTC, exactly 9 fractional digits. Absent only on an object that could not be examined. */
   mtime: string;
   /** Permission bits (including setuid/setgid/sticky) as 4 octal digits. */
   mode: string;
@@ -40,8 +40,11 @@ export interface Entry {
   hash?: string;
   /** Status-change time, same format as mtime; present on hashed files so --reuse can trust the hash. */
   ctime?: string;
-  /** The object's subtree (or content) could not be read: `CODE: reason`. */
+  /** The object (or its subtree, or its content) could not be read: `CODE: reason`. An
+   * object that could not be examined at all has only path, type and error. */
   error?: string;
+  /** A directory deliberately not entered (a mount point under --one-file-system): why. */
+  unscanned?: string;
 }
 
 /** What a tree can store; diff compares only what both sides keep. */
@@ -68,7 +71,6 @@ export interface EntriesHeader {
   cairn: 'entries';
   version: number;
   root: string;
-  root_b64?: string;
   hash: HashAlg | null;
   caps: Caps;
   filters: FilterRule[];

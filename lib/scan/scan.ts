@@ -6,8 +6,8 @@ import { NdjsonWriter } from '../records/writer';
 import { STREAM_VERSION, type Caps, type EntriesHeader, type FilterRule, type HashAlg } from '../records/types';
 import { capsForFsType, fsTypeOf, overrideCaps } from '../tree/local/caps';
 import { Scheduler } from '../tree/local/scheduler';
-import { walkLocal, type ReuseLookup, type WalkResult } from '../tree/local/walk';
-import { openReuse } from './reuse';
+import { walkLocal, type WalkResult } from '../tree/local/walk';
+import { openReuse, type Reuse } from './reuse';
 
 export interface ScanOptions {
   root: string;
@@ -42,7 +42,7 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
   const root = path.resolve(opts.root);
   const filter = compileFilter(opts.rules);
   const caps = detectCaps(root, opts.caps);
-  const reuse: ReuseLookup | undefined = opts.reuse !== undefined ? await openReuse(opts.reuse, opts.hash) : undefined;
+  const reuse: Reuse | undefined = opts.reuse !== undefined ? await openReuse(opts.reuse, opts.hash) : undefined;
   const writer = new NdjsonWriter(opts.out);
   const progress = opts.progress ? new Progress(opts.tool.split(' ')[0]!) : undefined;
   const header: EntriesHeader = {
@@ -64,7 +64,7 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
       rules: filter.rules,
       hash: opts.hash,
       threads: opts.threads ?? Scheduler.defaultThreads(),
-      ...(reuse ? { reuse } : {}),
+      ...(reuse ? { reuse: reuse.lookup } : {}),
       interrupted: opts.interrupted,
       warn: opts.warn,
       ...(progress ? { listed: (n: number, bytes: number) => progress.add(n, bytes) } : {}),
@@ -80,6 +80,9 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
   );
   progress?.done();
   if (opts.interrupted()) writer.flush();
-  else await writer.end();
+  else {
+    await reuse?.finish();
+    await writer.end();
+  }
   return result;
 }

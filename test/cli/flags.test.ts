@@ -38,6 +38,14 @@ test('- means stdin, as a positional and as a value; -- ends options', () => {
   assert.equal(p.flags.follow, false);
 });
 
+test('empty values stay empty and do not swallow the next word; given records what appeared', () => {
+  const p = parseFlags(['--hash', '', 'dir', '--exclude=', 'x'], spec);
+  assert.equal(p.flags.hash, '');
+  assert.deepEqual(p.flags.exclude, ['']);
+  assert.deepEqual(p.args, ['dir', 'x']);
+  assert.deepEqual([...parseFlags(['--no-follow', '-x'], spec).given].sort(), ['follow', 'one-file-system']);
+});
+
 test('unknown flags and missing values are one-line usage errors with a suggestion', () => {
   usage(['--exlude', 'x'], '--exlude: unknown option (did you mean --exclude?)');
   usage(['--frobnicate'], '--frobnicate: unknown option');

@@ -41,9 +41,9 @@ test('reads a valid stream in any chunking, fills header defaults', async () => 
 
 test('header problems name line 1', async () => {
   await rejects(`${e('a')}\n${END}\n`, 'in.ndjson:1: missing header: expected {"cairn":"entries",...} on line 1');
-  await rejects('{"cairn":"plan","version":1}\n', 'in.ndjson:1: cairn: expected a entries stream, got "plan"');
+  await rejects('{"cairn":"plan","version":1}\n', 'in.ndjson:1: cairn: expected an entries stream, got "plan"');
   await rejects('{"cairn":"entries","version":2,"root":"/"}\n', 'in.ndjson:1: version: 2 is newer than this cairn reads (1); upgrade cairn');
-  await rejects('{"cairn":"entries","version":1}\n', 'in.ndjson:1: root: missing or not a string');
+  await rejects('{"cairn":"entries","version":1}\n', 'in.ndjson:1: root: missing or not an absolute path');
   await rejects('', 'in.ndjson: empty input: expected a cairn entries stream');
 });
 
@@ -63,6 +63,8 @@ test('record problems name file, line and field', async () => {
   await rejects(bad(e('b', ',"hash":"sha256:abc"')), 'in.ndjson:3: hash: not a sha256 hex digest');
   await rejects(bad(e('b', ',"path_b64":"Li4="')), 'in.ndjson:3: path_b64: "." or ".." component');
   await rejects(bad('{"path":"b","type":"symlink","mtime":"2024-03-01T10:11:12.123456789Z"}'), 'in.ndjson:3: target: symlinks need a target string');
+  await rejects(bad(e('b').replace('03-01', '13-01')), 'in.ndjson:3: mtime: must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
+  await rejects(bad(e('b', ',"dev":-1')), 'in.ndjson:3: dev: must be a non-negative integer');
   await rejects(bad('{"cairn":"plan"}'), 'in.ndjson:3: cairn: unexpected record kind "plan"');
 });
 

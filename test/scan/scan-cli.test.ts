@@ -175,6 +175,13 @@ test('--reuse takes hashes without reading files whose size, mtime, ctime and in
   assert.equal(md5.stderr, `cairn-scan: --reuse: ${prevFile} was hashed with sha256, this scan uses md5\n`);
   const noHash = await run('cairn-scan', ['--reuse', prevFile, root]);
   assert.equal(noHash.stderr, 'cairn-scan: --reuse: needs --hash: only hashes are reused\n');
+  // PREV is read to its end even when the walk is done with it earlier.
+  const noEnd = prev.replace('{"cairn":"end"}\n', '');
+  fs.writeFileSync(prevFile, noEnd);
+  const unfinished = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root]);
+  assert.equal(unfinished.code, 2);
+  assert.ok(!unfinished.stdout.includes('{"cairn":"end"}'), 'a scan that failed must not look complete');
+  assert.match(unfinished.stderr, /truncated: the stream has no end record/);
   // A broken PREV names its line.
   fs.writeFileSync(prevFile, prev.split('\n').slice(0, 2).join('\n') + '\n');
   const truncated = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root]);
@@ -239,8 +246,9 @@ test('--one-file-system lists a mount point but does not enter it', async (t) =>
     const all = records((await run('cairn-scan', [root])).stdout).slice(1, -1).map((e) => e.path);
     assert.deepEqual(all, ['f', 'mnt', 'mnt/inside']);
     const r = await run('cairn-scan', ['-x', root]);
+    assert.equal(r.code, 0, r.stderr);
     const recs = records(r.stdout);
-    assert.deepEqual(recs.slice(1, -1).map((e) => e.path), ['f', 'mnt']);
+    assert.deepEqual(recs.slice(1, -1).map((e) => [e.path, e.unscanned]), [['f', undefined], ['mnt', 'mount point (--one-file-system)']]);
     assert.equal((recs[0]!.options as { one_file_system: boolean }).one_file_system, true);
   } finally {
     sh(`umount ${root}/mnt`);
@@ -303,6 +311,9 @@ test('usage errors: one line, exit 2, nothing on stdout', async () => {
     [['--caps', 'perms=maybe', '.'], 'cairn-scan: --caps: perms: must be true or false\n'],
     [['--newer-than', '2024-01-01', '.'], 'cairn-scan: --newer-than: not a scan option (a filtered scan looks like deletions downstream); use cairn-plan --newer-than\n'],
     [['--exclude-from', '/nonexistent', '.'], 'cairn-scan: --exclude-from /nonexistent: ENOENT: no such file or directory\n'],
+    [['--exclude', '', '.'], 'cairn-scan: --exclude: empty pattern\n'],
+    [['--caps', 'perms=true=false', '.'], 'cairn-scan: --caps: "perms=true=false" is not key=value\n'],
+    [['--reuse', '-', '--exclude-from', '-', '--hash', 'md5', '.'], 'cairn-scan: -: only one of --reuse and --exclude-from can read stdin\n'],
   ];
   for (const [args, err] of cases) {
     const r = await run('cairn-scan', args);
@@ -361,6 +372,39 @@ test('--progress reports on stderr and leaves stdout alone', async () => {
   assert.match(withProgress.stderr, /^cairn-scan: 3015 files, [\d.]+ \w+, .*\n$/m);
   const strip = (s: string) => s.replace(/"created":"[^"]+"/, '');
   assert.equal(strip(withProgress.stdout), strip(plain.stdout));
+});
+
+test('a path longer than PATH_MAX still appears, with its error, so nothing downstream takes it for deleted', async () => {
+  const root = tempDir();
+  const seg = 'd'.repeat(250);
+  // bash cd's relative steps can build what one absolute path cannot name.
+  const made = sh(`cd ${root} && for i in $(seq 1 17); do mkdir ${seg} && cd ${seg} || exit 1; done && touch f && mkdir sub`);
+  assert.equal(made.code, 0, made.stderr);
+  const r = await run('cairn-scan', [root]);
+  assert.equal(r.code, 1);
+  const entries = records(r.stdout).slice(1, -1);
+  assert.deepEqual(records(r.stdout).at(-1), { cairn: 'end' });
+  const failed = entries.filter((e) => e.error !== undefined);
+  assert.ok(failed.length > 0, 'no entry carries the error');
+  for (const e of failed) assert.match(e.error as string, /^ENAMETOOLONG: /);
+  const deepest = entries.at(-1)!;
+  assert.ok(deepest.error !== undefined && (deepest.type === 'dir' || deepest.mtime === undefined), JSON.stringify(deepest).slice(-200));
+  assert.match(r.stderr, /ENAMETOOLONG/);
+  // The stream is valid input for the next command.
+  const prev = path.join(tempDir(), 'prev');
+  fs.writeFileSync(prev, (await run('cairn-scan', ['--hash', 'md5', root])).stdout);
+  const again = await run('cairn-scan', ['--hash', 'md5', '--reuse', prev, root]);
+  assert.equal(again.code, 1);
+  assert.doesNotMatch(again.stderr, new RegExp(`${prev}:`));
+});
+
+test('--no-progress keeps a terminal quiet; --progress reports into a pipe', async () => {
+  const root = tempDir();
+  fs.writeFileSync(path.join(root, 'f'), 'x');
+  const quiet = sh(`script -qec "bin/cairn-scan --no-progress ${root} >/dev/null" /dev/null`);
+  if (quiet.code === 0) assert.equal(quiet.stdout.replace(/\r?\n$/, ''), '');
+  const loud = sh(`script -qec "bin/cairn-scan ${root} >/dev/null" /dev/null`);
+  if (loud.code === 0) assert.match(loud.stdout, /cairn-scan: 1 files/);
 });
 
 test('cairn dispatches to the commands and lists them', async () => {

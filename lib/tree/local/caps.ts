@@ -29,12 +29,13 @@ const BY_FS: Record<string, Partial<Traits>> = {
   'fuse.exfat': { ...FAT, mtime_precision_ns: 10_000_000 },
   ntfs: { mtime_precision_ns: 100, perms: false, owners: false },
   ntfs3: { mtime_precision_ns: 100, perms: false, owners: false },
-  fuseblk: { mtime_precision_ns: 100, perms: false, owners: false },
+  // Block-device FUSE drivers (ntfs-3g, exfat-fuse) all show as fuseblk: assume the least of them.
+  fuseblk: { ...FAT, mtime_precision_ns: 10_000_000 },
   cifs: { mtime_precision_ns: 100 },
   smb3: { mtime_precision_ns: 100 },
   ext2: { mtime_precision_ns: 1_000_000_000 },
   ext3: { mtime_precision_ns: 1_000_000_000 },
-  hfsplus: { mtime_precision_ns: 1_000_000_000, case_sensitive: false },
+  hfsplus: { mtime_precision_ns: 1_000_000_000, case_sensitive: false, unicode_normalizes: true },
   iso9660: { mtime_precision_ns: 1_000_000_000, hardlinks: false },
   udf: { mtime_precision_ns: 1_000, hardlinks: false },
 };
@@ -84,8 +85,8 @@ const UNIT_NS: Record<string, number> = { ns: 1, us: 1_000, ms: 1_000_000, s: 1_
 export function overrideCaps(caps: Caps, spec: string): Caps {
   const out = { ...caps };
   for (const item of spec.split(',')) {
-    const [key, value] = item.split('=') as [string, string | undefined];
-    if (value === undefined) throw new UsageError('--caps', `${JSON.stringify(item)} is not key=value`);
+    const [key, value, extra] = item.split('=') as [string, string | undefined, string | undefined];
+    if (value === undefined || extra !== undefined) throw new UsageError('--caps', `${JSON.stringify(item)} is not key=value`);
     if (key === 'mtime_precision_ns') {
       const m = DURATION_RE.exec(value);
       if (!m || Number(m[1]) < 1) throw new UsageError('--caps', `mtime_precision_ns: ${JSON.stringify(value)} is not a positive duration`);

@@ -3,7 +3,7 @@ import { describeSystemError } from '../../cli/errors';
 import type { Filter } from '../../filter/rules';
 import { isValidUtf8, readableName } from '../../records/raw-names';
 import { formatTimeNs } from '../../records/time';
-import type { FilterRule, HashAlg } from '../../records/types';
+import type { EntryType, FilterRule, HashAlg } from '../../records/types';
 import { hashInto } from './hash-entry';
 import { isGone, joinPath, joinRaw, listDir, statFollowing, type FsPath } from './list-dir';
 import { addLinkFields, entryFromStat, typeOfMode } from './stat-entry';
@@ -38,6 +38,10 @@ export interface LineSpan {
 
 /** A file whose hash the coordinator settles (from PREV, or by reading it). */
 export interface PendingFile extends LineSpan {
+  path: string;
+  path_b64: string | undefined;
+  size: number;
+  mtime: string;
   abs: string | Uint8Array;
   ino: string;
   ctime: string;
@@ -56,8 +60,9 @@ export interface UnitChunk {
   pending: PendingFile[];
   /** Sum of file sizes in the chunk, for progress. */
   bytes: number;
-  /** Lines carrying `error`, plus children that could not be examined. */
+  /** Lines carrying `error`. */
   problems: number;
+  /** [path, error] of each line carrying `error`, for stderr. */
   warnings: Array<[string, string]>;
   /** The directory itself could not be listed (first and only chunk). */
   error?: string;
@@ -73,6 +78,30 @@ const ACCESS = fs.constants.R_OK | fs.constants.X_OK;
 
 function emptyChunk(): UnitChunk {
   return { text: '', count: 0, kids: [], pending: [], bytes: 0, problems: 0, warnings: [], last: false };
+}
+
+/**
+ * The type the directory listing gives for a child that lstat could not
+ * reach; `dir` when even that is unknown, so that nothing under it is touched.
+ */
+function typeFromListing(dirAbs: FsPath, name: string | Buffer): EntryType {
+  try {
+    const encoding = typeof name === 'string' ? 'utf8' : 'buffer';
+    for (const d of fs.readdirSync(dirAbs, { withFileTypes: true, encoding: encoding as 'buffer' })) {
+      const same = typeof name === 'string' ? d.name.toString() === name : Buffer.compare(d.name as unknown as Buffer, name) === 0;
+      if (!same) continue;
+      if (d.isFile()) return 'file';
+      if (d.isSymbolicLink()) return 'symlink';
+      if (d.isFIFO()) return 'fifo';
+      if (d.isSocket()) return 'socket';
+      if (d.isBlockDevice()) return 'block';
+      if (d.isCharacterDevice()) return 'char';
+      return 'dir';
+    }
+  } catch {
+    // fall through
+  }
+  return 'dir';
 }
 
 export function asFsPath(p: string | Uint8Array): FsPath {
@@ -116,10 +145,18 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     try {
       st = opts.follow ? statFollowing(abs) : fs.lstatSync(abs, { bigint: true });
     } catch (err) {
-      if (!isGone(err)) {
-        chunk.warnings.push([rel, describeSystemError(err)]);
-        chunk.problems++;
-      }
+      if (isGone(err)) continue;
+      // Listed but not examinable (ENAMETOOLONG, EIO...): it must still appear, with
+      // its error, or a later step would take it for deleted.
+      const why = describeSystemError(err);
+      const type = typeFromListing(dirAbs, raw ?? name);
+      if (filter.excludes(rel, type === 'dir')) continue;
+      const pathB64 = relRaw?.toString('base64');
+      const entry = pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why };
+      chunk.problems++;
+      chunk.warnings.push([rel, why]);
+      chunk.text += `${JSON.stringify(entry)}\n`;
+      chunk.count++;
       continue;
     }
     const type = typeOfMode(Number(st.mode));
@@ -148,7 +185,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       chunk.bytes += entry.size!;
       if (opts.hash !== null) {
         if (!opts.hashHere) {
-          special = { start: 0, end: 0, abs: typeof abs === 'string' ? abs : new Uint8Array(abs), ino: st.ino.toString(), ctime: formatTimeNs(st.ctimeNs) } as PendingFile;
+          special = { start: 0, end: 0, path: rel, path_b64: pathB64, size: entry.size!, mtime: entry.mtime, abs: typeof abs === 'string' ? abs : new Uint8Array(abs), ino: st.ino.toString(), ctime: formatTimeNs(st.ctimeNs) } as PendingFile;
           chunk.pending.push(special as PendingFile);
         } else if (hashInto(entry, abs, st.ino, opts.hash, opts.follow) === 'gone') {
           continue;
@@ -157,7 +194,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     } else if (type === 'dir') {
       const id = `${st.dev}:${st.ino}`;
       if (opts.oneFileSystem && st.dev.toString() !== opts.rootDev) {
-        // A mount point: listed, not entered (like find -xdev).
+        // Listed, not entered (like find -xdev), and marked: its contents are unknown, not absent.
+        entry.unscanned = 'mount point (--one-file-system)';
       } else if (opts.follow && job.ancestors.includes(id)) {
         entry.error = 'ELOOP: directory cycle through a symlink';
       } else {
@@ -171,7 +209,10 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
         chunk.kids.push(special as LineSpan & { job: DirJob });
       }
     }
-    if (entry.error !== undefined) chunk.problems++;
+    if (entry.error !== undefined) {
+      chunk.problems++;
+      chunk.warnings.push([rel, entry.error]);
+    }
     const line = JSON.stringify(entry);
     if (special) {
       special.start = chunk.text.length;

@@ -27,7 +27,7 @@ export interface WalkOptions {
   /** Worker threads; 0 walks in this thread only. */
   readonly threads: number;
   readonly interrupted: () => boolean;
-  /** A child that could not be examined at all (reported, walk goes on). */
+  /** An entry that carries `error` (reported on stderr; the walk goes on). */
   readonly warn: (path: string, why: string) => void;
   /** Entries and file bytes listed, as they are listed (for progress). */
   readonly listed?: (entries: number, bytes: number) => void;
@@ -141,6 +141,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         if (kidFirst.error !== undefined) {
           line = `${line.slice(0, -1)},"error":${JSON.stringify(kidFirst.error)}}`;
           result.problems++;
+          opts.warn(unit.job.path, kidFirst.error);
         } else {
           take(kidFirst);
           descend = { unit, chunk: kidFirst, pos: 0, kid: 0, pending: 0 };
@@ -162,13 +163,16 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
  */
 async function settleHash(line: string, p: PendingFile, opts: WalkOptions, result: WalkResult): Promise<string | undefined> {
   const alg = opts.hash!;
-  const entry = JSON.parse(line) as Entry;
-  const prev = await opts.reuse!(entry.path, entry.path_b64);
-  if (prev && prev.hash?.startsWith(`${alg}:`) && prev.size === entry.size && prev.mtime === entry.mtime &&
+  const prev = await opts.reuse!(p.path, p.path_b64);
+  if (prev && prev.hash?.startsWith(`${alg}:`) && prev.size === p.size && prev.mtime === p.mtime &&
     prev.ctime === p.ctime && String(prev.ino) === p.ino) {
     return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${p.ctime}"}`;
   }
+  const entry = JSON.parse(line) as Entry;
   if (hashInto(entry, asFsPath(p.abs), BigInt(p.ino), alg, opts.follow) === 'gone') return undefined;
-  if (entry.error !== undefined) result.problems++;
+  if (entry.error !== undefined) {
+    result.problems++;
+    opts.warn(entry.path, entry.error);
+  }
   return JSON.stringify(entry);
 }
