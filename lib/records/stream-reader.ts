@@ -36,6 +36,9 @@ export function openInput(source: string): AsyncIterable<Uint8Array> {
   return fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
 }
 
+/** take() has nothing buffered: await more(). */
+export const MORE: unique symbol = Symbol('more');
+
 /**
  * Reads a cairn stream: checks the header (line 1: kind and version), every
  * line's JSON, each record through the spec, the canonical order, and that
@@ -44,7 +47,8 @@ export function openInput(source: string): AsyncIterable<Uint8Array> {
  */
 export class StreamReader<H, R> {
   private prev: Keyed | undefined;
-  private ended = false;
+  /** 'open', then 'closing' once the end record is read (EOF still to be seen), then 'ended'. */
+  private state: 'open' | 'closing' | 'ended' = 'open';
 
   private constructor(
     private readonly lines: LineReader,
@@ -87,19 +91,29 @@ export class StreamReader<H, R> {
 
   /** The next record, or undefined after the end record. */
   async next(): Promise<R | undefined> {
-    if (this.ended) return undefined;
-    const text = await this.lines.next();
-    const at: Loc = { file: this.lines.file, line: this.lines.line };
-    if (text === undefined) {
-      throw new InputError(at.file, at.line, undefined, 'truncated: the stream has no end record (did the command writing it fail?)');
+    for (;;) {
+      const r = this.take();
+      if (r !== MORE) return r;
+      await this.more();
     }
+  }
+
+  /**
+   * The next record if it is buffered, undefined once the stream has ended,
+   * or MORE: then await more(). For merge loops that must not pay a promise
+   * per record.
+   */
+  take(): R | undefined | typeof MORE {
+    if (this.state === 'ended') return undefined;
+    if (this.state === 'closing') return MORE;
+    const text = this.lines.take();
+    if (text === undefined) return MORE;
+    const at: Loc = { file: this.lines.file, line: this.lines.line };
     const obj = parseLine(text, at);
     if (obj.cairn !== undefined) {
       if (obj.cairn !== 'end') throw new InputError(at.file, at.line, 'cairn', `unexpected record kind ${JSON.stringify(obj.cairn)}`);
-      const extra = await this.lines.next();
-      if (extra !== undefined) throw new InputError(at.file, this.lines.line, undefined, 'data after the end record');
-      this.ended = true;
-      return undefined;
+      this.state = 'closing';
+      return MORE;
     }
     const rec = this.spec.record(obj, at);
     if (this.spec.ordered) {
@@ -111,6 +125,18 @@ export class StreamReader<H, R> {
       this.prev = keyed;
     }
     return rec;
+  }
+
+  /** Reads on; at the end of input checks that the stream was complete. */
+  async more(): Promise<void> {
+    if (await this.lines.fill()) {
+      if (this.state === 'closing') throw new InputError(this.lines.file, this.lines.line + 1, undefined, 'data after the end record');
+      return;
+    }
+    if (this.state === 'open') {
+      throw new InputError(this.lines.file, this.lines.line, undefined, 'truncated: the stream has no end record (did the command writing it fail?)');
+    }
+    this.state = 'ended';
   }
 }
 

@@ -7,7 +7,7 @@ import { STREAM_VERSION, type Caps, type EntriesHeader, type FilterRule, type Ha
 import { capsForFsType, fsTypeOf, overrideCaps } from '../tree/local/caps';
 import { Scheduler } from '../tree/local/scheduler';
 import { walkLocal, type WalkResult } from '../tree/local/walk';
-import { openReuse, type Reuse } from './reuse';
+import { Reuse } from './reuse';
 
 export interface ScanOptions {
   root: string;
@@ -42,7 +42,7 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
   const root = path.resolve(opts.root);
   const filter = compileFilter(opts.rules);
   const caps = detectCaps(root, opts.caps);
-  const reuse: Reuse | undefined = opts.reuse !== undefined ? await openReuse(opts.reuse, opts.hash) : undefined;
+  const reuse: Reuse | undefined = opts.reuse !== undefined ? await Reuse.open(opts.reuse, opts.hash) : undefined;
   const writer = new NdjsonWriter(opts.out);
   const progress = opts.progress ? new Progress(opts.tool.split(' ')[0]!) : undefined;
   const header: EntriesHeader = {
@@ -64,7 +64,7 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
       rules: filter.rules,
       hash: opts.hash,
       threads: opts.threads ?? Scheduler.defaultThreads(),
-      ...(reuse ? { reuse: reuse.lookup } : {}),
+      ...(reuse ? { reuse } : {}),
       interrupted: opts.interrupted,
       warn: opts.warn,
       ...(progress ? { listed: (n: number, bytes: number) => progress.add(n, bytes) } : {}),

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import { FatalIoError, describeSystemError } from '../../cli/errors';
+import type { Keyed } from '../../records/order';
+import { MORE } from '../../records/stream-reader';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
 import { asFsPath, type PendingFile, type UnitOptions } from './dir-unit';
 import { hashInto } from './hash-entry';
@@ -15,15 +17,18 @@ export interface LineSink {
   drain(): Promise<void>;
 }
 
-/** A previous scan's entry for the same path, if any (for --reuse). */
-export type ReuseLookup = (path: string, pathB64: string | undefined) => Promise<Entry | undefined>;
+/** A previous scan's entries, in canonical order (for --reuse); see scan/reuse.ts. */
+export interface ReuseSource {
+  find(key: Keyed): Entry | undefined | typeof MORE;
+  more(): Promise<void>;
+}
 
 export interface WalkOptions {
   readonly follow: boolean;
   readonly oneFileSystem: boolean;
   readonly rules: readonly FilterRule[];
   readonly hash: HashAlg | null;
-  readonly reuse?: ReuseLookup;
+  readonly reuse?: ReuseSource;
   /** Worker threads; 0 walks in this thread only. */
   readonly threads: number;
   readonly interrupted: () => boolean;
@@ -123,7 +128,13 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
       top.pos = span.end + 1;
       if (span === pend) {
         top.pending++;
-        line = await settleHash(line, pend, opts, result);
+        const key = pend.path_b64 === undefined ? { path: pend.path } : { path: pend.path, path_b64: pend.path_b64 };
+        let prev = opts.reuse!.find(key);
+        while (prev === MORE) {
+          await opts.reuse!.more();
+          prev = opts.reuse!.find(key);
+        }
+        line = settleHash(line, pend, prev, opts, result);
         if (line === undefined) {
           result.entries--;
           continue;
@@ -161,9 +172,8 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
  * ctime and inode are unchanged and PREV used the same algorithm, else by
  * reading it now. Returns the completed line, or undefined if the file is gone.
  */
-async function settleHash(line: string, p: PendingFile, opts: WalkOptions, result: WalkResult): Promise<string | undefined> {
+function settleHash(line: string, p: PendingFile, prev: Entry | undefined, opts: WalkOptions, result: WalkResult): string | undefined {
   const alg = opts.hash!;
-  const prev = await opts.reuse!(p.path, p.path_b64);
   if (prev && prev.hash?.startsWith(`${alg}:`) && prev.size === p.size && prev.mtime === p.mtime &&
     prev.ctime === p.ctime && String(prev.ino) === p.ino) {
     return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${p.ctime}"}`;
