@@ -86,6 +86,7 @@ function flat(dir: string, n: number): void {
   const width = String(n - 1).length;
   for (let i = 0; i < n; i++) touch(path.join(tmp, `f${String(i).padStart(width, '0')}`));
   fs.renameSync(tmp, dir);
+  process.stdout.write(`${n} empty files\n`);
 }
 
 /** Works with relative names after chdir: paths 1000s of bytes long would make each create walk them. */
@@ -108,6 +109,7 @@ function deep(dir: string, chains: number, levels: number, perLevel: number): vo
   }
   process.chdir(home);
   fs.renameSync(tmp, dir);
+  process.stdout.write(`${chains * levels * perLevel} entries, ${levels} levels of directories\n`);
 }
 
 /** AES-CTR keystream: incompressible and far faster than /dev/urandom. */
@@ -121,6 +123,7 @@ function big(dir: string, n: number, mib: number): void {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, dir);
+  process.stdout.write(`${n} files of ${mib} MiB\n`);
 }
 
 /**

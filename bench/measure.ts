@@ -5,9 +5,9 @@
  *   node dist/bench/measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD...
  *       Each CMD is one string, split into words like hyperfine -N does (quotes
  *       and backslashes, no shell); KEY names it in the output. Every command is first run once on its own
- *       with output to /dev/null: that warms the cache and finds commands that
- *       fail, which are left out (a failing reference must not sink the
- *       group). The rest are timed in one go, so all figures come from the
+ *       with output to /dev/null: that warms the cache (run.sh passes
+ *       --warmup 0 for that reason) and finds commands that fail, which are
+ *       left out (a failing reference must not sink the group). The rest are timed in one go, so all figures come from the
  *       same run: by `hyperfine -N --warmup W --runs N --export-json
  *       PREFIX.json` (its report goes to PREFIX.txt), or by the loop below,
  *       which runs W warm-ups per command and then N rounds taking each
@@ -15,8 +15,10 @@
  *       Prints one line per command, in order: `KEY ok MEDIAN_SECONDS` or
  *       `KEY error WHY`.
  *
- *   node dist/bench/measure.js rss --via gnu-time|proc CMD
- *       Runs CMD once (output to /dev/null) and prints `PEAK_KIB SECONDS`:
+ *   node dist/bench/measure.js rss --via gnu-time|proc --runs N CMD
+ *       Runs CMD N times (output to /dev/null) and prints the medians of its
+ *       peak RSS and wall time, then the smallest and largest peak:
+ *       `KIB SECONDS MIN_KIB MAX_KIB`. Peak RSS is read
  *       by `/usr/bin/time -f '%M %e'` (exact: the kernel's ru_maxrss), or by
  *       polling VmHWM in /proc/PID/status every 5 ms while it runs (the
  *       high-water mark only grows, so the last reading misses at most the
@@ -148,7 +150,15 @@ function group(args: readonly string[]): void {
   let failure = '';
   if (ok.length > 0) {
     try {
-      medians = o.timer === 'hyperfine' ? withHyperfine(o, ok) : withOwnLoop(o, ok);
+      if (o.timer === 'hyperfine') {
+        try {
+          medians = withHyperfine(o, ok);
+        } catch (err) {
+          // An old hyperfine (no -N before 1.13) should not lose the run: time it ourselves.
+          process.stderr.write(`bench/measure: ${(err as Error).message}; timing with the own loop instead\n`);
+          medians = withOwnLoop(o, ok);
+        }
+      } else medians = withOwnLoop(o, ok);
     } catch (err) {
       failure = (err as Error).message;
     }
@@ -171,7 +181,7 @@ function hwm(pid: number): number | undefined {
   }
 }
 
-function rssByProc(argv: readonly string[]): Promise<string> {
+function rssByProc(argv: readonly string[]): Promise<[number, number]> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
@@ -189,12 +199,12 @@ function rssByProc(argv: readonly string[]): Promise<string> {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) reject(new Error(`exit ${code ?? signal}: ${argv.join(' ')}`));
       else if (peak === 0) reject(new Error(`no reading of /proc/PID/status (ran too briefly?): ${argv.join(' ')}`));
-      else resolve(`${peak} ${seconds.toFixed(2)}`);
+      else resolve([peak, seconds]);
     });
   });
 }
 
-function rssByGnuTime(argv: readonly string[]): string {
+function rssByGnuTime(argv: readonly string[]): [number, number] {
   const out = path.join(os.tmpdir(), `cairn-bench-time.${process.pid}`);
   try {
     const r = spawnSync('/usr/bin/time', ['-f', '%M %e', '-o', out, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -202,7 +212,7 @@ function rssByGnuTime(argv: readonly string[]): string {
     if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}: ${argv.join(' ')}: ${r.stderr.toString().trim().split('\n').pop() ?? ''}`);
     const m = /^(\d+) ([\d.]+)\s*$/m.exec(fs.readFileSync(out, 'utf8'));
     if (!m) throw new Error(`/usr/bin/time wrote no "%M %e" line`);
-    return `${m[1]} ${m[2]}`;
+    return [Number(m[1]), Number(m[2])];
   } finally {
     fs.rmSync(out, { force: true });
   }
@@ -211,10 +221,17 @@ function rssByGnuTime(argv: readonly string[]): string {
 async function main(argv: string[]): Promise<void> {
   const [what, ...rest] = argv;
   if (what === 'group') group(rest);
-  else if (what === 'rss' && rest[0] === '--via' && rest.length === 3) {
-    const cmd = splitWords(rest[2]!);
-    process.stdout.write(`${rest[1] === 'gnu-time' ? rssByGnuTime(cmd) : await rssByProc(cmd)}\n`);
-  } else throw new Error('usage: measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD... | rss --via gnu-time|proc CMD');
+  else if (what === 'rss' && rest[0] === '--via' && rest[2] === '--runs' && Number(rest[3]) >= 1 && rest.length === 5) {
+    const cmd = splitWords(rest[4]!);
+    const kib: number[] = [];
+    const secs: number[] = [];
+    for (let r = 0; r < Number(rest[3]); r++) {
+      const [k, t] = rest[1] === 'gnu-time' ? rssByGnuTime(cmd) : await rssByProc(cmd);
+      kib.push(k);
+      secs.push(t);
+    }
+    process.stdout.write(`${median(kib)} ${median(secs)} ${Math.min(...kib)} ${Math.max(...kib)}\n`);
+  } else throw new Error('usage: measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD... | rss --via gnu-time|proc --runs N CMD');
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {

@@ -18,14 +18,17 @@
 #                       default: hyperfine when installed, else bench/measure.ts's loop
 #   BENCH_RSS=gnu-time|proc
 #                       default: GNU /usr/bin/time when it works, else polling /proc
+#   BENCH_RSS_RUNS=3    runs per peak-RSS figure (median; a 1M scan takes several seconds)
 #
 # Disk: about 2.5 GB under BENCH_DIR (1 GiB of it the hash input), 2.1M inodes.
 set -u
 
+DIR=${BENCH_DIR:-/tmp/cairn-bench}
+case $DIR in /*) ;; *) DIR=$(pwd)/$DIR ;; esac
 cd "$(dirname "$0")/.." || exit 2
 TOP=$(pwd)
 RUNS=${BENCH_RUNS:-5}
-DIR=${BENCH_DIR:-/tmp/cairn-bench}
+RSS_RUNS=${BENCH_RSS_RUNS:-3}
 ONLY=${BENCH_ONLY:-scan,hash,reuse,rss,startup,reader}
 NODE=$(command -v "${NODE:-node}") || { echo "bench: node not found" >&2; exit 2; }
 SCAN=$TOP/bin/cairn-scan
@@ -33,10 +36,12 @@ GEN=$TOP/dist/bench/gen.js
 MEASURE=$TOP/dist/bench/measure.js
 READER=$TOP/dist/bench/ndjson-reader.js
 LOGS=$DIR/logs
-# The four comparisons of the scan benchmark use find's full listing format.
+# find's listing, the reference walk for scans: type, size, mtime, mode, path of everything.
 FIND_FMT='%y %s %T@ %m %p\n'
 
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer, got '$RUNS'" >&2; exit 2 ;; esac
+for n in "BENCH_RUNS=$RUNS" "BENCH_RSS_RUNS=$RSS_RUNS"; do
+  case ${n#*=} in '' | *[!0-9]* | 0) echo "bench: ${n%%=*} must be a positive integer, got '${n#*=}'" >&2; exit 2 ;; esac
+done
 for b in $(echo "$ONLY" | tr ',' ' '); do
   case $b in scan | hash | reuse | rss | startup | reader) ;;
     *) echo "bench: BENCH_ONLY: unknown benchmark '$b' (known: scan,hash,reuse,rss,startup,reader)" >&2; exit 2 ;;
@@ -74,12 +79,11 @@ fmt_rate() { awk -v n="$1" -v t="$2" 'BEGIN { r = n / t; if (r >= 1e6) printf "%
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
-# judge WHAT CAIRN_KEY REF_LABEL REF_KEY LIMIT [FORMAT]
-#   cairn / reference must be <= LIMIT; LIMIT "info" only reports.
-#   FORMAT: time (default) or mb (results in KiB).
+# judge WHAT CAIRN_KEY REF_LABEL REF_KEY LIMIT: times; cairn / reference must be <= LIMIT
+# (a number), or LIMIT is "info" and the line only reports.
 judge() {
-  _what=$1 _c=$(res "$2") _label=$3 _r=$(res "$4") _limit=$5 _fmt=${6:-time}
-  if [ "$_limit" = info ]; then _target='(info)'; else _target="<= ${_limit}x"; fi
+  _what=$1 _c=$(res "$2") _label=$3 _r=$(res "$4") _limit=$5
+  if [ "$_limit" = info ]; then _target='(info)'; else _target="<= $(awk -v l="$_limit" 'BEGIN { printf "%.2f", l }')x"; fi
   if ! is_ok "$_c"; then
     _result=FAIL; [ "$_limit" = info ] && _result=INFO
     case $_c in skip\ *) [ "$_limit" = info ] || _result=SKIP ;; esac
@@ -87,16 +91,14 @@ judge() {
     note "cairn: $(why "$_c")"
     return
   fi
-  _cv=$(val "$_c")
-  if [ "$_fmt" = mb ]; then _cs=$(fmt_mb "$_cv"); else _cs=$(fmt_time "$_cv"); fi
+  _cv=$(val "$_c") _cs=$(fmt_time "$(val "$_c")")
   if ! is_ok "$_r"; then
     _result=SKIP; [ "$_limit" = info ] && _result=INFO
     row "$_what" "$_cs" "$_label -" "-" "$_target" "$_result"
     note "$_label: $(why "$_r")"
     return
   fi
-  _rv=$(val "$_r")
-  if [ "$_fmt" = mb ]; then _rs=$(fmt_mb "$_rv"); else _rs=$(fmt_time "$_rv"); fi
+  _rv=$(val "$_r") _rs=$(fmt_time "$(val "$_r")")
   _x=$(ratio "$_cv" "$_rv")
   if [ "$_limit" = info ]; then _result=INFO; elif le "${_x%x}" "$_limit"; then _result=PASS; else _result=FAIL; fi
   row "$_what" "$_cs" "$_label $_rs" "$_x" "$_target" "$_result"
@@ -104,18 +106,15 @@ judge() {
 
 # ---- measuring ----------------------------------------------------------
 
-if [ "${BENCH_TIMER:-}" = own ] || ! have hyperfine; then
-  TIMER=own
-  [ "${BENCH_TIMER:-}" = own ] || note "hyperfine not installed (apt-get install hyperfine): timing with bench/measure.ts's own loop"
-else
-  TIMER=hyperfine
-fi
+if [ "${BENCH_TIMER:-}" = own ] || ! have hyperfine; then TIMER=own; else TIMER=hyperfine; fi
 
 # group NAME RUNS KEY=CMD...: times the commands together, sets R_KEY for each.
+# measure.js runs each command once before timing (the cache warm-up, and a
+# check that it works), so no further warm-up runs are asked for.
 group() {
   _g=$1 _n=$2
   shift 2
-  _out=$("$NODE" "$MEASURE" group --runs "$_n" --warmup 1 --timer "$TIMER" --log "$LOGS/$_g" "$@" 2>"$LOGS/$_g.err") ||
+  _out=$("$NODE" "$MEASURE" group --runs "$_n" --warmup 0 --timer "$TIMER" --log "$LOGS/$_g" "$@" 2>"$LOGS/$_g.err") ||
     _out=$(for _a in "$@"; do echo "${_a%%=*} error $(tail -n 1 "$LOGS/$_g.err")"; done)
   while read -r _k _rest; do [ -n "$_k" ] && set_res "$_k" "$_rest"; done <<EOF
 $_out
@@ -127,9 +126,9 @@ if [ -z "$RSS_VIA" ]; then
   if [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2>/dev/null; then RSS_VIA=gnu-time; else RSS_VIA=proc; fi
 fi
 
-# rss KEY CMD: peak RSS of one run, R_KEY = "ok KIB SECONDS".
+# rss KEY RUNS CMD: R_KEY = "ok KIB SECONDS MIN_KIB MAX_KIB", medians of peak RSS and wall time over RUNS runs.
 rss() {
-  if _o=$("$NODE" "$MEASURE" rss --via "$RSS_VIA" "$2" 2>&1); then set_res "$1" "ok $_o"; else set_res "$1" "error $_o"; fi
+  if _o=$("$NODE" "$MEASURE" rss --via "$RSS_VIA" --runs "$2" "$3" 2>&1); then set_res "$1" "ok $_o"; else set_res "$1" "error $_o"; fi
 }
 
 # ensure NAME SPEC GEN-ARGS...: $DIR/NAME exists as generated from SPEC, or is made now.
@@ -182,7 +181,7 @@ bench_hash() {
   fi
   judge "sha256 4x256 MiB vs openssl dgst -sha256" hash_cairn "openssl" hash_openssl 1.25
   judge "sha256 4x256 MiB vs sha256sum" hash_cairn "sha256sum" hash_sha256sum info
-  judge "sha256 4x256 MiB vs b3sum (blake3, all cores)" hash_cairn "b3sum" hash_b3sum info
+  judge "sha256 4x256 MiB vs b3sum (BLAKE3)" hash_cairn "b3sum" hash_b3sum info
 }
 
 bench_reuse() {
@@ -196,11 +195,10 @@ bench_reuse() {
     else
       mv "$H.tmp" "$H"
       note "hashed scan for --reuse written in $(($(now) - _t)) s: $H"
-      # A reuse run that hashed anything would give the same output: check it reused by the numbers, and the output here.
-      if "$SCAN" --hash sha256 --reuse "$H" "$TREE" 2>/dev/null | tail -n +2 | cmp -s - "$H.body" 2>/dev/null ||
-        { tail -n +2 "$H" >"$H.body" && "$SCAN" --hash sha256 --reuse "$H" "$TREE" 2>/dev/null | tail -n +2 | cmp -s - "$H.body"; }; then :; else
+      # Reusing must give the same entries as hashing (the header aside).
+      tail -n +2 "$H" >"$H.body"
+      "$SCAN" --hash sha256 --reuse "$H" "$TREE" 2>/dev/null | tail -n +2 | cmp -s - "$H.body" ||
         note "WARNING: --reuse output differs from the hashed scan it reused (beyond the header)"
-      fi
       group reuse "$RUNS" \
         "reuse_cairn=$(q "$SCAN") --hash sha256 --reuse $(q "$H") $(q "$TREE")" \
         "reuse_plain=$(q "$SCAN") $(q "$TREE")" \
@@ -212,44 +210,44 @@ bench_reuse() {
 }
 
 bench_rss() {
-  echo "== rss: peak resident memory scanning 1M entries (one run each, via $RSS_VIA)"
+  echo "== rss: peak resident memory scanning 1M entries, output to /dev/null (cairn: median of $RSS_RUNS, find: 1 run; by $RSS_VIA)"
   if [ "$RSS_VIA" = proc ]; then
-    note "GNU time not found (apt-get install time): peak RSS read by polling VmHWM in /proc/PID/status"
+    [ -n "${BENCH_RSS:-}" ] || note "GNU time not found (apt-get install time):"
+    note "peak RSS read by polling VmHWM in /proc/PID/status every 5 ms"
   fi
   for shape in flat deep; do
+    T=$DIR/${shape}1m _made=y
     if [ $shape = flat ]; then
-      _ok=$(ensure flat1m "gen-v1 flat 1000000" flat "$DIR/flat1m" 1000000 && echo y)
       _desc="1M files in one directory"
+      ensure flat1m "gen-v1 flat 1000000" flat "$T" 1000000 || _made=n
     else
-      # 50 chains of 200 nested levels, each level 99 files + the next directory: 1M entries, paths ~600 bytes.
-      _ok=$(ensure deep1m "gen-v1 deep 50x200x100" deep "$DIR/deep1m" 50 200 100 && echo y)
+      # 50 chains of 200 nested levels, each level 99 files + the next directory: 1M entries, paths up to ~600 bytes.
       _desc="1M entries, 200 levels deep"
+      ensure deep1m "gen-v1 deep 50x200x100" deep "$T" 50 200 100 || _made=n
     fi
-    [ -n "$_ok" ] && [ "$_ok" != y ] && printf '%s\n' "$_ok" | sed '$d' # pass on ensure's notes
-    case $_ok in *y) ;;
-      *) set_res "rss_${shape}_cairn" "error could not generate the tree"; set_res "rss_${shape}_find" "skip no tree" ;;
-    esac
-    if is_ok "ok" && case $_ok in *y) true ;; *) false ;; esac; then
-      rss "rss_${shape}_cairn" "$(q "$SCAN") $(q "$DIR/${shape}1m")"
-      if have find; then rss "rss_${shape}_find" "find $(q "$DIR/${shape}1m") -printf $(q "$FIND_FMT")"; else set_res "rss_${shape}_find" "skip find not installed"; fi
-    fi
-    _c=$(res "rss_${shape}_cairn")
-    if is_ok "$_c"; then
-      _kb=$(val "$_c")
-      if le "$(awk -v k="$_kb" 'BEGIN { print k * 1024 / 1e6 }')" 200; then _result=PASS; else _result=FAIL; fi
-      _r=$(res "rss_${shape}_find")
-      if is_ok "$_r"; then _ref="find $(fmt_mb "$(val "$_r")")"; _x=$(ratio "$_kb" "$(val "$_r")"); else _ref="find -"; _x=-; fi
-      row "peak RSS, scan $_desc" "$(fmt_mb "$_kb")" "$_ref" "$_x" "< 200 MB" "$_result"
-      is_ok "$_r" || note "find: $(why "$_r")"
-      # The same single runs' wall times, for context.
-      set -- ${_c#ok }; _cs=$2
-      if is_ok "$_r"; then set -- ${_r#ok }; set_res "rsst_${shape}_find" "ok $2"; fi
-      set_res "rsst_${shape}_cairn" "ok $_cs"
-      judge "time (1 run), scan $_desc" "rsst_${shape}_cairn" "find" "rsst_${shape}_find" info
+    if [ $_made = n ]; then
+      set_res "rss_${shape}_cairn" "error could not generate the tree"
     else
+      rss "rss_${shape}_cairn" "$RSS_RUNS" "$(q "$SCAN") $(q "$T")"
+      if have find; then rss "rss_${shape}_find" 1 "find $(q "$T") -printf $(q "$FIND_FMT")"; else set_res "rss_${shape}_find" "skip find not installed"; fi
+    fi
+    _c=$(res "rss_${shape}_cairn") _r=$(res "rss_${shape}_find")
+    if ! is_ok "$_c"; then
       row "peak RSS, scan $_desc" "-" "find -" "-" "< 200 MB" FAIL
       note "cairn: $(why "$_c")"
+      continue
     fi
+    _kb=$(val "$_c")
+    if le "$(awk -v k="$_kb" 'BEGIN { print k * 1024 / 1e6 }')" 200; then _result=PASS; else _result=FAIL; fi
+    if is_ok "$_r"; then _ref="find $(fmt_mb "$(val "$_r")")" _x=$(ratio "$_kb" "$(val "$_r")"); else _ref="find -" _x=-; fi
+    row "peak RSS, scan $_desc" "$(fmt_mb "$_kb")" "$_ref" "$_x" "< 200 MB" "$_result"
+    is_ok "$_r" || note "find: $(why "$_r")"
+    set -- ${_c#ok }
+    [ "$RSS_RUNS" -gt 1 ] && note "cairn peak RSS ranged $(fmt_mb "$3") .. $(fmt_mb "$4") over $RSS_RUNS runs"
+    # The wall times of the same runs, for context.
+    set_res "rsst_${shape}_cairn" "ok $2"
+    if is_ok "$_r"; then set -- ${_r#ok }; set_res "rsst_${shape}_find" "ok $2"; else set_res "rsst_${shape}_find" "$_r"; fi
+    judge "time, scan $_desc" "rsst_${shape}_cairn" "find" "rsst_${shape}_find" info
   done
 }
 
@@ -307,6 +305,7 @@ bench_reader() {
 _start=$(now)
 echo "cairn bench: $(date -u '+%Y-%m-%d %H:%M UTC'), cairn $("$SCAN" --version 2>/dev/null | awk '{print $NF}'), node $("$NODE" --version), $(nproc 2>/dev/null || echo '?') CPUs, $(uname -sr)"
 echo "median of $RUNS timed runs after a warm-up run, timer: $(if [ $TIMER = hyperfine ]; then hyperfine --version; else echo 'bench/measure.ts loop'; fi); work dir $DIR"
+if [ $TIMER = own ] && [ "${BENCH_TIMER:-}" != own ]; then echo "(hyperfine not installed: apt-get install hyperfine; timing with bench/measure.ts's own loop)"; fi
 echo "ratio = cairn / reference (time or memory): lower is better"
 echo
 printf '%-44s %-14s %-30s %-7s %-18s %s\n' "measure" "cairn" "reference" "ratio" "target" "result"

@@ -28,6 +28,8 @@ export interface DirJob {
   readonly abs: string | Uint8Array;
   /** dev:ino of this directory and its ancestors (only under --follow, for loop detection). */
   readonly ancestors: readonly string[];
+  /** The directory's st_size: big ones are listed a batch at a time. */
+  readonly size: number;
 }
 
 /** Where one line sits in a chunk's text: [start, end), without its newline. */
@@ -118,7 +120,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
   let listing: ReturnType<typeof listDir>;
   try {
     fs.accessSync(dirAbs, ACCESS);
-    listing = listDir(dirAbs);
+    listing = listDir(dirAbs, job.size);
   } catch (err) {
     const chunk = emptyChunk();
     if (isGone(err)) chunk.gone = true;
@@ -204,6 +206,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
           ...(pathB64 !== undefined ? { path_b64: pathB64 } : {}),
           abs: typeof abs === 'string' ? abs : new Uint8Array(abs),
           ancestors: opts.follow ? [...job.ancestors, id] : [],
+          size: Number(st.size),
         };
         special = { start: 0, end: 0, job: kid } as LineSpan & { job: DirJob };
         chunk.kids.push(special as LineSpan & { job: DirJob });

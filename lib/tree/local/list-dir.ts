@@ -13,14 +13,34 @@ export interface Listing {
 }
 
 /**
+ * Directory size (st_size, bytes) from which names are read a batch at a time:
+ * readdirSync gets the whole listing from the C library first, and that
+ * memory (40 MB for a million names) stays in the process after it is freed.
+ */
+const STREAM_FROM_BYTES = 1 << 20;
+
+function readNames(abs: FsPath, sizeHint: number, encoding: 'utf8' | 'buffer'): Array<string | Buffer> {
+  if (sizeHint < STREAM_FROM_BYTES) return fs.readdirSync(abs, { encoding: encoding as 'buffer' });
+  const dir = fs.opendirSync(abs as string, { encoding: encoding as 'utf8', bufferSize: 1024 });
+  const names: Array<string | Buffer> = [];
+  try {
+    for (let d = dir.readSync(); d !== null; d = dir.readSync()) names.push(d.name);
+  } finally {
+    dir.closeSync();
+  }
+  return names;
+}
+
+/**
  * Lists a directory in canonical order. Names are read as UTF-8 first (fast);
  * only a directory whose listing shows U+FFFD, the mark of undecodable bytes,
- * is read again as raw bytes so that such names are kept exact.
+ * is read again as raw bytes so that such names are kept exact. `sizeHint` is
+ * the directory's st_size.
  */
-export function listDir(abs: FsPath): Listing {
-  const names = fs.readdirSync(abs);
+export function listDir(abs: FsPath, sizeHint = 0): Listing {
+  const names = readNames(abs, sizeHint, 'utf8') as string[];
   if (!names.some((n) => n.includes('\ufffd'))) return { names: names.sort(compareNames), raws: undefined };
-  const raws = fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+  const raws = (readNames(abs, sizeHint, 'buffer') as Buffer[]).sort(Buffer.compare);
   return { names: raws.map((r) => (isValidUtf8(r) ? r.toString('utf8') : readableName(r))), raws };
 }
 

@@ -33,6 +33,8 @@ interface Slot {
 const BUFFER_LIMIT = 1 << 16;
 /** Units a worker holds at once, so it never idles waiting for the coordinator's next message. */
 const DEPTH = 4;
+/** Young generation of a worker (MB): V8's default grows to 32+ MB per isolate. */
+const YOUNG_MB = Number(process.env.CAIRN_YOUNG_MB ?? 6);
 /** Inline work (ms) after which worker threads are worth their start-up (~40 ms each). */
 const SPAWN_AFTER_MS = 25;
 
@@ -124,7 +126,9 @@ export class Scheduler {
     this.spawned = true;
     const file = path.join(__dirname, 'walk-worker.js');
     for (let i = 0; i < this.threads; i++) {
-      const slot: Slot = { worker: new Worker(file, { workerData: this.opts }), ready: false, units: 0 };
+      // A small young generation: a worker's garbage is short-lived, and each MB counts twice per worker in RSS.
+      const worker = new Worker(file, { workerData: this.opts, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
+      const slot: Slot = { worker, ready: false, units: 0 };
       slot.worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') slot.ready = true;
         else {

@@ -40,7 +40,7 @@ export interface WalkOptions {
 
 export interface WalkResult {
   entries: number;
-  /** Entries that carry `error`, plus children that could not be examined. */
+  /** Entries that carry `error`. */
   problems: number;
 }
 
@@ -88,7 +88,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
     for (const [p, why] of chunk.warnings) opts.warn(p, why);
   };
   try {
-    const rootUnit = sched.open({ path: '', abs: root, ancestors: opts.follow ? [`${rootStat.dev}:${rootStat.ino}`] : [] });
+    const rootUnit = sched.open({ path: '', abs: root, ancestors: opts.follow ? [`${rootStat.dev}:${rootStat.ino}`] : [], size: Number(rootStat.size) });
     const first = await sched.next(rootUnit);
     if (first.error !== undefined || first.gone) throw new FatalIoError(root, first.error ?? 'ENOENT: no such file or directory');
     sink.begin();
