@@ -17,12 +17,18 @@ import * as fs from 'node:fs';
 import * as ndjson from 'ndjson';
 import { ENTRIES, validateEntriesHeader, validateEntry } from '../lib/records/entries';
 import { compareKeyed, type Keyed } from '../lib/records/order';
-import { StreamReader } from '../lib/records/stream-reader';
+import { MORE, StreamReader } from '../lib/records/stream-reader';
 
+/** The loop diff and --reuse run: take() what is buffered, await more() only when it is empty. */
 async function readCairn(file: string): Promise<number> {
   const r = await StreamReader.open(file, ENTRIES);
   let n = 1;
-  while ((await r.next()) !== undefined) n++;
+  for (;;) {
+    const rec = r.take();
+    if (rec === MORE) await r.more();
+    else if (rec === undefined) break;
+    else n++;
+  }
   return n + 1;
 }
 

@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import type picomatchFn from 'picomatch';
 import { UsageError } from '../cli/errors';
 import type { FilterRule } from '../records/types';
 
@@ -26,6 +26,8 @@ export function compileGlob(pattern: string, flag: string): Test {
   if (rooted) p = p.replace(/^\/+/, '');
   let isMatch: (s: string) => boolean;
   try {
+    // Loaded on first use: most scans have no globs, and each worker thread pays the load.
+    const picomatch = require('picomatch') as typeof picomatchFn;
     isMatch = picomatch(p, { dot: true, nonegate: true });
   } catch (err) {
     throw new UsageError(flag, `bad pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`);

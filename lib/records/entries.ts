@@ -1,7 +1,7 @@
 import { InputError } from '../cli/errors';
 import { isValidUtf8 } from './raw-names';
 import type { Loc, StreamSpec } from './stream-reader';
-import { TIME_RE } from './time';
+import { isTime } from './time';
 import {
   ENTRY_TYPES,
   HASH_ALGS,
@@ -39,12 +39,16 @@ export function pathProblem(p: string): string | undefined {
   if (p === '') return 'empty';
   if (p.charCodeAt(0) === 0x2f) return 'absolute (leading /)';
   if (p.charCodeAt(p.length - 1) === 0x2f || p.includes('//')) return 'empty component';
-  if (BAD_COMPONENT_RE.test(p)) return '"." or ".." component';
+  if ((p.charCodeAt(0) === 0x2e || p.includes('/.')) && BAD_COMPONENT_RE.test(p)) return '"." or ".." component';
   if (p.includes('\0')) return 'NUL byte';
   return undefined;
 }
 
+// One test for the common case; the details below only explain a failure.
+const HASH_RE = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
+
 export function checkHash(value: unknown, at: Loc): string {
+  if (typeof value === 'string' && HASH_RE.test(value)) return value;
   if (typeof value !== 'string') fail(at, 'hash', 'must be a string "alg:hex"');
   const colon = value.indexOf(':');
   const alg = value.slice(0, colon) as HashAlg;
@@ -76,7 +80,7 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.error !== undefined && typeof o.error !== 'string') fail(at, 'error', 'must be a string');
   // An object that could not be examined at all carries only path, type and error.
   const examined = o.error === undefined || o.mtime !== undefined;
-  if (examined && (typeof o.mtime !== 'string' || !TIME_RE.test(o.mtime))) {
+  if (examined && (typeof o.mtime !== 'string' || !isTime(o.mtime))) {
     fail(at, 'mtime', 'must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
   }
   if (t === 'file' && examined) {
@@ -97,7 +101,7 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.dev !== undefined && !isCount(o.dev)) fail(at, 'dev', 'must be a non-negative integer');
   if (o.unscanned !== undefined && typeof o.unscanned !== 'string') fail(at, 'unscanned', 'must be a string');
   if (o.hash !== undefined) checkHash(o.hash, at);
-  if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !TIME_RE.test(o.ctime))) fail(at, 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
+  if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !isTime(o.ctime))) fail(at, 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
   if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, 'nlink', 'must be a non-negative integer');
   if (o.ino !== undefined && !isCount(o.ino) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) fail(at, 'ino', 'must be a non-negative integer');
   return o as unknown as Entry;

@@ -5,7 +5,17 @@
 
 const NS_PER_S = 1_000_000_000n;
 
-export const TIME_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)\.\d{9}Z$/;
+const SHAPE_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+
+const two = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+
+/** The shape of a time, and its fields in range (month 01-12, day 01-31, 23:59:60 at most). */
+export function isTime(s: string): boolean {
+  if (!SHAPE_RE.test(s)) return false;
+  const month = two(s, 5);
+  const day = two(s, 8);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && two(s, 11) <= 23 && two(s, 14) <= 59 && two(s, 17) <= 60;
+}
 
 const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 
@@ -62,7 +72,7 @@ export function formatTimeNs(ns: bigint): string {
 
 /** Nanoseconds since the epoch of a valid time string, or undefined. */
 export function parseTimeNs(text: string): bigint | undefined {
-  if (!TIME_RE.test(text)) return undefined;
+  if (!isTime(text)) return undefined;
   const ms = Date.parse(`${text.slice(0, 19)}Z`);
   if (Number.isNaN(ms)) return undefined;
   // Date.parse accepts 2024-02-30; round-trip to reject impossible dates.

@@ -64,8 +64,9 @@ export class Scheduler {
     this.filter = compileFilter(opts.rules);
   }
 
+  /** This thread lists directories too while it waits, so one CPU is left for it. */
   static defaultThreads(): number {
-    return Math.min(4, os.availableParallelism());
+    return Math.max(1, Math.min(4, os.availableParallelism() - 1));
   }
 
   open(job: DirJob): Unit {
@@ -93,16 +94,30 @@ export class Scheduler {
         unit.gen = dirUnit(unit.job, this.opts, this.filter);
       }
       if (unit.state === 'inline') {
-        const started = performance.now();
-        const r = unit.gen!.next();
-        this.inlineMs += performance.now() - started;
-        if (!this.spawned && this.threads > 0 && this.inlineMs > SPAWN_AFTER_MS) this.spawn();
-        this.receive(unit, r.value as UnitChunk);
+        this.runInline(unit);
+        continue;
+      }
+      // Waiting for a worker: rather than idle, list a queued directory here.
+      const helped = this.buffered < BUFFER_LIMIT ? this.pop() : undefined;
+      if (helped) {
+        helped.state = 'inline';
+        helped.gen = dirUnit(helped.job, this.opts, this.filter);
+        this.runInline(helped);
+        await new Promise<void>((r) => setImmediate(r)); // let the workers' chunks in
         continue;
       }
       await new Promise<void>((r) => (unit.wake = r));
       unit.wake = undefined;
     }
+  }
+
+  /** Produces the next chunk of a unit in this thread. */
+  private runInline(unit: Unit): void {
+    const started = performance.now();
+    const r = unit.gen!.next();
+    this.inlineMs += performance.now() - started;
+    if (!this.spawned && this.threads > 0 && this.inlineMs > SPAWN_AFTER_MS) this.spawn();
+    this.receive(unit, r.value as UnitChunk);
   }
 
   close(): Promise<unknown> {
