@@ -29,8 +29,8 @@ interface Slot {
   units: number;
 }
 
-/** Chunk lines the coordinator may hold ahead of the output before workers stop taking jobs. */
-const BUFFER_LIMIT = 1 << 16;
+/** Characters of entry lines the coordinator may hold ahead of the output before it stops starting units (deep trees have long lines). */
+const BUFFER_LIMIT = 8 << 20;
 /** Units a worker holds at once, so it never idles waiting for the coordinator's next message. */
 const DEPTH = 4;
 /** Young generation of a worker (MB): V8's default grows to 32+ MB per isolate. */
@@ -44,7 +44,7 @@ const SPAWN_AFTER_MS = 25;
  * worker threads once the walk proves big enough to pay for them; until then,
  * and whenever the unit the output needs has not started, they run inline.
  * Every received chunk's subdirectories are queued at once (prefetch), up to
- * BUFFER_LIMIT lines held ahead.
+ * BUFFER_LIMIT characters of entry lines held ahead.
  */
 export class Scheduler {
   private readonly heap: Unit[] = [];
@@ -83,7 +83,7 @@ export class Scheduler {
       if (this.failure) throw this.failure;
       const chunk = unit.chunks.shift();
       if (chunk) {
-        this.buffered -= chunk.count;
+        this.buffered -= chunk.text.length;
         if (unit.state === 'worker' && !chunk.last) unit.worker!.worker.postMessage({ type: 'ack', id: unit.id } satisfies ToWorker);
         if (chunk.last) this.units.delete(unit.id);
         this.pump();
@@ -129,7 +129,7 @@ export class Scheduler {
     const ready = chunk as ReadyChunk;
     ready.kidUnits = chunk.kids.map((k) => this.open(k.job));
     unit.chunks.push(ready);
-    this.buffered += chunk.count;
+    this.buffered += chunk.text.length;
     if (chunk.last) {
       unit.state = 'done';
       unit.gen = undefined;

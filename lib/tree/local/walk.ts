@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { FatalIoError, describeSystemError } from '../../cli/errors';
+import { heapGuard } from '../../cli/heap-guard';
 import type { Keyed } from '../../records/order';
 import { MORE } from '../../records/stream-reader';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
@@ -95,8 +96,10 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
     take(first);
     const stack: Cursor[] = [{ unit: rootUnit, chunk: first, pos: 0, kid: 0, pending: 0 }];
     let steps = 0;
+    const guard = heapGuard();
     while (stack.length > 0) {
       if (sink.blocked) await sink.drain();
+      guard();
       if (++steps >= YIELD_EVERY) {
         steps = 0;
         // Let signals and stdout errors in between units run inline.
