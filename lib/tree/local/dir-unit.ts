@@ -3,7 +3,8 @@ import { describeSystemError } from '../../cli/errors';
 import type { Filter } from '../../filter/rules';
 import { isValidUtf8, readableName } from '../../records/raw-names';
 import { formatTimeNs } from '../../records/time';
-import type { EntryType, FilterRule, HashAlg } from '../../records/types';
+import { entryLine } from '../../records/entry-line';
+import type { Entry, EntryType, FilterRule, HashAlg } from '../../records/types';
 import { hashInto } from './hash-entry';
 import { isGone, joinPath, joinRaw, listDir, statFollowing, type FsPath } from './list-dir';
 import { addLinkFields, entryFromStat, typeOfMode } from './stat-entry';
@@ -157,7 +158,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       const entry = pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why };
       chunk.problems++;
       chunk.warnings.push([rel, why]);
-      chunk.text += `${JSON.stringify(entry)}\n`;
+      chunk.text += `${entryLine(entry as Entry)}\n`;
       chunk.count++;
       continue;
     }
@@ -216,7 +217,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       chunk.problems++;
       chunk.warnings.push([rel, entry.error]);
     }
-    const line = JSON.stringify(entry);
+    const line = entryLine(entry);
     if (special) {
       special.start = chunk.text.length;
       special.end = special.start + line.length;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { FatalIoError, describeSystemError } from '../../cli/errors';
 import { heapGuard } from '../../cli/heap-guard';
 import type { Keyed } from '../../records/order';
+import { entryLine } from '../../records/entry-line';
 import { MORE } from '../../records/stream-reader';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
 import { asFsPath, type PendingFile, type UnitOptions } from './dir-unit';
@@ -187,5 +188,5 @@ function settleHash(line: string, p: PendingFile, prev: Entry | undefined, opts:
     result.problems++;
     opts.warn(entry.path, entry.error);
   }
-  return JSON.stringify(entry);
+  return entryLine(entry);
 }
