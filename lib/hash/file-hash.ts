@@ -21,13 +21,3 @@ export function hashFd(fd: number, alg: HashAlg): string {
   }
   return `${alg}:${h.digest('hex')}`;
 }
-
-/** Hash a whole file by name (tests and later commands; the scanner uses hashFd). */
-export function hashFileSync(file: string | Buffer, alg: HashAlg): string {
-  const fd = fs.openSync(file, 'r');
-  try {
-    return hashFd(fd, alg);
-  } finally {
-    fs.closeSync(fd);
-  }
-}

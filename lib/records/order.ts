@@ -16,18 +16,6 @@ function unitOrder(c: number): number {
   return c;
 }
 
-/** Compare two names (no `/`) in UTF-8 byte order. */
-export function compareNames(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return x < 0xd800 && y < 0xd800 ? x - y : unitOrder(x) - unitOrder(y);
-  }
-  return a.length - b.length;
-}
-
 /** Compare two relative paths in canonical order. */
 export function comparePaths(a: string, b: string): number {
   if (a === b) return 0;
@@ -43,6 +31,9 @@ export function comparePaths(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** Compare two names (no `/`) in UTF-8 byte order: the path order serves, names having no `/`. */
+export const compareNames = comparePaths;
 
 /** Compare two raw paths (bytes) in canonical order. */
 export function comparePathBytes(a: Uint8Array, b: Uint8Array): number {
@@ -71,6 +62,6 @@ export function compareKeyed(a: Keyed, b: Keyed): number {
   return comparePathBytes(rawPath(a), rawPath(b));
 }
 
-export function rawPath(r: Keyed): Buffer {
+function rawPath(r: Keyed): Buffer {
   return r.path_b64 !== undefined ? Buffer.from(r.path_b64, 'base64') : Buffer.from(r.path, 'utf8');
 }
