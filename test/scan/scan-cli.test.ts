@@ -341,10 +341,14 @@ test('cairn-scan | head -1 exits 0 with nothing on stderr (EPIPE)', () => {
   assert.equal(r.stdout, 'status=0\n');
 });
 
-test('SIGINT: exit 130, output ends on a whole line, and without the end record', async () => {
+test('SIGINT: exit 130, output ends on a whole line, and without the end record, with or without threads', async () => {
   const root = tempDir();
   makeWideTree(root, 60000);
-  const child = spawn(path.join(__dirname, '..', '..', '..', 'bin', 'cairn-scan'), [root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const threads of ['0', '2']) await interrupt(root, threads);
+});
+
+async function interrupt(root: string, threads: string): Promise<void> {
+  const child = spawn(path.join(__dirname, '..', '..', '..', 'bin', 'cairn-scan'), ['--threads', threads, root], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let sent = false;
@@ -362,7 +366,7 @@ test('SIGINT: exit 130, output ends on a whole line, and without the end record'
   const recs = records(out);
   assert.ok(recs.length > 1 && recs.length < 60000 + 60, `${recs.length} records`);
   assert.notDeepEqual(recs[recs.length - 1], { cairn: 'end' });
-});
+}
 
 test('--progress reports on stderr and leaves stdout alone', async () => {
   const root = tempDir();
