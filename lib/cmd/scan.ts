@@ -15,7 +15,7 @@ const flags = {
   'include-regex': { type: 'list', arg: 'RE', help: 'keep paths matching a regular expression' },
   'exclude-from': { type: 'list', arg: 'FILE', help: 'read exclude patterns from FILE (!pattern includes)' },
   caps: { type: 'string', arg: 'K=V,...', help: 'override detected capabilities (mtime_precision_ns=2s,perms=false,...)' },
-  threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: one per CPU, at most 4; 0: none)' },
+  threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: CPUs - 1, 1 to 4; 0: none)' },
   progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
 } as const satisfies FlagSpec;
 

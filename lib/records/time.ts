@@ -44,7 +44,17 @@ function secondsText(secs: number): string {
 let lastSecs = NaN;
 let lastText = '';
 
-/** Format nanoseconds since the epoch. Called once or twice per entry: kept free of BigInt arithmetic. */
+/** Format seconds since the epoch plus nanoseconds (0..999999999), as stat gives them. */
+export function formatTime(secs: number, nsec: number): string {
+  if (secs !== lastSecs) {
+    lastSecs = secs;
+    lastText = secondsText(secs);
+  }
+  const f = String(nsec);
+  return `${lastText}.${'000000000'.slice(f.length)}${f}Z`;
+}
+
+/** Format nanoseconds since the epoch. Kept free of BigInt arithmetic in the common case. */
 export function formatTimeNs(ns: bigint): string {
   const digits = ns.toString();
   let secs: number;

@@ -20,7 +20,7 @@ export interface ScanOptions {
   /** A previous entries stream whose hashes may be reused. */
   reuse?: string;
   progress: boolean;
-  /** Worker threads for the walk (default: one per CPU, at most 4; 0: none). */
+  /** Worker threads for the walk (default: Scheduler.defaultThreads(); 0: none). */
   threads?: number;
   tool: string;
   interrupted: () => boolean;

@@ -42,6 +42,18 @@ test('worker threads change nothing: same bytes with 0, 1 and 3 threads, hashed 
   }
 });
 
+test('the fast stat path and the public fs API give the same bytes', async (t) => {
+  const { usingBinding } = await import('../../lib/tree/local/stat');
+  t.diagnostic(usingBinding ? 'fast stat binding in use' : 'fast stat binding refused its self-check: both runs use the public API');
+  const root = buildMixed();
+  const env = { ...process.env, CAIRN_PORTABLE_STAT: '1' };
+  for (const extra of [['--threads', '0'], ['--hash', 'md5'], ['--follow']]) {
+    const [fast, portable] = await Promise.all([run('cairn-scan', [...extra, root]), run('cairn-scan', [...extra, root], { env })]);
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal(stable(fast.stdout), stable(portable.stdout), extra.join(' '));
+  }
+});
+
 test('--threads takes a whole number', async () => {
   const r = await run('cairn-scan', ['--threads', 'many', '.']);
   assert.deepEqual([r.code, r.stderr], [2, 'cairn-scan: --threads many: must be a whole number from 0 to 64\n']);

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import { describeSystemError } from '../../cli/errors';
 import type { Filter } from '../../filter/rules';
 import { isValidUtf8, readableName } from '../../records/raw-names';
-import { formatTimeNs } from '../../records/time';
+import { formatTime } from '../../records/time';
 import { entryLine } from '../../records/entry-line';
 import type { Entry, EntryType, FilterRule, HashAlg } from '../../records/types';
 import { hashInto } from './hash-entry';
-import { isGone, joinPath, joinRaw, listDir, statFollowing, type FsPath } from './list-dir';
+import { isGone, joinPath, joinRaw, listDir, type FsPath } from './list-dir';
+import { statOf, type Stat } from './stat';
 import { addLinkFields, entryFromStat, typeOfMode } from './stat-entry';
 
 /** How units are produced; plain data, so that worker threads get the same. */
@@ -144,9 +145,9 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     const relRaw = joinRaw(job.path, dirRaw, name, raw);
     const abs = joinPath(dirAbs, name, raw);
 
-    let st: fs.BigIntStats;
+    let st: Stat;
     try {
-      st = opts.follow ? statFollowing(abs) : fs.lstatSync(abs, { bigint: true });
+      st = statOf(abs, opts.follow);
     } catch (err) {
       if (isGone(err)) continue;
       // Listed but not examinable (ENAMETOOLONG, EIO...): it must still appear, with
@@ -162,7 +163,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       chunk.count++;
       continue;
     }
-    const type = typeOfMode(Number(st.mode));
+    const type = typeOfMode(st.mode);
     if (type === undefined) continue; // whiteouts and the like: nothing a tree can hold
     if (filter.excludes(rel, type === 'dir')) continue;
 
@@ -188,15 +189,15 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       chunk.bytes += entry.size!;
       if (opts.hash !== null) {
         if (!opts.hashHere) {
-          special = { start: 0, end: 0, path: rel, path_b64: pathB64, size: entry.size!, mtime: entry.mtime, abs: typeof abs === 'string' ? abs : new Uint8Array(abs), ino: st.ino.toString(), ctime: formatTimeNs(st.ctimeNs) } as PendingFile;
+          special = { start: 0, end: 0, path: rel, path_b64: pathB64, size: entry.size!, mtime: entry.mtime, abs: typeof abs === 'string' ? abs : new Uint8Array(abs), ino: String(st.ino), ctime: formatTime(st.ctimeSec, st.ctimeNsec) } as PendingFile;
           chunk.pending.push(special as PendingFile);
-        } else if (hashInto(entry, abs, st.ino, opts.hash, opts.follow) === 'gone') {
+        } else if (hashInto(entry, abs, String(st.ino), opts.hash, opts.follow) === 'gone') {
           continue;
         }
       }
     } else if (type === 'dir') {
       const id = `${st.dev}:${st.ino}`;
-      if (opts.oneFileSystem && st.dev.toString() !== opts.rootDev) {
+      if (opts.oneFileSystem && String(st.dev) !== opts.rootDev) {
         // Listed, not entered (like find -xdev), and marked: its contents are unknown, not absent.
         entry.unscanned = 'mount point (--one-file-system)';
       } else if (opts.follow && job.ancestors.includes(id)) {
@@ -207,7 +208,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
           ...(pathB64 !== undefined ? { path_b64: pathB64 } : {}),
           abs: typeof abs === 'string' ? abs : new Uint8Array(abs),
           ancestors: opts.follow ? [...job.ancestors, id] : [],
-          size: Number(st.size),
+          size: st.size,
         };
         special = { start: 0, end: 0, job: kid } as LineSpan & { job: DirJob };
         chunk.kids.push(special as LineSpan & { job: DirJob });

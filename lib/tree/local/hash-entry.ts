@@ -14,7 +14,7 @@ const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
  * are those of the bytes hashed; a file that keeps changing gets `error`.
  * Returns 'gone' when the file disappeared (the entry is to be left out).
  */
-export function hashInto(entry: Entry, abs: FsPath, ino: bigint, alg: HashAlg, follow: boolean): 'ok' | 'gone' {
+export function hashInto(entry: Entry, abs: FsPath, ino: string, alg: HashAlg, follow: boolean): 'ok' | 'gone' {
   let fd: number;
   try {
     fd = fs.openSync(abs, O_RDONLY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
@@ -26,7 +26,7 @@ export function hashInto(entry: Entry, abs: FsPath, ino: bigint, alg: HashAlg, f
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       const before = fs.fstatSync(fd, { bigint: true });
-      if (!before.isFile() || before.ino !== ino) {
+      if (!before.isFile() || before.ino.toString() !== ino) {
         entry.error = 'changed during scan: no longer the same regular file';
         return 'ok';
       }

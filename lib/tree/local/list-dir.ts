@@ -66,14 +66,3 @@ export function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
-
-/** stat(), but a dangling or looping symlink is reported as the link itself. */
-export function statFollowing(abs: FsPath): fs.BigIntStats {
-  try {
-    return fs.statSync(abs, { bigint: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ELOOP') return fs.lstatSync(abs, { bigint: true });
-    throw err;
-  }
-}

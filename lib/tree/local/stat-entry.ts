@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import { formatTimeNs } from '../../records/time';
+import { formatTime } from '../../records/time';
+import type { Stat } from './stat';
 import type { Entry, EntryType } from '../../records/types';
 
 const S_IFMT = 0o170000;
@@ -17,34 +17,28 @@ export function typeOfMode(mode: number): EntryType | undefined {
   return TYPE_BY_FMT[mode & S_IFMT];
 }
 
-/** A number when it is exact in JS, else its decimal string (64-bit inode numbers). */
-export function exactInteger(n: bigint): number | string {
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
-}
-
 /**
- * The entry of one object from its (bigint, for nanoseconds) stat. Fields are
- * assigned in the order of cairn-records(5), which is the order they print in.
+ * The entry of one object from its stat. Fields are set in the order of
+ * cairn-records(5); entryLine prints them in that order anyway.
  */
-export function entryFromStat(path: string, pathB64: string | undefined, type: EntryType, st: fs.BigIntStats): Entry {
-  const mode = Number(st.mode);
+export function entryFromStat(path: string, pathB64: string | undefined, type: EntryType, st: Stat): Entry {
   const e: Entry = pathB64 === undefined ? ({ path } as Entry) : ({ path, path_b64: pathB64 } as Entry);
   e.type = type;
-  if (type === 'file') e.size = Number(st.size);
-  e.mtime = formatTimeNs(st.mtimeNs);
-  e.mode = (mode & 0o7777).toString(8).padStart(4, '0');
-  e.uid = Number(st.uid);
-  e.gid = Number(st.gid);
+  if (type === 'file') e.size = st.size;
+  e.mtime = formatTime(st.mtimeSec, st.mtimeNsec);
+  e.mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+  e.uid = st.uid;
+  e.gid = st.gid;
   return e;
 }
 
-/** Adds the fields that only some types carry, after the common ones. */
-export function addLinkFields(e: Entry, st: fs.BigIntStats): void {
-  if (e.type === 'block' || e.type === 'char') e.rdev = Number(st.rdev);
-  if (e.type === 'file') e.ino = exactInteger(st.ino);
-  if (e.type !== 'dir' && st.nlink > 1n) {
-    if (e.type !== 'file') e.ino = exactInteger(st.ino);
-    e.nlink = Number(st.nlink);
+/** Adds the fields that only some types carry. */
+export function addLinkFields(e: Entry, st: Stat): void {
+  if (e.type === 'block' || e.type === 'char') e.rdev = st.rdev;
+  if (e.type === 'file') e.ino = st.ino;
+  if (e.type !== 'dir' && st.nlink > 1) {
+    e.ino = st.ino;
+    e.nlink = st.nlink;
     e.dev = Number(st.dev);
   }
 }

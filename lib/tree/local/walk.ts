@@ -183,7 +183,7 @@ function settleHash(line: string, p: PendingFile, prev: Entry | undefined, opts:
     return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${p.ctime}"}`;
   }
   const entry = JSON.parse(line) as Entry;
-  if (hashInto(entry, asFsPath(p.abs), BigInt(p.ino), alg, opts.follow) === 'gone') return undefined;
+  if (hashInto(entry, asFsPath(p.abs), p.ino, alg, opts.follow) === 'gone') return undefined;
   if (entry.error !== undefined) {
     result.problems++;
     opts.warn(entry.path, entry.error);
