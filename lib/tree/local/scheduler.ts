@@ -34,9 +34,9 @@ const BUFFER_LIMIT = 8 << 20;
 /** Units a worker holds at once, so it never idles waiting for the coordinator's next message. */
 const DEPTH = 4;
 /** Young generation of a worker (MB): V8's default grows to 32+ MB per isolate. */
-const YOUNG_MB = Number(process.env.CAIRN_YOUNG_MB ?? 6);
+const YOUNG_MB = 6;
 /** Inline work (ms) after which worker threads are worth their start-up (~40 ms each). */
-const SPAWN_AFTER_MS = Number(process.env.CAIRN_SPAWN_MS ?? 25);
+const SPAWN_AFTER_MS = 25;
 
 /**
  * Runs directory units in canonical order of need: a min-heap by path, so
