@@ -59,6 +59,8 @@ function fromBigInt(s: fs.BigIntStats): Stat {
  */
 function loadBinding(): FsBinding | undefined {
   if (process.env.CAIRN_PORTABLE_STAT) return undefined;
+  // With --pending-deprecation node would print a warning for process.binding: stay silent instead.
+  if (`${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes('--pending-deprecation')) return undefined;
   try {
     const b = (process as unknown as { binding(name: string): FsBinding }).binding('fs');
     const probe = __dirname;
