@@ -35,6 +35,7 @@ SCAN=$TOP/bin/cairn-scan
 GEN=$TOP/dist/bench/gen.js
 MEASURE=$TOP/dist/bench/measure.js
 READER=$TOP/dist/bench/ndjson-reader.js
+WRITER=$TOP/dist/bench/ndjson-writer.js
 LOGS=$DIR/logs
 # find's listing, the reference walk for scans: type, size, mtime, mode, path of everything.
 FIND_FMT='%y %s %T@ %m %p\n'
@@ -297,6 +298,21 @@ bench_reader() {
   else
     row "NDJSON read+validate, ~1M lines" "-" "ndjson -" "-" ">= 400k lines/s" FAIL
     note "cairn: $(why "$_c")"
+  fi
+  # The writer, measured in-process (best of 3, fixture parsed beforehand): lines/s.
+  if [ -f "$F" ]; then
+    _w=$("$NODE" "$WRITER" cairn-lines "$F" 2>>"$LOGS/writer.err") _o=$("$NODE" "$WRITER" cairn "$F" 2>>"$LOGS/writer.err") _n=$("$NODE" "$WRITER" ndjson "$F" 2>>"$LOGS/writer.err")
+    if [ -n "$_w" ] && [ -n "$_n" ] && [ -n "$_o" ]; then
+      _rw=$(awk -v a="$_w" 'BEGIN { split(a, x, " "); printf "%dk lines/s", x[1] / x[2] / 1000 }')
+      _ro=$(awk -v a="$_o" 'BEGIN { split(a, x, " "); printf "%dk lines/s", x[1] / x[2] / 1000 }')
+      _rn=$(awk -v a="$_n" 'BEGIN { split(a, x, " "); printf "%dk lines/s", x[1] / x[2] / 1000 }')
+      _xw=$(awk -v a="$_w" -v b="$_n" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2fx", x[2] / y[2] }')
+      _xo=$(awk -v a="$_o" -v b="$_n" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2fx", x[2] / y[2] }')
+      row "NDJSON write, entryLine (what scan does)" "$_rw" "ndjson.stringify $_rn" "$_xw" "(info)" INFO
+      row "NDJSON write, JSON.stringify records" "$_ro" "ndjson.stringify $_rn" "$_xo" "(info)" INFO
+    else
+      note "writer: could not measure: $(tail -n 1 "$LOGS/writer.err")"
+    fi
   fi
 }
 

@@ -108,7 +108,8 @@ export class StreamReader<H, R> {
     if (this.state === 'closing') return MORE;
     const text = this.lines.take();
     if (text === undefined) return MORE;
-    const at: Loc = { file: this.lines.file, line: this.lines.line };
+    // The line reader is itself a Loc ({file, line}): no object per record for error messages.
+    const at: Loc = this.lines;
     const obj = parseLine(text, at);
     if (obj.cairn !== undefined) {
       if (obj.cairn !== 'end') throw new InputError(at.file, at.line, 'cairn', `unexpected record kind ${JSON.stringify(obj.cairn)}`);
