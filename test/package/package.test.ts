@@ -17,7 +17,11 @@ test('package.json lists exactly the commands that exist, each with a launcher a
   for (const page of ['cairn.7', 'cairn-records.5']) assert.ok(fs.existsSync(path.join(ROOT, 'man', page)), page);
 });
 
-test('every man page renders without a warning (groff -ww) and through man -l', () => {
+test('every man page renders without a warning (groff -ww) and through man -l', (t) => {
+  if (sh('command -v groff && command -v man').code !== 0) {
+    t.skip('groff or man is not installed (.ci/run installs them)');
+    return;
+  }
   for (const page of fs.readdirSync(path.join(ROOT, 'man'))) {
     const file = path.join(ROOT, 'man', page);
     const groff = sh(`groff -ww -z -t -man ${file}`);
