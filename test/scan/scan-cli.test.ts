@@ -223,6 +223,7 @@ test('--follow enters linked directories, keeps dangling links, and stops at cyc
   fs.symlinkSync('real', path.join(root, 'via'));
   fs.symlinkSync('..', path.join(root, 'real', 'up'));
   fs.symlinkSync('missing', path.join(root, 'broken'));
+  fs.symlinkSync('real/f/x', path.join(root, 'through-a-file')); // ENOTDIR, not ENOENT
   const r = await run('cairn-scan', ['--follow', root]);
   assert.equal(r.code, 1);
   const entries = records(r.stdout).slice(1, -1);
@@ -231,6 +232,7 @@ test('--follow enters linked directories, keeps dangling links, and stops at cyc
     ['real', 'dir', undefined],
     ['real/f', 'file', undefined],
     ['real/up', 'dir', 'ELOOP: directory cycle through a symlink'],
+    ['through-a-file', 'symlink', undefined],
     ['via', 'dir', undefined],
     ['via/f', 'file', undefined],
     ['via/up', 'dir', 'ELOOP: directory cycle through a symlink'],

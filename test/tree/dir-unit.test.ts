@@ -6,13 +6,18 @@ import { compileFilter } from '../../lib/filter/rules';
 import { CHUNK_LINES, dirUnit, type UnitChunk, type UnitOptions } from '../../lib/tree/local/dir-unit';
 import { tempDir } from '../helpers/run';
 
+const idOf = (p: string) => {
+  const st = fs.statSync(p);
+  return `${st.dev}:${st.ino}`;
+};
+
 const OPTS: UnitOptions = { follow: false, oneFileSystem: false, rules: [], hash: null, hashHere: true, rootDev: '0' };
 
 test('an object that vanishes between listing and lstat is simply left out', () => {
   const root = tempDir();
   const n = CHUNK_LINES + 500;
   for (let i = 0; i < n; i++) fs.writeFileSync(path.join(root, `f${String(i).padStart(5, '0')}`), '');
-  const gen = dirUnit({ path: '', abs: root, ancestors: [], size: 0 }, OPTS, compileFilter([]));
+  const gen = dirUnit({ path: '', abs: root, id: idOf(root), ancestors: [], size: 0 }, OPTS, compileFilter([]));
   const first = gen.next().value as UnitChunk; // listed everything, examined the first chunk
   assert.equal(first.count, CHUNK_LINES);
   const victim = `f${String(CHUNK_LINES + 10).padStart(5, '0')}`;
@@ -26,7 +31,25 @@ test('an object that vanishes between listing and lstat is simply left out', () 
 
 test('a directory removed before it is listed reports gone, not an error', () => {
   const root = tempDir();
-  const gen = dirUnit({ path: 'x', abs: path.join(root, 'x'), ancestors: [], size: 0 }, OPTS, compileFilter([]));
+  const gen = dirUnit({ path: 'x', abs: path.join(root, 'x'), id: '1:1', ancestors: [], size: 0 }, OPTS, compileFilter([]));
   const chunk = gen.next().value as UnitChunk;
   assert.deepEqual([chunk.gone, chunk.error, chunk.last], [true, undefined, true]);
+});
+
+test('a directory swapped for a link (or a file) after its parent saw it is not listed through', () => {
+  const root = tempDir();
+  const outside = tempDir();
+  fs.writeFileSync(path.join(outside, 'SECRET'), 's');
+  const d = path.join(root, 'd');
+  fs.mkdirSync(d);
+  const job = { path: 'd', abs: d, id: idOf(d), ancestors: [], size: 0 };
+  fs.rmdirSync(d);
+  fs.symlinkSync(outside, d);
+  const viaLink = dirUnit(job, OPTS, compileFilter([])).next().value as UnitChunk;
+  assert.deepEqual([viaLink.error, viaLink.count, viaLink.last], ['changed during scan: no longer the directory that was seen', 0, true]);
+  fs.unlinkSync(d);
+  fs.writeFileSync(d, 'now a file');
+  const viaFile = dirUnit(job, OPTS, compileFilter([])).next().value as UnitChunk;
+  assert.equal(viaFile.gone, undefined, 'a replaced directory is not "gone": something else is there');
+  assert.equal(viaFile.error, 'changed during scan: no longer the directory that was seen');
 });

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { describeSystemError } from '../../cli/errors';
+import { FatalIoError, describeSystemError } from '../../cli/errors';
 import type { Filter } from '../../filter/rules';
 import { isValidUtf8, readableName } from '../../records/raw-names';
 import { formatTime } from '../../records/time';
@@ -28,6 +28,8 @@ export interface DirJob {
   readonly path_b64?: string;
   /** Absolute path (bytes when some component is not UTF-8). */
   readonly abs: string | Uint8Array;
+  /** dev:ino of this directory as its parent saw it: listing checks it is still that one. */
+  readonly id: string;
   /** dev:ino of this directory and its ancestors (only under --follow, for loop detection). */
   readonly ancestors: readonly string[];
   /** The directory's st_size: big ones are listed a batch at a time. */
@@ -84,28 +86,40 @@ function emptyChunk(): UnitChunk {
   return { text: '', count: 0, kids: [], pending: [], bytes: 0, problems: 0, warnings: [], last: false };
 }
 
+function direntType(d: fs.Dirent): EntryType {
+  if (d.isFile()) return 'file';
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isFIFO()) return 'fifo';
+  if (d.isSocket()) return 'socket';
+  if (d.isBlockDevice()) return 'block';
+  if (d.isCharacterDevice()) return 'char';
+  return 'dir';
+}
+
 /**
- * The type the directory listing gives for a child that lstat could not
- * reach; `dir` when even that is unknown, so that nothing under it is touched.
+ * The types the directory listing gives (d_type), read once per directory
+ * and only when some child could not be examined; keyed by the raw name in
+ * latin1 so raw and UTF-8 names share one map. A name missing from the map
+ * (or a listing that fails) counts as `dir`, so that nothing under it is
+ * touched downstream.
  */
-function typeFromListing(dirAbs: FsPath, name: string | Buffer): EntryType {
+function listingTypes(dirAbs: FsPath): Map<string, EntryType> {
+  const types = new Map<string, EntryType>();
   try {
-    const encoding = typeof name === 'string' ? 'utf8' : 'buffer';
-    for (const d of fs.readdirSync(dirAbs, { withFileTypes: true, encoding: encoding as 'buffer' })) {
-      const same = typeof name === 'string' ? d.name.toString() === name : Buffer.compare(d.name as unknown as Buffer, name) === 0;
-      if (!same) continue;
-      if (d.isFile()) return 'file';
-      if (d.isSymbolicLink()) return 'symlink';
-      if (d.isFIFO()) return 'fifo';
-      if (d.isSocket()) return 'socket';
-      if (d.isBlockDevice()) return 'block';
-      if (d.isCharacterDevice()) return 'char';
-      return 'dir';
+    for (const d of fs.readdirSync(dirAbs, { withFileTypes: true, encoding: 'buffer' })) {
+      types.set((d.name as unknown as Buffer).toString('latin1'), direntType(d as unknown as fs.Dirent));
     }
   } catch {
-    // fall through
+    // every child then counts as a directory
   }
-  return 'dir';
+  return types;
+}
+
+/** Still the directory the parent saw (same dev:ino, still a directory)? Else why not. */
+function changedDir(dirAbs: FsPath, job: DirJob, follow: boolean): string | undefined {
+  const st = statOf(dirAbs, follow);
+  if ((st.mode & 0o170000) !== 0o040000 || `${st.dev}:${st.ino}` !== job.id) return 'changed during scan: no longer the directory that was seen';
+  return undefined;
 }
 
 export function asFsPath(p: string | Uint8Array): FsPath {
@@ -119,24 +133,34 @@ export function asFsPath(p: string | Uint8Array): FsPath {
  */
 export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Generator<UnitChunk> {
   const dirAbs = asFsPath(job.abs);
+  // The root is named by the user and may be a link to the tree; below it, links are followed only with -L.
+  const follow = opts.follow || job.path === '';
   let listing: ReturnType<typeof listDir>;
   try {
+    // A directory swapped for a link or a file after its parent looked at it
+    // must not be listed through: that would describe a tree that never was.
+    const changed = changedDir(dirAbs, job, follow);
+    if (changed !== undefined) throw Object.assign(new Error(changed), { cairnWhy: changed });
     fs.accessSync(dirAbs, ACCESS);
     listing = listDir(dirAbs, job.size);
   } catch (err) {
     const chunk = emptyChunk();
-    if (isGone(err)) chunk.gone = true;
-    else chunk.error = describeSystemError(err);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') chunk.gone = true;
+    else chunk.error = (err as { cairnWhy?: string }).cairnWhy ?? describeSystemError(err);
     chunk.last = true;
     yield chunk;
     return;
   }
+  let types: Map<string, EntryType> | undefined;
+  let first = true;
   const { names, raws } = listing;
   const dirRaw = job.path_b64 !== undefined ? Buffer.from(job.path_b64, 'base64') : undefined;
   let chunk = emptyChunk();
   for (let i = 0; i < names.length; i++) {
     if (chunk.count >= CHUNK_LINES) {
-      yield chunk;
+      yield verified(chunk, first, dirAbs, job, follow);
+      first = false;
       chunk = emptyChunk();
     }
     const name = names[i]!;
@@ -153,7 +177,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       // Listed but not examinable (ENAMETOOLONG, EIO...): it must still appear, with
       // its error, or a later step would take it for deleted.
       const why = describeSystemError(err);
-      const type = typeFromListing(dirAbs, raw ?? name);
+      types ??= listingTypes(dirAbs);
+      const type = types.get((raw ?? Buffer.from(name)).toString('latin1')) ?? 'dir';
       if (filter.excludes(rel, type === 'dir')) continue;
       const pathB64 = relRaw?.toString('base64');
       const entry = pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why };
@@ -205,6 +230,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       } else {
         const kid: DirJob = {
           path: rel,
+          id,
           ...(pathB64 !== undefined ? { path_b64: pathB64 } : {}),
           abs: typeof abs === 'string' ? abs : new Uint8Array(abs),
           ancestors: opts.follow ? [...job.ancestors, id] : [],
@@ -227,5 +253,25 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     chunk.count++;
   }
   chunk.last = true;
-  yield chunk;
+  yield verified(chunk, first, dirAbs, job, follow);
+}
+
+/**
+ * A chunk is handed out only if its directory is still the one listed: its
+ * children were examined through its path, which a swap would have
+ * redirected. The first chunk then becomes an error on the directory's own
+ * line (its subtree is unknown); a later one cannot, the directory's line
+ * being out already, so the scan stops (no end record: nothing downstream
+ * takes the stream as complete).
+ */
+function verified(chunk: UnitChunk, first: boolean, dirAbs: FsPath, job: DirJob, follow: boolean): UnitChunk {
+  let why: string | undefined;
+  try {
+    why = changedDir(dirAbs, job, follow);
+  } catch (err) {
+    why = `changed during scan: ${describeSystemError(err)}`;
+  }
+  if (why === undefined) return chunk;
+  if (!first) throw new FatalIoError(job.path, why);
+  return { ...emptyChunk(), error: why, last: true };
 }

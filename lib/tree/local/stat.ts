@@ -41,11 +41,17 @@ function fromBigInt(s: fs.BigIntStats): Stat {
     size: Number(s.size),
     ino: exactInteger(s.ino),
     dev: exactInteger(s.dev),
-    mtimeSec: Number(s.mtimeNs / NS),
-    mtimeNsec: Number(s.mtimeNs % NS),
-    ctimeSec: Number(s.ctimeNs / NS),
-    ctimeNsec: Number(s.ctimeNs % NS),
+    mtimeSec: floorSec(s.mtimeNs),
+    mtimeNsec: Number(s.mtimeNs - BigInt(floorSec(s.mtimeNs)) * NS),
+    ctimeSec: floorSec(s.ctimeNs),
+    ctimeNsec: Number(s.ctimeNs - BigInt(floorSec(s.ctimeNs)) * NS),
   };
+}
+
+/** Whole seconds rounded down (BigInt division truncates toward zero: wrong before 1970). */
+function floorSec(ns: bigint): number {
+  const q = ns / NS;
+  return Number(ns < 0n && q * NS !== ns ? q - 1n : q);
 }
 
 /**
@@ -115,7 +121,8 @@ export function statOf(path: FsPath, follow: boolean): Stat {
     return statOnce(path, true);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ELOOP') return statOnce(path, false);
+    // Dangling (also through a file: ENOTDIR) or looping: the link itself is the entry.
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return statOnce(path, false);
     throw err;
   }
 }

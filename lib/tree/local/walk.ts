@@ -90,7 +90,8 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
     for (const [p, why] of chunk.warnings) opts.warn(p, why);
   };
   try {
-    const rootUnit = sched.open({ path: '', abs: root, ancestors: opts.follow ? [`${rootStat.dev}:${rootStat.ino}`] : [], size: Number(rootStat.size) });
+    const rootId = `${rootStat.dev}:${rootStat.ino}`;
+    const rootUnit = sched.open({ path: '', abs: root, id: rootId, ancestors: opts.follow ? [rootId] : [], size: Number(rootStat.size) });
     const first = await sched.next(rootUnit);
     if (first.error !== undefined || first.gone) throw new FatalIoError(root, first.error ?? 'ENOENT: no such file or directory');
     sink.begin();
