@@ -1,5 +1,5 @@
 import { COMMON_FLAGS, describeFlags, parseFlags, type FlagSpec, type Parsed } from './flags';
-import { CairnError, describeSystemError } from './errors';
+import { CairnError, describeSystemError, oneLine } from './errors';
 import { EXIT, type ExitCode } from './exit-codes';
 import { version } from './version';
 
@@ -48,12 +48,12 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
   const ctx: Context = {
     prog,
     interrupted: () => interrupted,
-    warn: (what, why) => process.stderr.write(`${prog}: ${what ? `${what}: ` : ''}${why}\n`),
+    warn: (what, why) => process.stderr.write(`${prog}: ${oneLine(what ? `${what}: ${why}` : why)}\n`),
   };
 
   function fail(err: unknown): never {
     if (err instanceof CairnError) {
-      process.stderr.write(`${prog}: ${err.message}\n`);
+      process.stderr.write(`${prog}: ${oneLine(err.message)}\n`);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       return exit(err.exitCode);
     }
@@ -61,7 +61,7 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
     if (e && e.code === 'EPIPE') return exit(EXIT.ok);
     // A system error (ENOSPC on stdout, EIO...) or a bug: either way fatal, never "usage".
     const what = e && typeof e.code === 'string' ? `${e.path ?? e.syscall ?? 'I/O'}: ${describeSystemError(e)}` : `internal error: ${e && e.message ? e.message.split('\n')[0] : String(err)}`;
-    process.stderr.write(`${prog}: ${what}\n`);
+    process.stderr.write(`${prog}: ${oneLine(what)}\n`);
     if (debug && e && e.stack) process.stderr.write(`${e.stack}\n`);
     return exit(EXIT.io);
   }
@@ -96,10 +96,13 @@ function exit(code: ExitCode): never {
   process.exit(code);
 }
 
-/** Exit once stdout has taken everything written to it (pipes are asynchronous). */
+/**
+ * Exit once stdout has taken everything written to it (pipes are
+ * asynchronous), one turn later than that, so a write error (a full disk)
+ * reaches the 'error' handler, which reports it and exits 3, before we exit 0.
+ */
 function exitAfterFlush(code: ExitCode): Promise<never> {
   return new Promise(() => {
-    if (process.stdout.writableLength === 0) exit(code);
-    process.stdout.write('', () => exit(code));
+    process.stdout.write('', () => setImmediate(() => exit(code)));
   });
 }

@@ -44,6 +44,12 @@ export class FatalIoError extends CairnError {
   }
 }
 
+/** A message kept on one line: control characters (a newline in a file name) written as JSON escapes. */
+export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\u007f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)));
+}
+
 /** `EACCES: permission denied` from a Node system error, without the path Node appends. */
 export function describeSystemError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;

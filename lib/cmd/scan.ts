@@ -26,6 +26,10 @@ const command: CommandDef<typeof flags> = {
   flags,
   async run({ flags: f, given, args }, ctx) {
     if (args.length !== 1) throw new UsageError('', args.length === 0 ? 'missing ROOT (see --help)' : `one ROOT only, got ${args.length}`);
+    // An empty ROOT would be the current directory: in a script with an unset variable, the wrong tree.
+    if (args[0] === '') throw new UsageError('ROOT', 'empty');
+    if (f.reuse === '') throw new UsageError('--reuse', 'empty file name');
+    if (f['exclude-from'].includes('')) throw new UsageError('--exclude-from', 'empty file name');
     if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) {
       const why = f.hash === 'blake3' ? 'blake3 is not available (no fast, well-kept package; see cairn-scan(1))' : `unknown algorithm (use ${HASH_ALGS.join(', ')})`;
       throw new UsageError(`--hash ${f.hash}`, why);

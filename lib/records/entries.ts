@@ -71,6 +71,7 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.path_b64 !== undefined) {
     if (typeof o.path_b64 !== 'string' || !B64_RE.test(o.path_b64)) fail(at, 'path_b64', 'not base64');
     const raw = Buffer.from(o.path_b64, 'base64');
+    if (raw.toString('base64') !== o.path_b64) fail(at, 'path_b64', 'not canonical base64 (length or padding)');
     const rawBad = raw.includes(0) ? 'NUL byte' : pathProblem(raw.toString('latin1'));
     if (rawBad) fail(at, 'path_b64', rawBad);
     if (isValidUtf8(raw) && raw.toString('utf8') !== p) fail(at, 'path_b64', 'valid UTF-8 that differs from path');
@@ -95,7 +96,9 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.group !== undefined && typeof o.group !== 'string') fail(at, 'group', 'must be a string');
   if (t === 'symlink' && examined && typeof o.target !== 'string') fail(at, 'target', 'symlinks need a target string');
   if (o.target !== undefined && typeof o.target !== 'string') fail(at, 'target', 'must be a string');
-  if (o.target_b64 !== undefined && (typeof o.target_b64 !== 'string' || !B64_RE.test(o.target_b64))) fail(at, 'target_b64', 'not base64');
+  if (o.target_b64 !== undefined && (typeof o.target_b64 !== 'string' || Buffer.from(o.target_b64, 'base64').toString('base64') !== o.target_b64)) {
+    fail(at, 'target_b64', 'not canonical base64');
+  }
   if ((t === 'block' || t === 'char') && examined && !isCount(o.rdev)) fail(at, 'rdev', 'devices need rdev: a non-negative integer');
   if (o.rdev !== undefined && !isCount(o.rdev)) fail(at, 'rdev', 'must be a non-negative integer');
   if (o.dev !== undefined && !isCount(o.dev)) fail(at, 'dev', 'must be a non-negative integer');
@@ -103,7 +106,9 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.hash !== undefined) checkHash(o.hash, at);
   if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !isTime(o.ctime))) fail(at, 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
   if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, 'nlink', 'must be a non-negative integer');
-  if (o.ino !== undefined && !isCount(o.ino) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) fail(at, 'ino', 'must be a non-negative integer');
+  if (o.ino !== undefined && !(isCount(o.ino) && Number.isSafeInteger(o.ino)) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) {
+    fail(at, 'ino', 'must be a non-negative integer (a decimal string beyond 2^53)');
+  }
   return o as unknown as Entry;
 }
 
@@ -112,6 +117,7 @@ function checkCaps(v: unknown, at: Loc): Caps {
   if (typeof v !== 'object' || v === null) fail(at, 'caps', 'must be an object');
   const c = { ...POSIX_CAPS, ...(v as Partial<Caps>) };
   if (!Number.isInteger(c.mtime_precision_ns) || c.mtime_precision_ns < 1) fail(at, 'caps.mtime_precision_ns', 'must be a positive integer');
+  if (typeof c.fs !== 'string') fail(at, 'caps.fs', 'must be a string');
   for (const k of ['perms', 'owners', 'symlinks', 'hardlinks', 'case_sensitive', 'unicode_normalizes'] as const) {
     if (typeof c[k] !== 'boolean') fail(at, `caps.${k}`, 'must be true or false');
   }
@@ -154,7 +160,14 @@ export function validateEntriesHeader(o: Record<string, unknown>, at: Loc): Entr
 export const ENTRIES: StreamSpec<EntriesHeader, Entry> = {
   kind: 'entries',
   header: validateEntriesHeader,
-  record: validateEntry,
+  record(o, at, header) {
+    const e = validateEntry(o, at);
+    // One algorithm per stream: the header's (a hash of another kind could never match).
+    if (e.hash !== undefined && (header.hash === null || !e.hash.startsWith(`${header.hash}:`))) {
+      fail(at, 'hash', header.hash === null ? 'the header names no hash algorithm' : `not ${header.hash}, the header's algorithm`);
+    }
+    return e;
+  },
   ordered: true,
 };
 

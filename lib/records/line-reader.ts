@@ -22,6 +22,7 @@ export class LineReader {
   /** Bytes after the last newline seen. */
   private rest: Buffer = EMPTY;
   private done = false;
+  private badLine: InputError | undefined;
   /** Number of the line last returned (1-based). */
   line = 0;
 
@@ -40,20 +41,24 @@ export class LineReader {
 
   /** The next buffered line, or undefined when the buffer is empty (then await fill()). */
   take(): string | undefined {
-    if (this.index >= this.lines.length) return undefined;
+    if (this.index >= this.lines.length) {
+      // Bad bytes are reported when their line is reached, so earlier faults come first.
+      if (this.badLine !== undefined) throw this.badLine;
+      return undefined;
+    }
     this.line++;
     return this.lines[this.index++];
   }
 
   /** Buffers more lines; false at the end of input. */
   async fill(): Promise<boolean> {
-    if (this.index < this.lines.length) return true;
+    if (this.index < this.lines.length || this.badLine !== undefined) return true;
     while (!this.done) {
       const r = await this.iter.next();
       if (r.done) {
         this.done = true;
         if (this.rest.length === 0) return false;
-        this.lines = [this.decode(this.rest, this.line + 1)];
+        this.lines = this.decodeLines(this.rest, EMPTY, false);
         this.rest = EMPTY;
         this.index = 0;
         return true;
@@ -66,27 +71,40 @@ export class LineReader {
       }
       // Bytes are split at the last newline, so no UTF-8 sequence is ever cut in two.
       const first = chunk.indexOf(NL);
-      const head = this.decode(this.rest.length ? Buffer.concat([this.rest, chunk.subarray(0, first)]) : chunk.subarray(0, first), this.line + 1);
-      const parts = first < last ? this.decode(chunk.subarray(first + 1, last), this.line + 2).split('\n') : [];
-      parts.unshift(head);
+      const head = this.rest.length ? Buffer.concat([this.rest, chunk.subarray(0, first)]) : chunk.subarray(0, first);
+      this.lines = this.decodeLines(head, chunk.subarray(first + 1, last), first < last);
       this.rest = Buffer.from(chunk.subarray(last + 1));
-      this.lines = parts;
       this.index = 0;
       return true;
     }
     return false;
   }
 
-  /** Whole lines as text; `firstLine` numbers them for the message when the bytes are not UTF-8. */
-  private decode(bytes: Buffer, firstLine: number): string {
-    if (isUtf8(bytes)) return bytes.toString('utf8');
-    let line = firstLine;
-    let start = 0;
-    for (let i = bytes.indexOf(NL); i >= 0; i = bytes.indexOf(NL, start)) {
-      if (!isUtf8(bytes.subarray(start, i))) break;
-      line++;
-      start = i + 1;
+  /**
+   * The head line and the lines of `body` (when `hasBody`) as text. Where the
+   * bytes are not UTF-8, the lines before the bad one are kept and the error
+   * waits in badLine until the reader gets there.
+   */
+  private decodeLines(head: Buffer, body: Buffer, hasBody: boolean): string[] {
+    if (isUtf8(head) && (!hasBody || isUtf8(body))) {
+      const lines = hasBody ? body.toString('utf8').split('\n') : [];
+      lines.unshift(head.toString('utf8'));
+      return lines;
     }
-    throw new InputError(this.file, line, undefined, 'invalid UTF-8 (raw names belong in path_b64)');
+    const good: string[] = [];
+    const pieces = [head];
+    if (hasBody) for (let start = 0, i = body.indexOf(NL); ; start = i + 1, i = body.indexOf(NL, start)) {
+      pieces.push(body.subarray(start, i < 0 ? body.length : i));
+      if (i < 0) break;
+    }
+    for (const piece of pieces) {
+      if (!isUtf8(piece)) {
+        const at = this.line + this.lines.length - this.index + good.length + 1;
+        this.badLine = new InputError(this.file, at, undefined, 'invalid UTF-8 (raw names belong in path_b64)');
+        break;
+      }
+      good.push(piece.toString('utf8'));
+    }
+    return good;
   }
 }

@@ -14,7 +14,7 @@ export interface Loc {
 export interface StreamSpec<H, R> {
   readonly kind: StreamKind;
   header(obj: Record<string, unknown>, at: Loc): H;
-  record(obj: Record<string, unknown>, at: Loc): R;
+  record(obj: Record<string, unknown>, at: Loc, header: H): R;
   /** Records keyed by path must come in canonical order. */
   readonly ordered: boolean;
 }
@@ -30,6 +30,10 @@ export function openInput(source: string): AsyncIterable<Uint8Array> {
   let fd: number;
   try {
     fd = fs.openSync(source, 'r');
+    if (fs.fstatSync(fd).isDirectory()) {
+      fs.closeSync(fd);
+      throw Object.assign(new Error('EISDIR: is a directory'), { code: 'EISDIR' });
+    }
   } catch (err) {
     throw new UsageError(source, describeSystemError(err));
   }
@@ -116,7 +120,7 @@ export class StreamReader<H, R> {
       this.state = 'closing';
       return MORE;
     }
-    const rec = this.spec.record(obj, at);
+    const rec = this.spec.record(obj, at, this.header);
     if (this.spec.ordered) {
       const keyed = rec as unknown as Keyed;
       if (this.prev !== undefined && compareKeyed(this.prev, keyed) >= 0) {

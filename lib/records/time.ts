@@ -36,16 +36,26 @@ function secondsText(secs: number): string {
   const hh = Math.floor(rem / 3600);
   const mm = Math.floor((rem - hh * 3600) / 60);
   const ss = rem - hh * 3600 - mm * 60;
-  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : new Date(secs * 1000).toISOString().slice(0, -14);
-  return `${year}-${TWO[m]}-${TWO[d]}T${TWO[hh]}:${TWO[mm]}:${TWO[ss]}`;
+  return `${String(y).padStart(4, '0')}-${TWO[m]}-${TWO[d]}T${TWO[hh]}:${TWO[mm]}:${TWO[ss]}`;
 }
 
 // Files of one tree often share their second; formatting it once is the common case.
 let lastSecs = NaN;
 let lastText = '';
 
-/** Format seconds since the epoch plus nanoseconds (0..999999999), as stat gives them. */
+/** The instants RFC 3339 can write: years 0000 to 9999. */
+const MIN_SECS = -62167219200;
+const MAX_SECS = 253402300799;
+
+/**
+ * Format seconds since the epoch plus nanoseconds (0..999999999), as stat
+ * gives them. A time outside years 0000-9999 (some filesystems store such)
+ * is clamped to the nearest one that can be written, so one odd file never
+ * makes a stream unreadable.
+ */
 export function formatTime(secs: number, nsec: number): string {
+  if (secs < MIN_SECS) [secs, nsec] = [MIN_SECS, 0];
+  else if (secs > MAX_SECS) [secs, nsec] = [MAX_SECS, 999_999_999];
   if (secs !== lastSecs) {
     lastSecs = secs;
     lastText = secondsText(secs);
@@ -54,30 +64,17 @@ export function formatTime(secs: number, nsec: number): string {
   return `${lastText}.${'000000000'.slice(f.length)}${f}Z`;
 }
 
-/** Format nanoseconds since the epoch. Kept free of BigInt arithmetic in the common case. */
+/** Format nanoseconds since the epoch. */
 export function formatTimeNs(ns: bigint): string {
-  const digits = ns.toString();
-  let secs: number;
-  let frac: string;
-  if (digits.length > 9 && digits.charCodeAt(0) !== 0x2d) {
-    secs = Number(digits.slice(0, -9));
-    frac = digits.slice(-9);
-  } else {
-    // Before 1970-01-01T00:00:01Z: floor division on BigInts.
-    let s = ns / NS_PER_S;
-    let f = ns % NS_PER_S;
-    if (f < 0n) {
-      f += NS_PER_S;
-      s -= 1n;
-    }
-    secs = Number(s);
-    frac = f.toString().padStart(9, '0');
+  let s = ns / NS_PER_S;
+  let f = ns % NS_PER_S;
+  if (f < 0n) {
+    f += NS_PER_S;
+    s -= 1n;
   }
-  if (secs !== lastSecs) {
-    lastSecs = secs;
-    lastText = secondsText(secs);
-  }
-  return `${lastText}.${frac}Z`;
+  // Beyond the clamp range, the exact second does not matter.
+  const secs = s > BigInt(MAX_SECS) ? MAX_SECS + 1 : s < BigInt(MIN_SECS) ? MIN_SECS - 1 : Number(s);
+  return formatTime(secs, Number(f));
 }
 
 /** Nanoseconds since the epoch of a valid time string, or undefined. */

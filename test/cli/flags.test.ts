@@ -56,3 +56,9 @@ test('unknown flags and missing values are one-line usage errors with a suggesti
   usage(['-oL', 'x'], '-o: option needs a value');
   usage(['--follow=yes'], '--follow: option takes no value');
 });
+
+test('messages stay on one line whatever the names hold', async () => {
+  const { oneLine } = await import('../../lib/cli/errors');
+  assert.equal(oneLine('bad\nname: EACCES: permission denied'), 'bad\\nname: EACCES: permission denied');
+  assert.equal(oneLine('tab\there\u007f'), 'tab\\there\\u007f');
+});

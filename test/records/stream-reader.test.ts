@@ -65,6 +65,9 @@ test('record problems name file, line and field', async () => {
   await rejects(bad('{"path":"b","type":"symlink","mtime":"2024-03-01T10:11:12.123456789Z"}'), 'in.ndjson:3: target: symlinks need a target string');
   await rejects(bad(e('b').replace('03-01', '13-01')), 'in.ndjson:3: mtime: must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
   await rejects(bad(e('b', ',"dev":-1')), 'in.ndjson:3: dev: must be a non-negative integer');
+  await rejects(bad(e('b', ',"hash":"md5:' + '0'.repeat(32) + '"')), 'in.ndjson:3: hash: the header names no hash algorithm');
+  await rejects(bad(e('b', ',"path_b64":"Yg"')), 'in.ndjson:3: path_b64: not canonical base64 (length or padding)');
+  await rejects(bad(e('b', ',"ino":9007199254740993')), 'in.ndjson:3: ino: must be a non-negative integer (a decimal string beyond 2^53)');
   await rejects(bad('{"cairn":"plan"}'), 'in.ndjson:3: cairn: unexpected record kind "plan"');
 });
 
@@ -81,6 +84,13 @@ test('a stream without its end record is truncated; nothing may follow the end',
 test('invalid UTF-8 is refused with its line', async () => {
   const buf = Buffer.concat([Buffer.from(`${HEADER}\n${e('a')}\n{"path":"b`), Buffer.from([0xff]), Buffer.from(`","type":"dir"}\n`)]);
   await rejects(buf, 'in.ndjson:3: invalid UTF-8 (raw names belong in path_b64)');
+});
+
+test('the first fault is the one reported, however the bytes were read', async () => {
+  const buf = Buffer.concat([Buffer.from(`${HEADER}\n${e('b')}\n${e('a')}\n${e('c')}\n{"path":"d`), Buffer.from([0xff]), Buffer.from(`"}\n${END}\n`)]);
+  for (const chunk of [1, 7, 100, 1 << 20]) {
+    await assert.rejects(readAll(buf, chunk), (err: unknown) => (err as Error).message === 'in.ndjson:3: path: out of canonical order (after "b")', `chunk ${chunk}`);
+  }
 });
 
 test('parses what the ndjson package parses, record for record', async () => {

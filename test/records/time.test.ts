@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatTimeNs, parseTimeNs } from '../../lib/records/time';
+import { formatTime, formatTimeNs, parseTimeNs } from '../../lib/records/time';
 
 test('formats nanoseconds exactly with 9 fractional digits', () => {
   assert.equal(formatTimeNs(1709287872123456789n), '2024-03-01T10:11:12.123456789Z');
@@ -8,6 +8,14 @@ test('formats nanoseconds exactly with 9 fractional digits', () => {
   assert.equal(formatTimeNs(-1n), '1969-12-31T23:59:59.999999999Z');
   assert.equal(formatTimeNs(4102444800000000001n), '2100-01-01T00:00:00.000000001Z');
   assert.equal(formatTimeNs(951782400000000000n), '2000-02-29T00:00:00.000000000Z');
+});
+
+test('times outside years 0000-9999 are clamped, never malformed, never fatal', () => {
+  assert.equal(formatTimeNs(253402300800n * 1_000_000_000n), '9999-12-31T23:59:59.999999999Z');
+  assert.equal(formatTimeNs(9_000_000_000_000n * 1_000_000_000n), '9999-12-31T23:59:59.999999999Z');
+  assert.equal(formatTimeNs(-62167219201n * 1_000_000_000n), '0000-01-01T00:00:00.000000000Z');
+  assert.equal(formatTimeNs(-62167219200n * 1_000_000_000n), '0000-01-01T00:00:00.000000000Z');
+  assert.equal(formatTime(-1, 500_000_000), '1969-12-31T23:59:59.500000000Z');
 });
 
 test('agrees with Date on random instants from 1900 to 2200', () => {

@@ -318,6 +318,10 @@ test('usage errors: one line, exit 2, nothing on stdout', async () => {
     [['--newer-than', '2024-01-01', '.'], 'cairn-scan: --newer-than: not a scan option (a filtered scan looks like deletions downstream); use cairn-plan --newer-than\n'],
     [['--exclude-from', '/nonexistent', '.'], 'cairn-scan: --exclude-from /nonexistent: ENOENT: no such file or directory\n'],
     [['--exclude', '', '.'], 'cairn-scan: --exclude: empty pattern\n'],
+    [[''], 'cairn-scan: ROOT: empty\n'],
+    [['--reuse', '', '--hash', 'md5', '.'], 'cairn-scan: --reuse: empty file name\n'],
+    [['--reuse', '/', '--hash', 'md5', '.'], 'cairn-scan: /: EISDIR: is a directory\n'],
+    [['--caps', 'toString=true', '.'], 'cairn-scan: --caps: unknown capability "toString" (known: mtime_precision_ns, perms, owners, symlinks, hardlinks, case_sensitive, unicode_normalizes, fs)\n'],
     [['--caps', 'perms=true=false', '.'], 'cairn-scan: --caps: "perms=true=false" is not key=value\n'],
     [['--reuse', '-', '--exclude-from', '-', '--hash', 'md5', '.'], 'cairn-scan: -: only one of --reuse and --exclude-from can read stdin\n'],
   ];
@@ -325,6 +329,12 @@ test('usage errors: one line, exit 2, nothing on stdout', async () => {
     const r = await run('cairn-scan', args);
     assert.deepEqual([r.code, r.stdout, r.stderr], [2, '', err], args.join(' '));
   }
+});
+
+test('output that cannot be written is an error even for --version (exit 3, not 0)', () => {
+  const r = sh('bin/cairn-scan --version > /dev/full; echo "status=$?"');
+  assert.equal(r.stdout, 'status=3\n');
+  assert.equal(r.stderr, 'cairn-scan: stdout: ENOSPC: no space left on device\n');
 });
 
 test('--help and --version', async () => {

@@ -91,9 +91,10 @@ export function overrideCaps(caps: Caps, spec: string): Caps {
       const m = DURATION_RE.exec(value);
       if (!m || Number(m[1]) < 1) throw new UsageError('--caps', `mtime_precision_ns: ${JSON.stringify(value)} is not a positive duration`);
       out.mtime_precision_ns = Number(m[1]) * UNIT_NS[m[2] ?? 'ns']!;
+      if (!Number.isSafeInteger(out.mtime_precision_ns)) throw new UsageError('--caps', `mtime_precision_ns: ${JSON.stringify(value)} is too large`);
     } else if (key === 'fs') {
       out.fs = value;
-    } else if (key in POSIX_CAPS) {
+    } else if (Object.hasOwn(POSIX_CAPS, key)) {
       if (value !== 'true' && value !== 'false') throw new UsageError('--caps', `${key}: must be true or false`);
       (out as Record<string, unknown>)[key] = value === 'true';
     } else {
