@@ -30,7 +30,7 @@ export interface ScanOptions {
 
 export function detectCaps(root: string, override: string | undefined): Caps {
   const caps = capsForFsType(fsTypeOf(root));
-  return override ? overrideCaps(caps, override) : caps;
+  return override !== undefined ? overrideCaps(caps, override) : caps;
 }
 
 /**

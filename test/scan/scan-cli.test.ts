@@ -319,6 +319,7 @@ test('usage errors: one line, exit 2, nothing on stdout', async () => {
     [['--exclude-from', '/nonexistent', '.'], 'cairn-scan: --exclude-from /nonexistent: ENOENT: no such file or directory\n'],
     [['--exclude', '', '.'], 'cairn-scan: --exclude: empty pattern\n'],
     [[''], 'cairn-scan: ROOT: empty\n'],
+    [['--caps=', '.'], 'cairn-scan: --caps: "" is not key=value\n'],
     [['--reuse', '', '--hash', 'md5', '.'], 'cairn-scan: --reuse: empty file name\n'],
     [['--reuse', '/', '--hash', 'md5', '.'], 'cairn-scan: /: EISDIR: is a directory\n'],
     [['--caps', 'toString=true', '.'], 'cairn-scan: --caps: unknown capability "toString" (known: mtime_precision_ns, perms, owners, symlinks, hardlinks, case_sensitive, unicode_normalizes, fs)\n'],
