@@ -11,6 +11,8 @@ export interface FlagDef {
   /** Name of the value in --help, e.g. GLOB. */
   readonly arg?: string;
   readonly help: string;
+  /** A flag users reach for that this command must not take: refused with this reason, not listed in --help. */
+  readonly refused?: string;
 }
 
 export type FlagSpec = Readonly<Record<string, FlagDef>>;
@@ -54,7 +56,7 @@ const decode = (v: string) => (v === STDIN ? '-' : v === EMPTY ? '' : v);
 export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S): Parsed<S> {
   const byShort = new Map<string, string>();
   for (const [name, def] of Object.entries(spec)) if (def.short) byShort.set(def.short, name);
-  const names = Object.keys(spec);
+  const names = Object.keys(spec).filter((n) => !spec[n]!.refused);
 
   const normal: string[] = [];
   const given = new Set<string>();
@@ -92,6 +94,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
         negated = true;
       }
       if (!def) throw unknownFlag(`--${name}`, names);
+      if (def.refused) throw new UsageError(`--${name}`, def.refused);
       given.add(name);
       if (def.type === 'boolean') {
         let value = !negated;
@@ -158,7 +161,7 @@ function unknownFlag(flag: string, names: readonly string[]): UsageError {
 
 /** Usage text for the flags of a spec, one per line, aligned. */
 export function describeFlags(spec: FlagSpec): string {
-  const rows = Object.entries(spec).map(([name, def]) => {
+  const rows = Object.entries(spec).filter(([, def]) => !def.refused).map(([name, def]) => {
     const left = `${def.short ? `-${def.short}, ` : '    '}--${name}${def.arg ? ` ${def.arg}` : ''}`;
     return [left, def.help] as const;
   });

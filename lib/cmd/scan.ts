@@ -16,6 +16,11 @@ const flags = {
   'exclude-from': { type: 'list', arg: 'FILE', help: 'read exclude patterns from FILE (!pattern includes)' },
   caps: { type: 'string', arg: 'K=V,...', help: 'override detected capabilities (mtime_precision_ns=2s,perms=false,...)' },
   threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: CPUs - 1, 1 to 4; 0: none)' },
+  'newer-than': {
+    type: 'string',
+    help: '',
+    refused: 'not a scan option (a filtered scan looks like deletions downstream); use cairn-plan --newer-than',
+  },
   progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
 } as const satisfies FlagSpec;
 
@@ -71,9 +76,5 @@ const command: CommandDef<typeof flags> = {
 };
 
 export function main(argv: string[] = process.argv.slice(2)): Promise<never> {
-  if (argv.some((a) => a === '--newer-than' || a.startsWith('--newer-than='))) {
-    process.stderr.write('cairn-scan: --newer-than: not a scan option (a filtered scan looks like deletions downstream); use cairn-plan --newer-than\n');
-    process.exit(EXIT.usage);
-  }
   return runCommand(command, argv);
 }

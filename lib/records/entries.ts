@@ -28,7 +28,6 @@ const HEX_LENGTH: Record<HashAlg, number> = { sha256: 64, sha1: 40, md5: 32 };
 const TYPES = new Set<string>(ENTRY_TYPES);
 const MODE_RE = /^[0-7]{4}$/;
 const BAD_COMPONENT_RE = /(?:^|\/)\.{1,2}(?:\/|$)/;
-const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function fail(at: Loc, field: string | undefined, why: string): never {
   throw new InputError(at.file, at.line, field, why);
@@ -58,6 +57,13 @@ export function checkHash(value: unknown, at: Loc): string {
   return value;
 }
 
+/** The bytes of a base64 field, which must be canonical: what re-encoding them gives (alphabet, length, padding). */
+function checkB64(value: unknown, at: Loc, field: string): Buffer {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'base64') : undefined;
+  if (bytes === undefined || bytes.toString('base64') !== value) fail(at, field, 'not canonical base64 (length or padding)');
+  return bytes;
+}
+
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
@@ -69,9 +75,7 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   const bad = pathProblem(p);
   if (bad) fail(at, 'path', bad);
   if (o.path_b64 !== undefined) {
-    if (typeof o.path_b64 !== 'string' || !B64_RE.test(o.path_b64)) fail(at, 'path_b64', 'not base64');
-    const raw = Buffer.from(o.path_b64, 'base64');
-    if (raw.toString('base64') !== o.path_b64) fail(at, 'path_b64', 'not canonical base64 (length or padding)');
+    const raw = checkB64(o.path_b64, at, 'path_b64');
     const rawBad = raw.includes(0) ? 'NUL byte' : pathProblem(raw.toString('latin1'));
     if (rawBad) fail(at, 'path_b64', rawBad);
     if (isValidUtf8(raw) && raw.toString('utf8') !== p) fail(at, 'path_b64', 'valid UTF-8 that differs from path');
@@ -96,9 +100,7 @@ export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
   if (o.group !== undefined && typeof o.group !== 'string') fail(at, 'group', 'must be a string');
   if (t === 'symlink' && examined && typeof o.target !== 'string') fail(at, 'target', 'symlinks need a target string');
   if (o.target !== undefined && typeof o.target !== 'string') fail(at, 'target', 'must be a string');
-  if (o.target_b64 !== undefined && (typeof o.target_b64 !== 'string' || Buffer.from(o.target_b64, 'base64').toString('base64') !== o.target_b64)) {
-    fail(at, 'target_b64', 'not canonical base64');
-  }
+  if (o.target_b64 !== undefined) checkB64(o.target_b64, at, 'target_b64');
   if ((t === 'block' || t === 'char') && examined && !isCount(o.rdev)) fail(at, 'rdev', 'devices need rdev: a non-negative integer');
   if (o.rdev !== undefined && !isCount(o.rdev)) fail(at, 'rdev', 'must be a non-negative integer');
   if (o.dev !== undefined && !isCount(o.dev)) fail(at, 'dev', 'must be a non-negative integer');

@@ -25,7 +25,7 @@ test('an object that vanishes between listing and lstat is simply left out', () 
   const second = gen.next().value as UnitChunk;
   assert.equal(second.last, true);
   assert.equal(second.count, 499);
-  assert.equal(second.problems, 0);
+  assert.equal(second.warnings.length, 0);
   assert.ok(!second.text.includes(`"${victim}"`));
 });
 

@@ -66,9 +66,7 @@ export interface UnitChunk {
   pending: PendingFile[];
   /** Sum of file sizes in the chunk, for progress. */
   bytes: number;
-  /** Lines carrying `error`. */
-  problems: number;
-  /** [path, error] of each line carrying `error`, for stderr. */
+  /** [path, error] of each line carrying `error`: for stderr, and their count for the exit status. */
   warnings: Array<[string, string]>;
   /** The directory itself could not be listed (first and only chunk). */
   error?: string;
@@ -83,7 +81,22 @@ export const CHUNK_LINES = 2048;
 const ACCESS = fs.constants.R_OK | fs.constants.X_OK;
 
 function emptyChunk(): UnitChunk {
-  return { text: '', count: 0, kids: [], pending: [], bytes: 0, problems: 0, warnings: [], last: false };
+  return { text: '', count: 0, kids: [], pending: [], bytes: 0, warnings: [], last: false };
+}
+
+/** Appends an entry's line; returns its span, for the lines the coordinator must find again. */
+function append(chunk: UnitChunk, entry: Entry): LineSpan {
+  if (entry.error !== undefined) chunk.warnings.push([entry.path, entry.error]);
+  const line = entryLine(entry);
+  const start = chunk.text.length;
+  chunk.text += `${line}\n`;
+  chunk.count++;
+  return { start, end: start + line.length };
+}
+
+/** A path as it crosses to another thread: a Buffer's pool would be copied whole, so copy just its bytes. */
+function transferable(abs: FsPath): string | Uint8Array {
+  return typeof abs === 'string' ? abs : new Uint8Array(abs);
 }
 
 function direntType(d: fs.Dirent): EntryType {
@@ -115,10 +128,10 @@ function listingTypes(dirAbs: FsPath): Map<string, EntryType> {
   return types;
 }
 
-/** Still the directory the parent saw (same dev:ino, still a directory)? Else why not. */
+/** Still the directory the parent saw (same dev:ino, still a directory)? Else why not. Throws stat's errors. */
 function changedDir(dirAbs: FsPath, job: DirJob, follow: boolean): string | undefined {
   const st = statOf(dirAbs, follow);
-  if ((st.mode & 0o170000) !== 0o040000 || `${st.dev}:${st.ino}` !== job.id) return 'changed during scan: no longer the directory that was seen';
+  if (typeOfMode(st.mode) !== 'dir' || `${st.dev}:${st.ino}` !== job.id) return 'changed during scan: no longer the directory that was seen';
   return undefined;
 }
 
@@ -135,21 +148,25 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
   const dirAbs = asFsPath(job.abs);
   // The root is named by the user and may be a link to the tree; below it, links are followed only with -L.
   const follow = opts.follow || job.path === '';
-  let listing: ReturnType<typeof listDir>;
+  let listing: ReturnType<typeof listDir> | undefined;
+  let why: string | undefined;
   try {
     // A directory swapped for a link or a file after its parent looked at it
     // must not be listed through: that would describe a tree that never was.
-    const changed = changedDir(dirAbs, job, follow);
-    if (changed !== undefined) throw Object.assign(new Error(changed), { cairnWhy: changed });
-    fs.accessSync(dirAbs, ACCESS);
-    listing = listDir(dirAbs, job.size);
+    why = changedDir(dirAbs, job, follow);
+    if (why === undefined) {
+      fs.accessSync(dirAbs, ACCESS);
+      listing = listDir(dirAbs, job.size);
+    }
   } catch (err) {
-    const chunk = emptyChunk();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') chunk.gone = true;
-    else chunk.error = (err as { cairnWhy?: string }).cairnWhy ?? describeSystemError(err);
-    chunk.last = true;
-    yield chunk;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      yield { ...emptyChunk(), gone: true, last: true };
+      return;
+    }
+    why = describeSystemError(err);
+  }
+  if (listing === undefined) {
+    yield { ...emptyChunk(), error: why, last: true };
     return;
   }
   let types: Map<string, EntryType> | undefined;
@@ -181,11 +198,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       const type = types.get((raw ?? Buffer.from(name)).toString('latin1')) ?? 'dir';
       if (filter.excludes(rel, type === 'dir')) continue;
       const pathB64 = relRaw?.toString('base64');
-      const entry = pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why };
-      chunk.problems++;
-      chunk.warnings.push([rel, why]);
-      chunk.text += `${entryLine(entry as Entry)}\n`;
-      chunk.count++;
+      append(chunk, (pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why }) as Entry);
       continue;
     }
     const type = typeOfMode(st.mode);
@@ -194,7 +207,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
 
     const pathB64 = relRaw?.toString('base64');
     const entry = entryFromStat(rel, pathB64, type, st);
-    let special: LineSpan | undefined;
+    let pending: Omit<PendingFile, keyof LineSpan> | undefined;
+    let kid: DirJob | undefined;
     if (type === 'symlink') {
       try {
         const target = fs.readlinkSync(abs, { encoding: 'buffer' });
@@ -214,8 +228,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       chunk.bytes += entry.size!;
       if (opts.hash !== null) {
         if (!opts.hashHere) {
-          special = { start: 0, end: 0, path: rel, path_b64: pathB64, size: entry.size!, mtime: entry.mtime, abs: typeof abs === 'string' ? abs : new Uint8Array(abs), ino: String(st.ino), ctime: formatTime(st.ctimeSec, st.ctimeNsec) } as PendingFile;
-          chunk.pending.push(special as PendingFile);
+          pending = { path: rel, path_b64: pathB64, size: entry.size!, mtime: entry.mtime, abs: transferable(abs), ino: String(st.ino), ctime: formatTime(st.ctimeSec, st.ctimeNsec) };
         } else if (hashInto(entry, abs, String(st.ino), opts.hash, opts.follow) === 'gone') {
           continue;
         }
@@ -228,29 +241,19 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
       } else if (opts.follow && job.ancestors.includes(id)) {
         entry.error = 'ELOOP: directory cycle through a symlink';
       } else {
-        const kid: DirJob = {
+        kid = {
           path: rel,
           id,
           ...(pathB64 !== undefined ? { path_b64: pathB64 } : {}),
-          abs: typeof abs === 'string' ? abs : new Uint8Array(abs),
+          abs: transferable(abs),
           ancestors: opts.follow ? [...job.ancestors, id] : [],
           size: st.size,
         };
-        special = { start: 0, end: 0, job: kid } as LineSpan & { job: DirJob };
-        chunk.kids.push(special as LineSpan & { job: DirJob });
       }
     }
-    if (entry.error !== undefined) {
-      chunk.problems++;
-      chunk.warnings.push([rel, entry.error]);
-    }
-    const line = entryLine(entry);
-    if (special) {
-      special.start = chunk.text.length;
-      special.end = special.start + line.length;
-    }
-    chunk.text += `${line}\n`;
-    chunk.count++;
+    const span = append(chunk, entry);
+    if (pending) chunk.pending.push({ ...span, ...pending });
+    if (kid) chunk.kids.push({ ...span, job: kid });
   }
   chunk.last = true;
   yield verified(chunk, first, dirAbs, job, follow);

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { compileFilter, type Filter } from '../../filter/rules';
 import { compareKeyed } from '../../records/order';
 import { dirUnit, type DirJob, type UnitChunk, type UnitOptions } from './dir-unit';
+import { MinHeap } from './min-heap';
 import type { FromWorker, ToWorker } from './walk-worker';
 
 /** A chunk as handed to the coordinator: each subdirectory already queued as a unit. */
@@ -47,7 +48,7 @@ const SPAWN_AFTER_MS = 25;
  * BUFFER_LIMIT characters of entry lines held ahead.
  */
 export class Scheduler {
-  private readonly heap: Unit[] = [];
+  private readonly heap = new MinHeap<Unit>((a, b) => compareKeyed(a.job, b.job) < 0);
   private readonly units = new Map<number, Unit>();
   private readonly slots: Slot[] = [];
   private readonly filter: Filter;
@@ -70,10 +71,15 @@ export class Scheduler {
   }
 
   open(job: DirJob): Unit {
+    const unit = this.enqueue(job);
+    this.pump();
+    return unit;
+  }
+
+  private enqueue(job: DirJob): Unit {
     const unit: Unit = { job, id: this.nextId++, state: 'queued', chunks: [] };
     this.units.set(unit.id, unit);
-    this.push(unit);
-    this.pump();
+    this.heap.push(unit);
     return unit;
   }
 
@@ -89,19 +95,13 @@ export class Scheduler {
         this.pump();
         return chunk;
       }
-      if (unit.state === 'queued') {
-        unit.state = 'inline';
-        unit.gen = dirUnit(unit.job, this.opts, this.filter);
-      }
-      if (unit.state === 'inline') {
+      if (unit.state === 'queued' || unit.state === 'inline') {
         this.runInline(unit);
         continue;
       }
       // Waiting for a worker: rather than idle, list a queued directory here.
       const helped = this.buffered < BUFFER_LIMIT ? this.pop() : undefined;
       if (helped) {
-        helped.state = 'inline';
-        helped.gen = dirUnit(helped.job, this.opts, this.filter);
         this.runInline(helped);
         await new Promise<void>((r) => setImmediate(r)); // let the workers' chunks in
         continue;
@@ -111,8 +111,12 @@ export class Scheduler {
     }
   }
 
-  /** Produces the next chunk of a unit in this thread. */
+  /** Produces the next chunk of a unit in this thread (starting it if it was queued). */
   private runInline(unit: Unit): void {
+    if (unit.state === 'queued') {
+      unit.state = 'inline';
+      unit.gen = dirUnit(unit.job, this.opts, this.filter);
+    }
     const started = performance.now();
     const r = unit.gen!.next();
     this.inlineMs += performance.now() - started;
@@ -127,7 +131,7 @@ export class Scheduler {
   private receive(unit: Unit, chunk: UnitChunk): void {
     // Subdirectories are queued as soon as they are known, so idle workers can start on them.
     const ready = chunk as ReadyChunk;
-    ready.kidUnits = chunk.kids.map((k) => this.open(k.job));
+    ready.kidUnits = chunk.kids.map((k) => this.enqueue(k.job));
     unit.chunks.push(ready);
     this.buffered += chunk.text.length;
     if (chunk.last) {
@@ -176,40 +180,9 @@ export class Scheduler {
     }
   }
 
-  // A binary min-heap by canonical path; units started inline are skipped lazily.
-  private push(unit: Unit): void {
-    const h = this.heap;
-    h.push(unit);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (compareKeyed(h[p]!.job, h[i]!.job) <= 0) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
-      i = p;
-    }
-  }
-
+  /** The nearest-needed unit nobody has started (units started inline stay in the heap until popped). */
   private pop(): Unit | undefined {
-    const h = this.heap;
-    while (h.length > 0) {
-      const top = h[0]!;
-      const last = h.pop()!;
-      if (h.length > 0) {
-        h[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < h.length && compareKeyed(h[l]!.job, h[m]!.job) < 0) m = l;
-          if (r < h.length && compareKeyed(h[r]!.job, h[m]!.job) < 0) m = r;
-          if (m === i) break;
-          [h[m], h[i]] = [h[i]!, h[m]!];
-          i = m;
-        }
-      }
-      if (top.state === 'queued') return top;
-    }
+    for (let u = this.heap.pop(); u !== undefined; u = this.heap.pop()) if (u.state === 'queued') return u;
     return undefined;
   }
 }

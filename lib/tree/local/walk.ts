@@ -42,7 +42,7 @@ export interface WalkOptions {
 
 export interface WalkResult {
   entries: number;
-  /** Entries that carry `error`. */
+  /** Entries that carry `error`: each was also reported through warn. */
   problems: number;
 }
 
@@ -83,11 +83,15 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
   };
   const sched = new Scheduler(unitOpts, opts.threads);
   const result: WalkResult = { entries: 0, problems: 0 };
+  // Every entry with an error is reported, and counted, here and nowhere else.
+  const warn = (p: string, why: string) => {
+    result.problems++;
+    opts.warn(p, why);
+  };
   const take = (chunk: ReadyChunk) => {
     result.entries += chunk.count;
-    result.problems += chunk.problems;
     opts.listed?.(chunk.count, chunk.bytes);
-    for (const [p, why] of chunk.warnings) opts.warn(p, why);
+    for (const [p, why] of chunk.warnings) warn(p, why);
   };
   try {
     const rootId = `${rootStat.dev}:${rootStat.ino}`;
@@ -139,7 +143,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
           await opts.reuse!.more();
           prev = opts.reuse!.find(key);
         }
-        line = settleHash(line, pend, prev, opts, result);
+        line = settleHash(line, pend, prev, opts, warn);
         if (line === undefined) {
           result.entries--;
           continue;
@@ -156,8 +160,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         }
         if (kidFirst.error !== undefined) {
           line = `${line.slice(0, -1)},"error":${JSON.stringify(kidFirst.error)}}`;
-          result.problems++;
-          opts.warn(unit.job.path, kidFirst.error);
+          warn(unit.job.path, kidFirst.error);
         } else {
           take(kidFirst);
           descend = { unit, chunk: kidFirst, pos: 0, kid: 0, pending: 0 };
@@ -177,17 +180,13 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
  * ctime and inode are unchanged and PREV used the same algorithm, else by
  * reading it now. Returns the completed line, or undefined if the file is gone.
  */
-function settleHash(line: string, p: PendingFile, prev: Entry | undefined, opts: WalkOptions, result: WalkResult): string | undefined {
-  const alg = opts.hash!;
-  if (prev && prev.hash?.startsWith(`${alg}:`) && prev.size === p.size && prev.mtime === p.mtime &&
-    prev.ctime === p.ctime && String(prev.ino) === p.ino) {
+function settleHash(line: string, p: PendingFile, prev: Entry | undefined, opts: WalkOptions, warn: (path: string, why: string) => void): string | undefined {
+  // PREV's hashes are of this scan's algorithm: Reuse.open checked its header, the reader every record.
+  if (prev?.hash !== undefined && prev.size === p.size && prev.mtime === p.mtime && prev.ctime === p.ctime && String(prev.ino) === p.ino) {
     return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${p.ctime}"}`;
   }
   const entry = JSON.parse(line) as Entry;
-  if (hashInto(entry, asFsPath(p.abs), p.ino, alg, opts.follow) === 'gone') return undefined;
-  if (entry.error !== undefined) {
-    result.problems++;
-    opts.warn(entry.path, entry.error);
-  }
+  if (hashInto(entry, asFsPath(p.abs), p.ino, opts.hash!, opts.follow) === 'gone') return undefined;
+  if (entry.error !== undefined) warn(entry.path, entry.error);
   return entryLine(entry);
 }
