@@ -11,6 +11,8 @@ export interface FlagDef {
   /** Name of the value in --help, e.g. GLOB. */
   readonly arg?: string;
   readonly help: string;
+  /** A string flag whose value is optional: this is its value when given bare (`--checksum` vs `--checksum=all`). */
+  readonly optional?: string;
   /** A flag users reach for that this command must not take: refused with this reason, not listed in --help. */
   readonly refused?: string;
 }
@@ -105,7 +107,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
         }
         normal.push(`--${name}=${value}`);
       } else {
-        const value = eq >= 0 ? encode(tok.slice(eq + 1)) : takeValue(`--${name}`);
+        const value = eq >= 0 ? encode(tok.slice(eq + 1)) : def.optional !== undefined ? def.optional : takeValue(`--${name}`);
         normal.push(`--${name}=${value}`);
       }
       continue;
@@ -118,6 +120,8 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
       given.add(name);
       if (spec[name]!.type === 'boolean') {
         normal.push(`--${name}=true`);
+      } else if (spec[name]!.optional !== undefined) {
+        normal.push(`--${name}=${spec[name]!.optional}`);
       } else {
         if (k !== letters.length - 1) throw new UsageError(`-${letters[k]}`, 'option needs a value');
         normal.push(`--${name}=${takeValue(`-${letters[k]}`)}`);
@@ -162,7 +166,8 @@ function unknownFlag(flag: string, names: readonly string[]): UsageError {
 /** Usage text for the flags of a spec, one per line, aligned. */
 export function describeFlags(spec: FlagSpec): string {
   const rows = Object.entries(spec).filter(([, def]) => !def.refused).map(([name, def]) => {
-    const left = `${def.short ? `-${def.short}, ` : '    '}--${name}${def.arg ? ` ${def.arg}` : ''}`;
+    const value = def.arg ? (def.optional !== undefined ? `[=${def.arg}]` : ` ${def.arg}`) : '';
+    const left = `${def.short ? `-${def.short}, ` : '    '}--${name}${value}`;
     return [left, def.help] as const;
   });
   const width = Math.min(32, Math.max(...rows.map(([l]) => l.length)) + 2);

@@ -9,6 +9,7 @@ export class Progress {
   private last = 0;
   private readonly tty: boolean;
   private readonly interval: number;
+  private total: { files: number; bytes: number } | undefined;
 
   constructor(
     private readonly prog: string,
@@ -29,13 +30,25 @@ export class Progress {
     }
   }
 
+  /** What the whole job is, when known: adds the share done and an ETA. */
+  setTotal(files: number, bytes: number): void {
+    this.total = { files, bytes };
+  }
+
   done(): void {
     this.draw(Date.now(), true);
   }
 
   private draw(now: number, final: boolean): void {
     const secs = Math.max((now - this.start) / 1000, 0.001);
-    const line = `${this.prog}: ${this.files} files, ${human(this.bytes)}, ${human(this.bytes / secs)}/s, ${Math.round(this.files / secs)} files/s`;
+    let line = `${this.prog}: ${this.files} files, ${human(this.bytes)}, ${human(this.bytes / secs)}/s, ${Math.round(this.files / secs)} files/s`;
+    const t = this.total;
+    if (t !== undefined && !final) {
+      // By bytes when there are any to move, else by files.
+      const share = t.bytes > 0 ? this.bytes / t.bytes : t.files > 0 ? this.files / t.files : 1;
+      const eta = share > 0 ? Math.max(0, Math.round((secs * (1 - share)) / share)) : undefined;
+      line += `, ${Math.floor(share * 100)}%${eta !== undefined ? `, ETA ${Math.floor(eta / 60)}:${String(eta % 60).padStart(2, '0')}` : ''}`;
+    }
     this.out.write(this.tty ? `\r\x1b[K${line}${final ? '\n' : ''}` : `${line}\n`);
   }
 }

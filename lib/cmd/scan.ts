@@ -2,18 +2,15 @@ import { runCommand, type CommandDef } from '../cli/command';
 import { UsageError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import type { FlagSpec } from '../cli/flags';
-import { HASH_ALGS, type FilterRule, type HashAlg } from '../records/types';
+import { HASH_ALGS, type HashAlg } from '../records/types';
+import { FILTER_FLAGS, rulesFromFlags } from '../cli/filter-flags';
 
 const flags = {
   hash: { type: 'string', arg: 'ALG', help: `hash file contents: ${HASH_ALGS.join(', ')}` },
   reuse: { type: 'string', arg: 'PREV', help: 'take hashes from a previous scan where size, mtime, inode and ctime match' },
   follow: { type: 'boolean', short: 'L', help: 'follow symlinks (default: record them as links)' },
   'one-file-system': { type: 'boolean', short: 'x', help: 'do not enter directories on other filesystems' },
-  exclude: { type: 'list', arg: 'GLOB', help: 'leave out matching paths (repeatable)' },
-  include: { type: 'list', arg: 'GLOB', help: 'keep matching paths even if excluded (repeatable)' },
-  'exclude-regex': { type: 'list', arg: 'RE', help: 'leave out paths matching a regular expression' },
-  'include-regex': { type: 'list', arg: 'RE', help: 'keep paths matching a regular expression' },
-  'exclude-from': { type: 'list', arg: 'FILE', help: 'read exclude patterns from FILE (!pattern includes)' },
+  ...FILTER_FLAGS,
   caps: { type: 'string', arg: 'K=V,...', help: 'override detected capabilities (mtime_precision_ns=2s,perms=false,...)' },
   threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: CPUs - 1, 1 to 4; 0: none)' },
   'newer-than': {
@@ -34,7 +31,6 @@ const command: CommandDef<typeof flags> = {
     // An empty ROOT would be the current directory: in a script with an unset variable, the wrong tree.
     if (args[0] === '') throw new UsageError('ROOT', 'empty');
     if (f.reuse === '') throw new UsageError('--reuse', 'empty file name');
-    if (f['exclude-from'].includes('')) throw new UsageError('--exclude-from', 'empty file name');
     if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) {
       const why = f.hash === 'blake3' ? 'blake3 is not available (no fast, well-kept package; see cairn-scan(1))' : `unknown algorithm (use ${HASH_ALGS.join(', ')})`;
       throw new UsageError(`--hash ${f.hash}`, why);
@@ -47,14 +43,7 @@ const command: CommandDef<typeof flags> = {
       threads = Number(f.threads);
       if (!/^\d+$/.test(f.threads) || threads > 64) throw new UsageError(`--threads ${f.threads}`, 'must be a whole number from 0 to 64');
     }
-    const { readExcludeFile } = await import('../filter/exclude-from');
-    const rules: FilterRule[] = [
-      ...f['exclude-from'].flatMap(readExcludeFile),
-      ...f.exclude.map((exclude) => ({ exclude })),
-      ...f.include.map((include) => ({ include })),
-      ...f['exclude-regex'].map((exclude_regex) => ({ exclude_regex })),
-      ...f['include-regex'].map((include_regex) => ({ include_regex })),
-    ];
+    const rules = await rulesFromFlags(f);
     const { scan } = await import('../scan/scan');
     const { version } = await import('../cli/version');
     const result = await scan({

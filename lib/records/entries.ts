@@ -8,6 +8,7 @@ import {
   type Caps,
   type EntriesHeader,
   type Entry,
+  type EntryBody,
   type FilterRule,
   type HashAlg,
 } from './types';
@@ -46,14 +47,14 @@ export function pathProblem(p: string): string | undefined {
 // One test for the common case; the details below only explain a failure.
 const HASH_RE = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
 
-export function checkHash(value: unknown, at: Loc): string {
+export function checkHash(value: unknown, at: Loc, prefix = ''): string {
   if (typeof value === 'string' && HASH_RE.test(value)) return value;
-  if (typeof value !== 'string') fail(at, 'hash', 'must be a string "alg:hex"');
+  if (typeof value !== 'string') fail(at, prefix + 'hash', 'must be a string "alg:hex"');
   const colon = value.indexOf(':');
   const alg = value.slice(0, colon) as HashAlg;
   const hex = value.slice(colon + 1);
-  if (colon < 0 || HEX_LENGTH[alg] === undefined) fail(at, 'hash', `unknown algorithm in ${JSON.stringify(value)}`);
-  if (hex.length !== HEX_LENGTH[alg] || !/^[0-9a-f]+$/.test(hex)) fail(at, 'hash', `not a ${alg} hex digest`);
+  if (colon < 0 || HEX_LENGTH[alg] === undefined) fail(at, prefix + 'hash', `unknown algorithm in ${JSON.stringify(value)}`);
+  if (hex.length !== HEX_LENGTH[alg] || !/^[0-9a-f]+$/.test(hex)) fail(at, prefix + 'hash', `not a ${alg} hex digest`);
   return value;
 }
 
@@ -69,49 +70,62 @@ function isCount(v: unknown): v is number {
 }
 
 /** Validates one entry record in place and returns it typed. */
-export function validateEntry(o: Record<string, unknown>, at: Loc): Entry {
+export function validateEntry(o: Record<string, unknown>, at: Loc, prefix = ''): Entry {
   const p = o.path;
-  if (typeof p !== 'string') fail(at, 'path', 'missing or not a string');
+  if (typeof p !== 'string') fail(at, prefix + 'path', 'missing or not a string');
   const bad = pathProblem(p);
-  if (bad) fail(at, 'path', bad);
+  if (bad) fail(at, prefix + 'path', bad);
   if (o.path_b64 !== undefined) {
-    const raw = checkB64(o.path_b64, at, 'path_b64');
+    const raw = checkB64(o.path_b64, at, prefix + 'path_b64');
     const rawBad = raw.includes(0) ? 'NUL byte' : pathProblem(raw.toString('latin1'));
-    if (rawBad) fail(at, 'path_b64', rawBad);
-    if (isValidUtf8(raw) && raw.toString('utf8') !== p) fail(at, 'path_b64', 'valid UTF-8 that differs from path');
+    if (rawBad) fail(at, prefix + 'path_b64', rawBad);
+    if (isValidUtf8(raw) && raw.toString('utf8') !== p) fail(at, prefix + 'path_b64', 'valid UTF-8 that differs from path');
   }
   const t = o.type;
-  if (typeof t !== 'string' || !TYPES.has(t)) fail(at, 'type', `must be one of ${ENTRY_TYPES.join(', ')}`);
-  if (o.error !== undefined && typeof o.error !== 'string') fail(at, 'error', 'must be a string');
+  if (typeof t !== 'string' || !TYPES.has(t)) fail(at, prefix + 'type', `must be one of ${ENTRY_TYPES.join(', ')}`);
+  if (o.error !== undefined && typeof o.error !== 'string') fail(at, prefix + 'error', 'must be a string');
   // An object that could not be examined at all carries only path, type and error.
   const examined = o.error === undefined || o.mtime !== undefined;
   if (examined && (typeof o.mtime !== 'string' || !isTime(o.mtime))) {
-    fail(at, 'mtime', 'must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
+    fail(at, prefix + 'mtime', 'must be RFC 3339 UTC with 9 fractional digits (2024-03-01T10:11:12.123456789Z)');
   }
   if (t === 'file' && examined) {
-    if (!isCount(o.size)) fail(at, 'size', 'files need a size: a non-negative integer');
+    if (!isCount(o.size)) fail(at, prefix + 'size', 'files need a size: a non-negative integer');
   } else if (o.size !== undefined && !isCount(o.size)) {
-    fail(at, 'size', 'must be a non-negative integer');
+    fail(at, prefix + 'size', 'must be a non-negative integer');
   }
-  if (o.mode !== undefined && (typeof o.mode !== 'string' || !MODE_RE.test(o.mode))) fail(at, 'mode', 'must be 4 octal digits');
-  if (o.uid !== undefined && !isCount(o.uid)) fail(at, 'uid', 'must be a non-negative integer');
-  if (o.gid !== undefined && !isCount(o.gid)) fail(at, 'gid', 'must be a non-negative integer');
-  if (o.user !== undefined && typeof o.user !== 'string') fail(at, 'user', 'must be a string');
-  if (o.group !== undefined && typeof o.group !== 'string') fail(at, 'group', 'must be a string');
-  if (t === 'symlink' && examined && typeof o.target !== 'string') fail(at, 'target', 'symlinks need a target string');
-  if (o.target !== undefined && typeof o.target !== 'string') fail(at, 'target', 'must be a string');
-  if (o.target_b64 !== undefined) checkB64(o.target_b64, at, 'target_b64');
-  if ((t === 'block' || t === 'char') && examined && !isCount(o.rdev)) fail(at, 'rdev', 'devices need rdev: a non-negative integer');
-  if (o.rdev !== undefined && !isCount(o.rdev)) fail(at, 'rdev', 'must be a non-negative integer');
-  if (o.dev !== undefined && !isCount(o.dev)) fail(at, 'dev', 'must be a non-negative integer');
-  if (o.unscanned !== undefined && typeof o.unscanned !== 'string') fail(at, 'unscanned', 'must be a string');
-  if (o.hash !== undefined) checkHash(o.hash, at);
-  if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !isTime(o.ctime))) fail(at, 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
-  if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, 'nlink', 'must be a non-negative integer');
+  if (o.mode !== undefined && (typeof o.mode !== 'string' || !MODE_RE.test(o.mode))) fail(at, prefix + 'mode', 'must be 4 octal digits');
+  if (o.uid !== undefined && !isCount(o.uid)) fail(at, prefix + 'uid', 'must be a non-negative integer');
+  if (o.gid !== undefined && !isCount(o.gid)) fail(at, prefix + 'gid', 'must be a non-negative integer');
+  if (o.user !== undefined && typeof o.user !== 'string') fail(at, prefix + 'user', 'must be a string');
+  if (o.group !== undefined && typeof o.group !== 'string') fail(at, prefix + 'group', 'must be a string');
+  if (t === 'symlink' && examined && typeof o.target !== 'string') fail(at, prefix + 'target', 'symlinks need a target string');
+  if (o.target !== undefined && typeof o.target !== 'string') fail(at, prefix + 'target', 'must be a string');
+  if (o.target_b64 !== undefined) checkB64(o.target_b64, at, prefix + 'target_b64');
+  if ((t === 'block' || t === 'char') && examined && !isCount(o.rdev)) fail(at, prefix + 'rdev', 'devices need rdev: a non-negative integer');
+  if (o.rdev !== undefined && !isCount(o.rdev)) fail(at, prefix + 'rdev', 'must be a non-negative integer');
+  if (o.dev !== undefined && !isCount(o.dev)) fail(at, prefix + 'dev', 'must be a non-negative integer');
+  if (o.unscanned !== undefined && typeof o.unscanned !== 'string') fail(at, prefix + 'unscanned', 'must be a string');
+  if (o.hash !== undefined) checkHash(o.hash, at, prefix);
+  if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !isTime(o.ctime))) fail(at, prefix + 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
+  if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, prefix + 'nlink', 'must be a non-negative integer');
   if (o.ino !== undefined && !(isCount(o.ino) && Number.isSafeInteger(o.ino)) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) {
-    fail(at, 'ino', 'must be a non-negative integer (a decimal string beyond 2^53)');
+    fail(at, prefix + 'ino', 'must be a non-negative integer (a decimal string beyond 2^53)');
   }
   return o as unknown as Entry;
+}
+
+/**
+ * Validates an entry carried without its path inside another record (a
+ * change's `a`, an action's `src`), naming fields as `<prefix>field`.
+ */
+export function validateBody(v: unknown, at: Loc, prefix: string): EntryBody {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(at, prefix.slice(0, -1), 'must be an object');
+  const o = v as Record<string, unknown>;
+  if (o.path !== undefined || o.path_b64 !== undefined) fail(at, `${prefix}path`, 'not allowed here: the record carries the path');
+  if (o.link !== undefined && (typeof o.link !== 'string' || pathProblem(o.link))) fail(at, `${prefix}link`, 'must be a relative path');
+  validateEntry({ ...o, path: 'x' }, at, prefix);
+  return o as unknown as EntryBody;
 }
 
 function checkCaps(v: unknown, at: Loc): Caps {
@@ -145,6 +159,11 @@ export function validateEntriesHeader(o: Record<string, unknown>, at: Loc): Entr
   const hash = o.hash ?? null;
   if (hash !== null && !HASH_ALGS.includes(hash as HashAlg)) fail(at, 'hash', `must be null or one of ${HASH_ALGS.join(', ')}`);
   const options = (o.options ?? {}) as { follow?: unknown; one_file_system?: unknown };
+  if (o.root_entry !== undefined) {
+    const re = o.root_entry;
+    if (typeof re !== 'object' || re === null || Array.isArray(re)) fail(at, 'root_entry', 'must be an object');
+    validateBody(re, at, 'root_entry.');
+  }
   return {
     ...(o as object),
     cairn: 'entries',

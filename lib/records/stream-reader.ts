@@ -53,6 +53,8 @@ export class StreamReader<H, R> {
   private prev: Keyed | undefined;
   /** 'open', then 'closing' once the end record is read (EOF still to be seen), then 'ended'. */
   private state: 'open' | 'closing' | 'ended' = 'open';
+  /** The end record, once read: writers may put counts in it. */
+  trailer: Record<string, unknown> | undefined;
 
   private constructor(
     private readonly lines: LineReader,
@@ -118,6 +120,7 @@ export class StreamReader<H, R> {
     if (obj.cairn !== undefined) {
       if (obj.cairn !== 'end') throw new InputError(at.file, at.line, 'cairn', `unexpected record kind ${JSON.stringify(obj.cairn)}`);
       this.state = 'closing';
+      this.trailer = obj;
       return MORE;
     }
     const rec = this.spec.record(obj, at, this.header);

@@ -75,6 +75,135 @@ export interface EntriesHeader {
   caps: Caps;
   filters: FilterRule[];
   options: { follow: boolean; one_file_system: boolean };
+  /** The root directory itself (its path is not an entry): what a mirror gives the destination root. */
+  root_entry?: EntryBody;
+  tool: string;
+  created: string;
+}
+
+/** An entry without its path, as carried inside change and plan records. */
+export type EntryBody = Omit<Entry, 'path' | 'path_b64'> & {
+  /** Hard links: the first path (in canonical order) of this file's link group, when it is not this path. */
+  link?: string;
+};
+
+/** Attributes cairn-diff compares, in the order it lists them. */
+export type Attr = 'type' | 'size' | 'mtime' | 'mode' | 'owner' | 'target' | 'rdev' | 'hash' | 'link' | 'error';
+export const ATTRS: readonly Attr[] = ['type', 'size', 'mtime', 'mode', 'owner', 'target', 'rdev', 'hash', 'link', 'error'];
+
+export type ChangeKind = 'a-only' | 'b-only' | 'differ' | 'same';
+export const CHANGE_KINDS: readonly ChangeKind[] = ['a-only', 'b-only', 'differ', 'same'];
+
+/** One path as cairn-diff saw it on both sides. */
+export interface Change {
+  path: string;
+  path_b64?: string;
+  change: ChangeKind;
+  /** `differ` only: what differs, in ATTRS order. */
+  attrs?: Attr[];
+  a?: EntryBody;
+  b?: EntryBody;
+}
+
+/** How cairn-diff compared: derived from both sides' caps and the flags. */
+export interface CompareSettings {
+  /** Two mtimes are equal when they fall in the same slot of this many nanoseconds, or closer than it. */
+  mtime_window_ns: number;
+  perms: boolean;
+  owners: boolean;
+  symlinks: boolean;
+  hardlinks: boolean;
+  ignore_hour_shift: boolean;
+  size_only: boolean;
+  checksum: 'off' | 'ambiguous' | 'all';
+  ignore: Attr[];
+}
+
+export interface ChangesHeader {
+  cairn: 'changes';
+  version: number;
+  a: EntriesHeader;
+  b: EntriesHeader;
+  base: EntriesHeader | null;
+  compare: CompareSettings;
+  /** `same` records for every path (--all); otherwise only for directories holding differences. */
+  all: boolean;
+  tool: string;
+  created: string;
+}
+
+/**
+ * Name prefix of cairn-apply's temporary objects. A leftover of an
+ * interrupted run is recognised by it, and removed by the next plan.
+ */
+export const TEMP_PREFIX = '.cairn-tmp.';
+
+export type PlanOp = 'mkdir' | 'copy' | 'update' | 'symlink' | 'special' | 'meta' | 'move' | 'remove' | 'rmdir';
+export const PLAN_OPS: readonly PlanOp[] = ['mkdir', 'copy', 'update', 'symlink', 'special', 'meta', 'move', 'remove', 'rmdir'];
+
+/** What `meta` sets; only the fields present. */
+export interface MetaSet {
+  mode?: string;
+  uid?: number;
+  gid?: number;
+  mtime?: string;
+}
+
+/** One action of a plan; `path` is relative to the destination root ("." is the root itself, meta only). */
+export interface Action {
+  op: PlanOp;
+  path: string;
+  path_b64?: string;
+  /** The source object (copy, update, symlink, special, mkdir, move). */
+  src?: EntryBody;
+  /** The destination object as scanned; absent for an object this plan creates or that must not exist yet. */
+  expect?: EntryBody;
+  /** meta: the attributes to set. */
+  set?: MetaSet;
+  /** copy/update: make a hard link to this destination path instead of copying. */
+  link?: string;
+  /** move: the destination path the object is moved from. */
+  from?: string;
+  from_b64?: string;
+  /** Keep the replaced or removed object as a numbered version instead of destroying it. */
+  keep?: boolean;
+  /** Why this action is there, for people reading the plan (informational). */
+  why?: string;
+}
+
+export interface PlanHeader {
+  cairn: 'plan';
+  version: number;
+  mode: 'mirror' | 'copy';
+  src: string;
+  dst: string;
+  src_caps: Caps;
+  dst_caps: Caps;
+  hash: HashAlg | null;
+  /** Directory under dst that holds numbered versions (--versions), or null. */
+  versions: string | null;
+  tool: string;
+  created: string;
+}
+
+export type ResultStatus = 'done' | 'skipped' | 'stale' | 'failed' | 'dry-run';
+export const RESULT_STATUSES: readonly ResultStatus[] = ['done', 'skipped', 'stale', 'failed', 'dry-run'];
+
+/** An action as cairn-apply carried it out. */
+export interface Result extends Action {
+  status: ResultStatus;
+  error?: string;
+  /** Where a replaced or removed object was kept (--versions). */
+  kept?: string;
+}
+
+export interface ResultsHeader {
+  cairn: 'results';
+  version: number;
+  src: string;
+  dst: string;
+  dry_run: boolean;
+  plan: PlanHeader;
   tool: string;
   created: string;
 }
@@ -82,6 +211,8 @@ export interface EntriesHeader {
 /** Last line of every stream: proof that the writer finished. */
 export interface EndRecord {
   cairn: 'end';
+  /** Counts a writer may add (changes: entries read on each side; plan: totals), for readers that need them. */
+  counts?: Record<string, number>;
 }
 
 export type StreamKind = 'entries' | 'changes' | 'plan' | 'results' | 'volume';

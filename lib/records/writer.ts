@@ -56,8 +56,8 @@ export class NdjsonWriter {
   }
 
   /** Writes the end record that tells readers the stream is complete, and flushes. */
-  async end(): Promise<void> {
-    this.buf += '{"cairn":"end"}\n';
+  async end(counts?: Record<string, number>): Promise<void> {
+    this.buf += counts ? `${JSON.stringify({ cairn: 'end', counts })}\n` : '{"cairn":"end"}\n';
     this.flush();
     await this.drain();
   }

@@ -3,7 +3,9 @@ import type { Writable } from 'node:stream';
 import { Progress } from '../cli/progress';
 import { compileFilter } from '../filter/rules';
 import { NdjsonWriter } from '../records/writer';
-import { STREAM_VERSION, type Caps, type EntriesHeader, type FilterRule, type HashAlg } from '../records/types';
+import { STREAM_VERSION, type Caps, type EntriesHeader, type EntryBody, type FilterRule, type HashAlg } from '../records/types';
+import { statOf } from '../tree/local/stat';
+import { entryFromStat } from '../tree/local/stat-entry';
 import { capsForFsType, fsTypeOf, overrideCaps } from '../tree/local/caps';
 import { Scheduler } from '../tree/local/scheduler';
 import { walkLocal, type WalkResult } from '../tree/local/walk';
@@ -26,6 +28,16 @@ export interface ScanOptions {
   interrupted: () => boolean;
   warn: (what: string, why: string) => void;
   out?: Writable;
+}
+
+/** The root's own attributes, for the header (a missing root is reported by the walk). */
+function rootEntry(root: string): { root_entry?: EntryBody } {
+  try {
+    const { path: _, ...body } = entryFromStat('.', undefined, 'dir', statOf(root, true));
+    return { root_entry: body };
+  } catch {
+    return {};
+  }
 }
 
 export function detectCaps(root: string, override: string | undefined): Caps {
@@ -53,6 +65,7 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
     caps,
     filters: filter.rules.slice(),
     options: { follow: opts.follow, one_file_system: opts.oneFileSystem },
+    ...rootEntry(root),
     tool: opts.tool,
     created: new Date().toISOString(),
   };

@@ -1,0 +1,259 @@
+import * as fs from 'node:fs';
+import { describeSystemError } from '../cli/errors';
+import { hashFd } from '../hash/file-hash';
+import { formatTime } from '../records/time';
+import type { Action, EntryBody, HashAlg, ResultStatus } from '../records/types';
+import { fsPathOf } from '../tree/local/fs-path';
+import type { FsPath } from '../tree/local/list-dir';
+import {
+  IS_ROOT,
+  StaleError,
+  copyInto,
+  fsyncPath,
+  lstatOrNone,
+  makeSpecial,
+  makeSymlink,
+  setAttrs,
+  tempBeside,
+  versionPath,
+} from '../tree/local/write';
+import { mismatch } from './expect';
+import { ParentGuard } from './parent-guard';
+
+export interface ApplierOptions {
+  src: string;
+  dst: string;
+  /** Directory under dst for kept versions, or null. */
+  versions: string | null;
+  dryRun: boolean;
+  verify: boolean;
+  fsync: boolean;
+  retry: number;
+  /** Owners are set only when both sides keep them (and we are root). */
+  owners: boolean;
+}
+
+export interface Outcome {
+  status: ResultStatus;
+  error?: string;
+  kept?: string;
+  bytes?: number;
+}
+
+/** Errors that end the whole run: the destination as a whole is unusable. */
+const FATAL = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
+/** Errors worth another try (--retry). */
+const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ESTALE', 'ETXTBSY']);
+
+export class FatalApplyError extends Error {
+  constructor(
+    readonly path: string,
+    readonly why: string,
+  ) {
+    super(`${path}: ${why}`);
+  }
+}
+
+/** A plan action refused because what is at its path is not what the plan saw. */
+class Stale extends Error {}
+
+/**
+ * Carries out one action at a time on a local destination. Every object is
+ * made under a temporary name in its final directory and renamed into
+ * place, so an interrupted run leaves no partial object under a final name.
+ * Each action on an existing object first re-checks `expect`.
+ */
+export class Applier {
+  private readonly guard: ParentGuard;
+  /** The temporary object of the action in progress, removed if it fails. */
+  private temp: FsPath | undefined;
+
+  constructor(private readonly o: ApplierOptions) {
+    this.guard = new ParentGuard(o.dst);
+  }
+
+  async run(a: Action): Promise<Outcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(a);
+      } catch (err) {
+        this.dropTemp();
+        if (err instanceof Stale || err instanceof StaleError) return { status: 'stale', error: err.message };
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== undefined && FATAL.has(code)) throw new FatalApplyError(a.path, describeSystemError(err));
+        if (code === 'ENOENT' && !fs.existsSync(this.o.dst)) throw new FatalApplyError(this.o.dst, 'ENOENT: the destination root is gone');
+        if (code !== undefined && TRANSIENT.has(code) && attempt < this.o.retry) {
+          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+          continue;
+        }
+        if (a.op === 'rmdir' && (code === 'ENOTEMPTY' || code === 'EEXIST')) {
+          return { status: 'skipped', error: 'ENOTEMPTY: holds objects the plan did not see (excluded?)' };
+        }
+        return { status: 'failed', error: describeSystemError(err) };
+      }
+    }
+  }
+
+  /** Removes the temporary object of a failed or interrupted action. */
+  dropTemp(): void {
+    if (this.temp === undefined) return;
+    const t = this.temp;
+    this.temp = undefined;
+    try {
+      fs.rmSync(t, { force: true });
+    } catch {
+      // Best effort: the next plan removes leftovers by name.
+    }
+  }
+
+  private abs(rel: string, b64?: string): FsPath {
+    return fsPathOf(this.o.dst, rel, b64);
+  }
+
+  private expectAt(abs: FsPath, expect: EntryBody | undefined): void {
+    const st = lstatOrNone(abs);
+    if (expect === undefined) {
+      if (st !== undefined) throw new Stale('changed since the scan: something is there now');
+      return;
+    }
+    const why = mismatch(st, expect, abs);
+    if (why !== undefined) throw new Stale(why);
+  }
+
+  private async once(a: Action): Promise<Outcome> {
+    if (a.path !== '.') {
+      const bad = this.guard.check(a.path, a.path_b64);
+      if (bad !== undefined) return { status: 'failed', error: bad };
+    }
+    const abs = this.abs(a.path, a.path_b64);
+    if (this.o.dryRun) {
+      if (a.op !== 'meta' || a.expect !== undefined) {
+        if (a.op === 'move') this.expectAt(this.abs(a.from!, a.from_b64), a.expect);
+        else if (!(a.op === 'meta' && a.expect === undefined)) this.expectAt(abs, a.expect);
+      }
+      if (a.op === 'mkdir') this.guard.assume(a.path);
+      return { status: 'dry-run' };
+    }
+    switch (a.op) {
+      case 'mkdir':
+        this.expectAt(abs, undefined);
+        fs.mkdirSync(abs, 0o777);
+        return { status: 'done' };
+      case 'copy':
+      case 'update':
+        return this.copy(a, abs);
+      case 'symlink':
+      case 'special':
+        return this.make(a, abs);
+      case 'meta': {
+        if (a.expect !== undefined) this.expectAt(abs, a.expect);
+        const st = lstatOrNone(abs);
+        if (st === undefined) throw new Stale('gone: the object to set attributes on is not there');
+        const set = { ...a.set! };
+        if (!this.o.owners) {
+          delete set.uid;
+          delete set.gid;
+        }
+        setAttrs(abs, set, (st.mode & 0o170000) === 0o120000);
+        return { status: 'done' };
+      }
+      case 'move': {
+        const from = this.abs(a.from!, a.from_b64);
+        this.expectAt(from, a.expect);
+        this.expectAt(abs, undefined);
+        fs.renameSync(from, abs);
+        this.guard.forget(a.from!);
+        return { status: 'done' };
+      }
+      case 'remove': {
+        this.expectAt(abs, a.expect);
+        const kept = this.keep(a, abs);
+        if (kept === undefined) fs.unlinkSync(abs);
+        return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
+      }
+      case 'rmdir':
+        this.expectAt(abs, a.expect);
+        fs.rmdirSync(abs);
+        this.guard.forget(a.path);
+        return { status: 'done' };
+    }
+  }
+
+  /** --versions: moves (files: hard-links) the old object aside before it is replaced or removed. */
+  private keep(a: Action, abs: FsPath): string | undefined {
+    if (!a.keep || this.o.versions === null) return undefined;
+    const rel: FsPath = a.path_b64 !== undefined ? Buffer.from(a.path_b64, 'base64') : a.path;
+    const to = versionPath(this.o.dst, this.o.versions, rel);
+    fs.renameSync(abs, to);
+    const shown = typeof to === 'string' ? to : to.toString('utf8');
+    return shown.slice(this.o.dst.length + 1);
+  }
+
+  /** Puts the temporary object in place: re-checks what is there, keeps a version, renames. */
+  private commit(a: Action, tmp: FsPath, abs: FsPath): Outcome {
+    this.expectAt(abs, a.expect);
+    const kept = a.expect !== undefined ? this.keep(a, abs) : undefined;
+    fs.renameSync(tmp, abs);
+    this.temp = undefined;
+    return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
+  }
+
+  private attrsOf(src: EntryBody): { mode?: string; uid?: number; gid?: number; mtime: string } {
+    return {
+      mode: src.mode,
+      ...(this.o.owners && IS_ROOT ? { uid: src.uid, gid: src.gid } : {}),
+      mtime: src.mtime,
+    };
+  }
+
+  private copy(a: Action, abs: FsPath): Outcome {
+    const src = a.src!;
+    const tmp = tempBeside(abs);
+    if (a.link !== undefined && this.linkable(a.link, src)) {
+      this.temp = tmp;
+      fs.linkSync(this.abs(a.link), tmp);
+      return this.commit(a, tmp, abs);
+    }
+    const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
+    this.temp = tmp;
+    const { bytes } = copyInto(srcAbs, src, tmp);
+    setAttrs(tmp, this.attrsOf(src), false);
+    if (this.o.verify) this.verify(srcAbs, src, tmp);
+    // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.
+    if (a.op === 'update' || this.o.fsync) fsyncPath(tmp);
+    return { ...this.commit(a, tmp, abs), bytes };
+  }
+
+  /** A hard link may be made to the group's first path when it holds the source's content. */
+  private linkable(link: string, src: EntryBody): boolean {
+    const st = lstatOrNone(this.abs(link));
+    // Times are set to the microsecond (see utimesSeconds): compare that far.
+    return st !== undefined && (st.mode & 0o170000) === 0o100000 && st.size === src.size && formatTime(st.mtimeSec, st.mtimeNsec).slice(0, 26) === src.mtime.slice(0, 26);
+  }
+
+  private verify(srcAbs: FsPath, src: EntryBody, tmp: FsPath): void {
+    const alg = (src.hash?.slice(0, src.hash.indexOf(':')) as HashAlg | undefined) ?? 'sha256';
+    const want = src.hash ?? hashPath(srcAbs, alg);
+    const got = hashPath(tmp, alg);
+    if (got !== want) throw Object.assign(new Error(`EIO: verification failed: ${got} written, ${want} expected`), { code: 'EVERIFY' });
+  }
+
+  private async make(a: Action, abs: FsPath): Promise<Outcome> {
+    const src = a.src!;
+    const tmp = tempBeside(abs);
+    this.temp = tmp;
+    if (a.op === 'symlink') makeSymlink(src, tmp);
+    else await makeSpecial(src, tmp);
+    setAttrs(tmp, this.attrsOf(src), a.op === 'symlink');
+    return this.commit(a, tmp, abs);
+  }
+}
+
+function hashPath(p: FsPath, alg: HashAlg): string {
+  const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    return hashFd(fd, alg);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,176 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FatalIoError, describeSystemError } from '../cli/errors';
+import { Progress } from '../cli/progress';
+import { LineReader } from '../records/line-reader';
+import { PLAN } from '../records/plan';
+import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
+import { NdjsonWriter } from '../records/writer';
+import { STREAM_VERSION, type Action, type PlanHeader, type ResultsHeader } from '../records/types';
+import { Applier, FatalApplyError } from './applier';
+
+export interface RunApplyOptions {
+  input: string;
+  src?: string;
+  dst?: string;
+  dryRun: boolean;
+  verify: boolean;
+  fsync: boolean;
+  retry: number;
+  progress: boolean;
+  tool: string;
+  interrupted: () => boolean;
+  warn: (what: string, why: string) => void;
+}
+
+interface Checked {
+  header: PlanHeader;
+  /** Where to read the plan again: the input file itself, or the spool. */
+  file: string;
+  spool: string | undefined;
+  actions: number;
+  bytes: number;
+}
+
+/**
+ * Reads the whole plan once, validating every record, before anything is
+ * done: a truncated or wrongly edited plan changes nothing. Input that
+ * cannot be read twice (a pipe) is spooled to a temporary file meanwhile.
+ */
+async function checkPlan(input: string): Promise<Checked> {
+  let file = input;
+  let spool: string | undefined;
+  let regular = false;
+  if (input !== '-') {
+    try {
+      regular = fs.statSync(input).isFile();
+    } catch {
+      regular = false;
+    }
+  }
+  let source: AsyncIterable<Uint8Array> = openInput(input);
+  if (!regular) {
+    spool = path.join(os.tmpdir(), `cairn-apply.${process.pid}.${Date.now()}.plan`);
+    const fd = fs.openSync(spool, 'wx', 0o600);
+    const inner = source;
+    source = (async function* tee() {
+      try {
+        for await (const chunk of inner) {
+          fs.writeSync(fd, chunk);
+          yield chunk;
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    })();
+    file = spool;
+  }
+  try {
+    const reader = await StreamReader.fromLines(new LineReader(source, inputName(input)), PLAN);
+    let actions = 0;
+    let bytes = 0;
+    for (;;) {
+      const a = reader.take();
+      if (a === MORE) {
+        await reader.more();
+        continue;
+      }
+      if (a === undefined) break;
+      actions++;
+      if ((a.op === 'copy' || a.op === 'update') && a.link === undefined) bytes += a.src!.size ?? 0;
+    }
+    return { header: reader.header, file, spool, actions, bytes };
+  } catch (err) {
+    if (spool !== undefined) fs.rmSync(spool, { force: true });
+    throw err;
+  }
+}
+
+function rootDir(p: string, what: string): string {
+  const abs = path.resolve(p);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (err) {
+    throw new FatalIoError(abs, `${what}: ${describeSystemError(err)}`);
+  }
+  if (!st.isDirectory()) throw new FatalIoError(abs, `${what}: ENOTDIR: not a directory`);
+  return abs;
+}
+
+/** cairn-apply as a function: returns whether anything was stale or failed. */
+export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean }> {
+  const checked = await checkPlan(o.input);
+  try {
+    const h = checked.header;
+    const dst = rootDir(o.dst ?? h.dst, 'destination');
+    const src = o.src !== undefined ? rootDir(o.src, 'source') : h.src;
+    const reader = await StreamReader.open(checked.file, PLAN);
+    const writer = new NdjsonWriter();
+    const header: ResultsHeader = {
+      cairn: 'results',
+      version: STREAM_VERSION,
+      src,
+      dst,
+      dry_run: o.dryRun,
+      plan: h,
+      tool: o.tool,
+      created: new Date().toISOString(),
+    };
+    writer.write(header);
+    const applier = new Applier({
+      src,
+      dst,
+      versions: h.versions,
+      dryRun: o.dryRun,
+      verify: o.verify,
+      fsync: o.fsync,
+      retry: o.retry,
+      owners: h.src_caps.owners && h.dst_caps.owners,
+    });
+    const progress = o.progress ? new Progress(o.tool.split(' ')[0]!) : undefined;
+    progress?.setTotal(checked.actions, checked.bytes);
+    let attention = false;
+    let steps = 0;
+    for (;;) {
+      const a: Action | undefined | typeof MORE = reader.take();
+      if (a === MORE) {
+        await reader.more();
+        continue;
+      }
+      if (a === undefined) break;
+      if (++steps >= 64 || writer.blocked) {
+        steps = 0;
+        if (writer.blocked) await writer.drain();
+        // Between actions only: nothing is left half done.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      if (o.interrupted()) break;
+      let r;
+      try {
+        r = await applier.run(a);
+      } catch (err) {
+        if (err instanceof FatalApplyError) {
+          writer.flush();
+          throw new FatalIoError(err.path, `${err.why} (stopped; temporary file removed)`);
+        }
+        throw err;
+      }
+      if (r.status === 'stale' || r.status === 'failed') {
+        attention = true;
+        o.warn(a.path, `${r.status}: ${r.error ?? ''}`);
+      }
+      const { bytes, ...rest } = r;
+      writer.write({ ...a, ...rest });
+      progress?.add(1, bytes ?? 0);
+    }
+    applier.dropTemp();
+    progress?.done();
+    if (o.interrupted()) writer.flush();
+    else await writer.end();
+    return { attention };
+  } finally {
+    if (checked.spool !== undefined) fs.rmSync(checked.spool, { force: true });
+  }
+}

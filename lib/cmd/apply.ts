@@ -1,0 +1,48 @@
+import { runCommand, type CommandDef } from '../cli/command';
+import { UsageError } from '../cli/errors';
+import { EXIT } from '../cli/exit-codes';
+import type { FlagSpec } from '../cli/flags';
+import { parseCount } from '../cli/values';
+
+const flags = {
+  'dry-run': { type: 'boolean', short: 'n', help: 'check every action (stale or not) but change nothing' },
+  src: { type: 'string', arg: 'DIR', help: "read from DIR instead of the plan's source root" },
+  dst: { type: 'string', arg: 'DIR', help: "act on DIR instead of the plan's destination root" },
+  verify: { type: 'boolean', help: 'hash every written file and compare it with the source before it is put in place' },
+  fsync: { type: 'boolean', help: 'sync every new file before it is put in place (replaced files always are)' },
+  retry: { type: 'string', arg: 'N', help: 'try an action that failed with a transient error N more times' },
+  progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
+} as const satisfies FlagSpec;
+
+const command: CommandDef<typeof flags> = {
+  name: 'apply',
+  synopsis: '[OPTIONS] [PLAN]',
+  summary: 'Carry out a plan (file or stdin) and write a results stream: every action with its status.',
+  flags,
+  async run({ flags: f, given, args }, ctx) {
+    if (args.length > 1) throw new UsageError('', `one PLAN only, got ${args.length}`);
+    if (args[0] === '') throw new UsageError('PLAN', 'empty');
+    if (f.src === '' || f.dst === '') throw new UsageError(f.src === '' ? '--src' : '--dst', 'empty');
+    const retry = f.retry !== undefined ? parseCount('--retry', f.retry, 100) : 0;
+    const { runApply } = await import('../apply/run');
+    const { version } = await import('../cli/version');
+    const r = await runApply({
+      input: args[0] ?? '-',
+      ...(f.src !== undefined ? { src: f.src } : {}),
+      ...(f.dst !== undefined ? { dst: f.dst } : {}),
+      dryRun: f['dry-run'],
+      verify: f.verify,
+      fsync: f.fsync,
+      retry,
+      progress: given.has('progress') ? f.progress : process.stderr.isTTY === true,
+      tool: `cairn-apply ${version()}`,
+      interrupted: ctx.interrupted,
+      warn: ctx.warn,
+    });
+    return r.attention ? EXIT.attention : EXIT.ok;
+  },
+};
+
+export function main(argv: string[] = process.argv.slice(2)): Promise<never> {
+  return runCommand(command, argv);
+}

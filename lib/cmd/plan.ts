@@ -1,0 +1,53 @@
+import { runCommand, type CommandDef } from '../cli/command';
+import { UsageError } from '../cli/errors';
+import { EXIT } from '../cli/exit-codes';
+import type { FlagSpec } from '../cli/flags';
+import { parseTimeFlag } from '../cli/values';
+
+const flags = {
+  mirror: { type: 'boolean', help: 'make the destination equal to the source (extra objects deleted)' },
+  copy: { type: 'boolean', help: 'copy new and changed objects; delete nothing' },
+  'max-delete': { type: 'string', arg: 'N|N%|off', help: 'refuse the plan if it deletes more (default for --mirror: 50%)' },
+  'newer-than': { type: 'string', arg: 'TIME', help: 'copy only files modified after TIME (older ones are left, not deleted)' },
+  'lazy-mkdir': { type: 'boolean', help: 'create a directory only when a file goes into it' },
+  kill: { type: 'list', arg: 'GLOB', help: 'delete matching files on the destination, and never copy them (needs diff --all)' },
+  versions: { type: 'boolean', help: 'keep replaced and deleted objects under .cairn-versions/<path>.<N>' },
+  force: { type: 'boolean', help: 'rewrite every file whatever the comparison says (needs diff --all)' },
+  stats: { type: 'boolean', help: 'print a one-line summary on stderr' },
+} as const satisfies FlagSpec;
+
+const command: CommandDef<typeof flags> = {
+  name: 'plan',
+  synopsis: '--mirror|--copy [OPTIONS] [CHANGES]',
+  summary: 'Read a changes stream (file or stdin) and write the plan that syncs the destination (B) from the source (A).',
+  flags,
+  async run({ flags: f, args }, ctx) {
+    if (f.mirror === f.copy) throw new UsageError('', f.mirror ? '--mirror and --copy exclude each other' : 'say --mirror or --copy');
+    if (args.length > 1) throw new UsageError('', `one CHANGES input only, got ${args.length}`);
+    if (args[0] === '') throw new UsageError('CHANGES', 'empty');
+    const { parseMaxDelete, runPlan } = await import('../plan/run');
+    const maxDelete = f['max-delete'] !== undefined ? parseMaxDelete(f['max-delete']) : f.mirror ? { percent: 50 } : undefined;
+    const newerThan = f['newer-than'] !== undefined ? parseTimeFlag('--newer-than', f['newer-than']) : undefined;
+    if (f.kill.includes('')) throw new UsageError('--kill', 'empty pattern');
+    const { version } = await import('../cli/version');
+    const r = await runPlan({
+      input: args[0] ?? '-',
+      mode: f.mirror ? 'mirror' : 'copy',
+      ...(maxDelete !== undefined ? { maxDelete } : {}),
+      ...(newerThan !== undefined ? { newerThan } : {}),
+      lazyMkdir: f['lazy-mkdir'],
+      kill: f.kill,
+      versions: f.versions,
+      force: f.force,
+      stats: f.stats,
+      tool: `cairn-plan ${version()}`,
+      interrupted: ctx.interrupted,
+      warn: ctx.warn,
+    });
+    return r.refused ? EXIT.attention : EXIT.ok;
+  },
+};
+
+export function main(argv: string[] = process.argv.slice(2)): Promise<never> {
+  return runCommand(command, argv);
+}

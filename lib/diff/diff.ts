@@ -1,0 +1,154 @@
+import { MORE, type StreamReader } from '../records/stream-reader';
+import type { Attr, Change, CompareSettings, EntriesHeader, Entry, EntryBody, HashAlg } from '../records/types';
+import { compareKeyed } from '../records/order';
+import { compareEntries, needsHash } from './compare';
+import { LinkGroups } from './link-groups';
+
+export type EntriesReader = StreamReader<EntriesHeader, Entry>;
+
+export interface DiffOptions {
+  settings: CompareSettings;
+  /** Emit `same` records for every path, not only for directories holding differences. */
+  all: boolean;
+  /** Hash a file of one side (for --checksum): its hash, or why it could not be read. */
+  hash?: (side: 'a' | 'b', e: Entry, alg: HashAlg) => { hash: string } | { error: string };
+  alg: HashAlg;
+  emit: (c: Change) => void;
+  /** Let the output drain and signals in, now and then. */
+  pause: () => Promise<void>;
+  interrupted: () => boolean;
+}
+
+export interface DiffCounts {
+  a: number;
+  b: number;
+  differences: number;
+}
+
+function body(e: Entry, link: string | undefined): EntryBody {
+  const { path: _p, path_b64: _r, ...rest } = e;
+  return link === undefined ? rest : { ...rest, link };
+}
+
+function keyOf(e: Entry): Pick<Change, 'path' | 'path_b64'> {
+  return e.path_b64 === undefined ? { path: e.path } : { path: e.path, path_b64: e.path_b64 };
+}
+
+async function head(r: EntriesReader): Promise<Entry | undefined> {
+  for (;;) {
+    const x = r.take();
+    if (x !== MORE) return x;
+    await r.more();
+  }
+}
+
+interface Frame {
+  path: string;
+  /** A `same` directory not yet written: written before its first differing descendant. */
+  pending: Change | undefined;
+}
+
+/**
+ * The merge-join of two entries streams in canonical order: one record per
+ * path that differs, with what differs. Memory holds the current path's
+ * ancestors and the open hard-link groups, not the trees.
+ *
+ * A directory that is the same on both sides but holds differences is
+ * written as `same` before them: a plan that changes its contents needs the
+ * time to give it back afterwards.
+ */
+export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffOptions): Promise<DiffCounts> {
+  const counts: DiffCounts = { a: 0, b: 0, differences: 0 };
+  const linksA = new LinkGroups();
+  const linksB = new LinkGroups();
+  const useLinks = o.settings.hardlinks && !o.settings.ignore.includes('link');
+  const stack: Frame[] = [];
+  let a = await head(ra);
+  let b = await head(rb);
+  let steps = 0;
+
+  const enter = (path: string) => {
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!.path;
+      if (path.length > top.length && path.charCodeAt(top.length) === 0x2f && path.startsWith(top)) break;
+      stack.pop();
+    }
+  };
+  const write = (c: Change) => {
+    for (const f of stack) {
+      if (f.pending !== undefined) {
+        o.emit(f.pending);
+        f.pending = undefined;
+      }
+    }
+    o.emit(c);
+  };
+
+  while (a !== undefined || b !== undefined) {
+    if (++steps >= 512) {
+      steps = 0;
+      await o.pause();
+      if (o.interrupted()) break;
+    }
+    const cmp = a === undefined ? 1 : b === undefined ? -1 : compareKeyed(a, b);
+    if (cmp < 0) {
+      const e = a!;
+      counts.a++;
+      enter(e.path);
+      write({ ...keyOf(e), change: 'a-only', a: body(e, useLinks ? linksA.leaderOf(e) : undefined) });
+      counts.differences++;
+      if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
+      a = await head(ra);
+      continue;
+    }
+    if (cmp > 0) {
+      const e = b!;
+      counts.b++;
+      enter(e.path);
+      write({ ...keyOf(e), change: 'b-only', b: body(e, useLinks ? linksB.leaderOf(e) : undefined) });
+      counts.differences++;
+      if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
+      b = await head(rb);
+      continue;
+    }
+    const ea = a!;
+    const eb = b!;
+    counts.a++;
+    counts.b++;
+    enter(ea.path);
+    const ba = body(ea, useLinks ? linksA.leaderOf(ea) : undefined);
+    const bb = body(eb, useLinks ? linksB.leaderOf(eb) : undefined);
+    let attrs: Attr[] = compareEntries(ba, bb, o.settings);
+    if (o.hash !== undefined && needsHash(ba, bb, attrs, o.settings)) {
+      attrs = settleByHash(ba, bb, ea, eb, o);
+    }
+    if (attrs.length > 0) {
+      write({ ...keyOf(ea), change: 'differ', attrs, a: ba, b: bb });
+      counts.differences++;
+      if (ea.type === 'dir' && eb.type === 'dir') stack.push({ path: ea.path, pending: undefined });
+    } else if (o.all) {
+      write({ ...keyOf(ea), change: 'same', a: ba, b: bb });
+      if (ea.type === 'dir') stack.push({ path: ea.path, pending: undefined });
+    } else if (ea.type === 'dir') {
+      stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: ba, b: bb } });
+    }
+    a = await head(ra);
+    b = await head(rb);
+  }
+  return counts;
+}
+
+/** --checksum: hash what lacks a hash of the chosen algorithm, then compare again. */
+function settleByHash(ba: EntryBody, bb: EntryBody, ea: Entry, eb: Entry, o: DiffOptions): Attr[] {
+  const prefix = `${o.alg}:`;
+  for (const [side, e, bd] of [['a', ea, ba], ['b', eb, bb]] as const) {
+    if (bd.hash !== undefined && bd.hash.startsWith(prefix)) continue;
+    const r = o.hash!(side, e, o.alg);
+    if ('hash' in r) bd.hash = r.hash;
+    else {
+      delete bd.hash;
+      bd.error = r.error;
+    }
+  }
+  return compareEntries(ba, bb, o.settings);
+}

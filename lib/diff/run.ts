@@ -1,0 +1,91 @@
+import { oneLine } from '../cli/errors';
+import { NdjsonWriter } from '../records/writer';
+import { STREAM_VERSION, type Change, type ChangesHeader, type EntriesHeader, type HashAlg } from '../records/types';
+import { fsPathOf } from '../tree/local/fs-path';
+import { rehash } from '../tree/local/rehash';
+import { compareSettings, type CompareFlags } from './compare';
+import { diffStreams, type EntriesReader } from './diff';
+import { isLocation, openScan, openStream, type SideScan } from './open-side';
+
+export interface RunDiffOptions {
+  a: string;
+  b: string;
+  check: boolean;
+  all: boolean;
+  compare: CompareFlags;
+  scan: SideScan;
+  capsA?: string;
+  capsB?: string;
+  tool: string;
+  interrupted: () => boolean;
+  warn: (what: string, why: string) => void;
+}
+
+/** One line of --check output: `change<TAB>attrs<TAB>path`. */
+export function checkLine(c: Change): string {
+  return `${c.change}\t${c.attrs?.join(',') ?? '-'}\t${oneLine(c.path)}\n`;
+}
+
+/**
+ * cairn-diff as a function. A side that is a stream is opened first, so its
+ * filters can be applied to a side that is scanned: excluded files of one
+ * side must not look like extra files of the other.
+ */
+export async function runDiff(o: RunDiffOptions): Promise<{ differences: number; problems: number }> {
+  const locA = isLocation(o.a);
+  const locB = isLocation(o.b);
+  const streamA = locA ? undefined : await openStream(o.a);
+  const streamB = locB ? undefined : await openStream(o.b);
+  const inherited = [...(streamA?.header.filters ?? []), ...(streamB?.header.filters ?? [])];
+  const scanOf = (caps: string | undefined): SideScan => ({
+    ...o.scan,
+    rules: [...inherited, ...o.scan.rules],
+    ...(caps !== undefined ? { caps } : {}),
+  });
+  const scanA = locA ? await openScan(o.a, scanOf(o.capsA)) : undefined;
+  const scanB = locB ? await openScan(o.b, scanOf(o.capsB)) : undefined;
+  const ra: EntriesReader = streamA ?? scanA!.reader;
+  const rb: EntriesReader = streamB ?? scanB!.reader;
+
+  const settings = compareSettings(ra.header, rb.header, o.compare);
+  const alg: HashAlg = ra.header.hash ?? rb.header.hash ?? 'sha256';
+  const header: ChangesHeader = {
+    cairn: 'changes',
+    version: STREAM_VERSION,
+    a: ra.header,
+    b: rb.header,
+    base: null,
+    compare: settings,
+    all: o.all,
+    tool: o.tool,
+    created: new Date().toISOString(),
+  };
+  const writer = new NdjsonWriter();
+  if (!o.check) writer.write(header);
+  const roots: Record<'a' | 'b', EntriesHeader> = { a: ra.header, b: rb.header };
+  const counts = await diffStreams(ra, rb, {
+    settings,
+    all: o.all && !o.check,
+    alg,
+    ...(settings.checksum !== 'off' ? { hash: (side: 'a' | 'b', e: Parameters<typeof rehash>[1] & { path: string; path_b64?: string }, h: HashAlg) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h) } : {}),
+    emit: o.check
+      ? (c) => {
+          if (c.change !== 'same') writer.writeText(checkLine(c));
+        }
+      : (c) => writer.write(c),
+    pause: async () => {
+      if (writer.blocked) await writer.drain();
+      await new Promise<void>((r) => setImmediate(r));
+    },
+    interrupted: o.interrupted,
+  });
+  if (o.interrupted()) {
+    writer.flush();
+    return { differences: counts.differences, problems: 0 };
+  }
+  if (o.check) {
+    writer.flush();
+    await writer.drain();
+  } else await writer.end({ a: counts.a, b: counts.b, differences: counts.differences });
+  return { differences: counts.differences, problems: (scanA?.problems() ?? 0) + (scanB?.problems() ?? 0) };
+}

@@ -1,0 +1,342 @@
+import { contentDiffers, sameTime } from '../diff/compare';
+import { TEMP_PREFIX, type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
+
+
+export interface PlannerOptions {
+  mode: 'mirror' | 'copy';
+  settings: CompareSettings;
+  /** Copy only files modified after this time (canonical time string). */
+  newerThan?: string;
+  lazyMkdir: boolean;
+  /** Destination paths to delete (and never copy). */
+  kill?: (path: string) => boolean;
+  /** Directory (relative to the destination) keeping replaced and removed objects, or null. */
+  versions: string | null;
+  force: boolean;
+  /** Destination can hold these (else such objects are left out, and counted). */
+  symlinks: boolean;
+  rootA?: EntryBody;
+  rootB?: EntryBody;
+}
+
+export interface PlanStats {
+  ops: Partial<Record<PlanOp, number>>;
+  copyBytes: number;
+  deleteBytes: number;
+  deletes: number;
+  /** Objects the plan leaves alone and why, e.g. 'unreadable on the source'. */
+  skipped: Record<string, number>;
+}
+
+interface Frame {
+  path: string;
+  /** Actions to write when the subtree is done (rmdir, directory times, what replaces a directory). */
+  exits: Action[];
+  /** Written only when something inside the directory changed. */
+  exitIfTouched: Action | undefined;
+  touched: boolean;
+  /** Nothing under this directory may be deleted (its source side could not be read). */
+  protect: boolean;
+  /** --lazy-mkdir: the mkdir not yet written, waiting for a file to go in. */
+  pendingMkdir: Action | undefined;
+}
+
+const CHANGES_MEMBERS: ReadonlySet<PlanOp> = new Set(['mkdir', 'copy', 'update', 'symlink', 'special', 'move', 'remove', 'rmdir']);
+
+function isTemp(path: string): boolean {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.startsWith(TEMP_PREFIX);
+}
+
+function withoutLink(e: EntryBody): EntryBody {
+  if (e.link === undefined) return e;
+  const { link: _, ...rest } = e;
+  return rest;
+}
+
+/**
+ * Turns a changes stream (canonical order) into actions in an order cairn-apply
+ * can carry out while streaming: parents before children, removals of a
+ * directory's contents before the directory, and a directory's times after
+ * its contents. Holds only the current path's ancestors. Pure: no I/O.
+ */
+export class Planner {
+  private readonly stack: Frame[] = [];
+  private rootTouched = false;
+  readonly stats: PlanStats = { ops: {}, copyBytes: 0, deleteBytes: 0, deletes: 0, skipped: {} };
+
+  constructor(
+    private readonly o: PlannerOptions,
+    private readonly out: (a: Action) => void,
+  ) {}
+
+  private skip(why: string): void {
+    this.stats.skipped[why] = (this.stats.skipped[why] ?? 0) + 1;
+  }
+
+  private emit(a: Action): void {
+    if (CHANGES_MEMBERS.has(a.op)) {
+      // Writing into a directory: make it first if it waits (--lazy-mkdir), and mark it changed.
+      for (const f of this.stack) {
+        if (f.pendingMkdir !== undefined) {
+          const m = f.pendingMkdir;
+          f.pendingMkdir = undefined;
+          this.emit(m);
+        }
+      }
+      const top = this.stack[this.stack.length - 1];
+      if (top !== undefined) top.touched = true;
+      else this.rootTouched = true;
+    }
+    const s = this.stats;
+    s.ops[a.op] = (s.ops[a.op] ?? 0) + 1;
+    if ((a.op === 'copy' || a.op === 'update') && a.link === undefined) s.copyBytes += a.src!.size ?? 0;
+    if (a.op === 'remove' || a.op === 'rmdir') {
+      s.deletes++;
+      s.deleteBytes += a.expect!.size ?? 0;
+    }
+    this.out(a);
+  }
+
+  private leave(path: string | undefined): void {
+    const st = this.stack;
+    while (st.length > 0) {
+      const top = st[st.length - 1]!.path;
+      if (path !== undefined && path.length > top.length && path.charCodeAt(top.length) === 0x2f && path.startsWith(top)) break;
+      const f = st.pop()!;
+      if (f.pendingMkdir !== undefined) continue;
+      for (const a of f.exits) this.emit(a);
+      if (f.touched && f.exitIfTouched !== undefined) this.emit(f.exitIfTouched);
+    }
+  }
+
+  private push(path: string, init: Partial<Frame> = {}): Frame {
+    const f: Frame = { path, exits: [], exitIfTouched: undefined, touched: false, protect: false, pendingMkdir: undefined, ...init };
+    this.stack.push(f);
+    return f;
+  }
+
+  private get protectedHere(): boolean {
+    return this.stack.some((f) => f.protect);
+  }
+
+  private key(c: Change): Pick<Action, 'path' | 'path_b64'> {
+    return c.path_b64 === undefined ? { path: c.path } : { path: c.path, path_b64: c.path_b64 };
+  }
+
+  private keep(): { keep?: boolean } {
+    return this.o.versions !== null ? { keep: true } : {};
+  }
+
+  /** The attributes to give an object: all of them when it is new, else those that differ. */
+  private metaOf(a: EntryBody, b: EntryBody | undefined, mtime: 'always' | 'if-differs' | 'never'): MetaSet {
+    const s = this.o.settings;
+    const set: MetaSet = {};
+    if (s.perms && a.type !== 'symlink' && (b === undefined || a.mode !== b.mode || this.o.force)) set.mode = a.mode;
+    if (s.owners && (b === undefined || a.uid !== b.uid || a.gid !== b.gid || this.o.force)) {
+      set.uid = a.uid;
+      set.gid = a.gid;
+    }
+    if (mtime === 'always' || (mtime === 'if-differs' && b !== undefined && a.mtime !== b.mtime)) set.mtime = a.mtime;
+    return set;
+  }
+
+  /** The action that makes a's object at a path where nothing is (or, with expect, replaces b). */
+  private create(c: Change, a: EntryBody, expect: EntryBody | undefined): Action | undefined {
+    const k = this.key(c);
+    const src = withoutLink(a);
+    switch (a.type) {
+      case 'file': {
+        const link = this.o.settings.hardlinks && a.link !== undefined ? { link: a.link } : {};
+        return expect ? { op: 'update', ...k, src, ...link, expect, ...this.keep() } : { op: 'copy', ...k, src, ...link };
+      }
+      case 'symlink':
+        if (!this.o.symlinks) {
+          this.skip('symlinks the destination cannot hold');
+          return undefined;
+        }
+        return { op: 'symlink', ...k, src, ...(expect ? { expect, ...this.keep() } : {}) };
+      case 'dir':
+        return { op: 'mkdir', ...k, src };
+      default:
+        return { op: 'special', ...k, src, ...(expect ? { expect, ...this.keep() } : {}) };
+    }
+  }
+
+  private older(a: EntryBody): boolean {
+    return this.o.newerThan !== undefined && a.type === 'file' && a.mtime <= this.o.newerThan;
+  }
+
+  private remove(c: Change, b: EntryBody): void {
+    if (b.type === 'dir') {
+      // The contents come next as b-only records: removed first, the directory on the way out.
+      const f = this.push(c.path);
+      if (b.error !== undefined) {
+        f.protect = true;
+        this.skip('directories unreadable on the destination');
+      } else f.exits.push({ op: 'rmdir', ...this.key(c), expect: b, ...this.keep() });
+      return;
+    }
+    this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+  }
+
+  /** Makes a directory and gives it its attributes once its contents are in. */
+  private makeDir(c: Change, a: EntryBody, init: Partial<Frame> = {}): void {
+    const mkdir: Action = { op: 'mkdir', ...this.key(c), src: withoutLink(a) };
+    const exit: Action = { op: 'meta', ...this.key(c), set: this.metaOf(a, undefined, 'always') };
+    if (this.o.lazyMkdir) {
+      this.push(c.path, { ...init, exits: [exit], pendingMkdir: mkdir });
+    } else {
+      this.emit(mkdir);
+      this.push(c.path, { ...init, exits: [exit] });
+    }
+  }
+
+  feed(c: Change): void {
+    this.leave(c.path);
+    const o = this.o;
+    const inVersions = o.versions !== null && (c.path === o.versions || c.path.startsWith(`${o.versions}/`));
+    if (inVersions) {
+      if ((c.a ?? c.b)!.type === 'dir') this.push(c.path, { protect: true });
+      return;
+    }
+    // --kill names files: a directory is never killed wholesale.
+    const killed = o.kill !== undefined && (c.b ?? c.a)!.type !== 'dir' && o.kill(c.path);
+    switch (c.change) {
+      case 'a-only':
+        return this.aOnly(c, c.a!, killed);
+      case 'b-only':
+        return this.bOnly(c, c.b!, killed);
+      case 'differ':
+        return this.differ(c, c.a!, c.b!, killed);
+      case 'same':
+        return this.same(c, c.a!, c.b!, killed);
+    }
+  }
+
+  private aOnly(c: Change, a: EntryBody, killed: boolean): void {
+    if (killed || isTemp(c.path)) return;
+    if (a.error !== undefined && (a.type !== 'dir' || a.mtime === undefined)) {
+      this.skip('objects unreadable on the source');
+      if (a.type === 'dir') this.push(c.path, { protect: true });
+      return;
+    }
+    if (this.older(a)) return this.skip('files older than --newer-than');
+    if (a.type === 'dir') return this.makeDir(c, a, a.error !== undefined ? { protect: true } : {});
+    const act = this.create(c, a, undefined);
+    if (act) this.emit(act);
+  }
+
+  private bOnly(c: Change, b: EntryBody, killed: boolean): void {
+    const ours = isTemp(c.path);
+    if (this.o.mode === 'copy' && !killed && !ours) {
+      if (b.type === 'dir') this.push(c.path, { protect: true });
+      return;
+    }
+    if (this.protectedHere && !ours) return this.skip('deletions under a directory unreadable on the source');
+    this.remove(c, b);
+  }
+
+  private same(c: Change, a: EntryBody, b: EntryBody, killed: boolean): void {
+    if (killed && b.type !== 'dir') {
+      this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+      return;
+    }
+    if (a.type === 'dir') {
+      this.push(c.path, { exitIfTouched: { op: 'meta', ...this.key(c), set: { mtime: a.mtime }, expect: b } });
+      return;
+    }
+    if (this.o.force && !this.older(a)) {
+      const act = this.create(c, a, b);
+      if (act) this.emit(act);
+    }
+  }
+
+  private differ(c: Change, a: EntryBody, b: EntryBody, killed: boolean): void {
+    const attrs = c.attrs!;
+    if (killed) {
+      if (b.type === 'dir') this.push(c.path, { protect: true });
+      else this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+      return;
+    }
+    if (a.error !== undefined) {
+      // Unknown on the source: leave the destination as it is, and everything under it.
+      this.skip('objects unreadable on the source');
+      if (a.type === 'dir' || b.type === 'dir') this.push(c.path, { protect: true });
+      return;
+    }
+    if (b.type === 'dir' && b.error !== undefined) {
+      this.skip('directories unreadable on the destination');
+      this.push(c.path, { protect: true });
+      return;
+    }
+    if (attrs.includes('type')) return this.retype(c, a, b);
+    if (this.older(a)) return this.skip('files older than --newer-than');
+    switch (a.type) {
+      case 'dir': {
+        const set = this.metaOf(a, b, 'always');
+        this.push(c.path, { exits: [{ op: 'meta', ...this.key(c), set, expect: b }] });
+        return;
+      }
+      case 'file':
+        if (this.o.force || contentDiffers(attrs, a, b) || attrs.includes('link')) {
+          const act = this.create(c, a, b);
+          if (act) this.emit(act);
+          return;
+        }
+        break;
+      case 'symlink':
+        if (attrs.includes('target')) {
+          const act = this.create(c, a, b);
+          if (act) this.emit(act);
+          return;
+        }
+        break;
+      default:
+        if (attrs.includes('rdev')) {
+          this.emit(this.create(c, a, b)!);
+          return;
+        }
+    }
+    const set = this.metaOf(a, b, attrs.includes('mtime') ? 'always' : 'never');
+    if (Object.keys(set).length > 0) this.emit({ op: 'meta', ...this.key(c), set, expect: b });
+  }
+
+  /** The object changed type: replace it (a directory only once its contents are gone). */
+  private retype(c: Change, a: EntryBody, b: EntryBody): void {
+    if (b.type === 'dir') {
+      if (this.o.mode === 'copy' || this.protectedHere) {
+        this.skip(this.o.mode === 'copy' ? 'directories --copy would have to delete' : 'deletions under a directory unreadable on the source');
+        this.push(c.path, { protect: true });
+        return;
+      }
+      const after = this.create(c, a, undefined);
+      const f = this.push(c.path);
+      f.exits.push({ op: 'rmdir', ...this.key(c), expect: b, ...this.keep() });
+      if (after) f.exits.push(after);
+      return;
+    }
+    if (a.type === 'dir') {
+      this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+      return this.makeDir(c, a);
+    }
+    const act = this.create(c, a, b);
+    if (act) this.emit(act);
+    else if (this.o.mode === 'mirror') this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+  }
+
+  /** Ends the plan: closes every open directory, then gives the root its attributes. */
+  finish(): void {
+    this.leave(undefined);
+    const { rootA, rootB } = this.o;
+    if (rootA === undefined || rootB === undefined || rootB.type !== 'dir') return;
+    const set = this.metaOf(rootA, rootB, 'never');
+    if (this.rootTouched || rootA.mtime !== rootB.mtime) set.mtime = rootA.mtime;
+    if (set.mtime !== undefined && !this.rootTouched && sameWithin(rootA.mtime, rootB.mtime, this.o.settings)) delete set.mtime;
+    if (Object.keys(set).length > 0) this.emit({ op: 'meta', path: '.', set, expect: rootB });
+  }
+}
+
+function sameWithin(x: string, y: string, s: CompareSettings): boolean {
+  return sameTime(x, y, s.mtime_window_ns, false);
+}

@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InputError, UsageError } from '../cli/errors';
+import { human } from '../cli/progress';
+import { compileFilter } from '../filter/rules';
+import { CHANGES } from '../records/changes';
+import { StreamReader, MORE } from '../records/stream-reader';
+import { NdjsonWriter } from '../records/writer';
+import { STREAM_VERSION, type Action, type PlanHeader } from '../records/types';
+import { Planner, type PlanStats } from './planner';
+
+export interface RunPlanOptions {
+  input: string;
+  mode: 'mirror' | 'copy';
+  /** Deletions allowed: a count, a percentage of the destination's entries, or none (undefined: no limit). */
+  maxDelete?: { count: number } | { percent: number };
+  newerThan?: string;
+  lazyMkdir: boolean;
+  kill: string[];
+  versions: boolean;
+  force: boolean;
+  stats: boolean;
+  tool: string;
+  interrupted: () => boolean;
+  warn: (what: string, why: string) => void;
+}
+
+export const VERSIONS_DIR = '.cairn-versions';
+
+export function statsLine(s: PlanStats): string {
+  const ops = Object.entries(s.ops).map(([op, n]) => `${op} ${n}`);
+  const total = Object.values(s.ops).reduce((x, y) => x + (y ?? 0), 0);
+  const skipped = Object.entries(s.skipped).map(([why, n]) => `${n} ${why}`);
+  return (
+    `${total} actions${ops.length ? ` (${ops.join(', ')})` : ''}; ${human(s.copyBytes)} to copy, ${human(s.deleteBytes)} to delete` +
+    (skipped.length ? `; left alone: ${skipped.join(', ')}` : '')
+  );
+}
+
+/**
+ * cairn-plan as a function. With a deletion limit the plan is spooled to a
+ * temporary file and written out only once the count is known to be within
+ * it, so a refused plan never reaches cairn-apply, not even in part.
+ */
+export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; stats: PlanStats }> {
+  const reader = await StreamReader.open(o.input, CHANGES);
+  const h = reader.header;
+  if ((o.kill.length > 0 || o.force) && !h.all) {
+    throw new InputError(reader.file, 1, 'all', `${o.force ? '--force' : '--kill'} needs every path, not only differences: make the changes with cairn-diff --all`);
+  }
+  const kill = o.kill.length > 0 ? compileFilter(o.kill.map((exclude) => ({ exclude }))) : undefined;
+  const header: PlanHeader = {
+    cairn: 'plan',
+    version: STREAM_VERSION,
+    mode: o.mode,
+    src: h.a.root,
+    dst: h.b.root,
+    src_caps: h.a.caps,
+    dst_caps: h.b.caps,
+    hash: h.a.hash,
+    versions: o.versions ? VERSIONS_DIR : null,
+    tool: o.tool,
+    created: new Date().toISOString(),
+  };
+  let spoolPath: string | undefined;
+  let spoolFd: number | undefined;
+  let writer: NdjsonWriter;
+  if (o.maxDelete !== undefined) {
+    spoolPath = path.join(os.tmpdir(), `cairn-plan.${process.pid}.${Date.now()}.ndjson`);
+    spoolFd = fs.openSync(spoolPath, 'wx', 0o600);
+    writer = new NdjsonWriter(fs.createWriteStream('', { fd: spoolFd, autoClose: false }));
+  } else writer = new NdjsonWriter();
+  try {
+    writer.write(header);
+    const planner = new Planner(
+      {
+        mode: o.mode,
+        settings: h.compare,
+        ...(o.newerThan !== undefined ? { newerThan: o.newerThan } : {}),
+        lazyMkdir: o.lazyMkdir,
+        ...(kill ? { kill: (p: string) => kill.excludes(p, false) } : {}),
+        versions: header.versions,
+        force: o.force,
+        symlinks: h.b.caps.symlinks,
+        ...(h.a.root_entry ? { rootA: h.a.root_entry } : {}),
+        ...(h.b.root_entry ? { rootB: h.b.root_entry } : {}),
+      },
+      (a: Action) => writer.write(a),
+    );
+    let bSeen = 0;
+    let steps = 0;
+    for (;;) {
+      const c = reader.take();
+      if (c === MORE) {
+        if (writer.blocked) await writer.drain();
+        await reader.more();
+        continue;
+      }
+      if (c === undefined) break;
+      if (c.b !== undefined) bSeen++;
+      planner.feed(c);
+      if (++steps >= 1024) {
+        steps = 0;
+        if (writer.blocked) await writer.drain();
+        if (o.interrupted()) return { refused: true, stats: planner.stats };
+      }
+    }
+    planner.finish();
+    const s = planner.stats;
+    await writer.end({ actions: Object.values(s.ops).reduce((x, y) => x + (y ?? 0), 0), copy_bytes: s.copyBytes, deletes: s.deletes });
+    if (o.stats) o.warn('', statsLine(s));
+    if (o.maxDelete === undefined) return { refused: false, stats: s };
+
+    const trailer = reader.trailer?.counts as Record<string, unknown> | undefined;
+    const dstEntries = typeof trailer?.b === 'number' ? trailer.b : bSeen;
+    const limit = 'count' in o.maxDelete ? o.maxDelete.count : Math.floor((dstEntries * o.maxDelete.percent) / 100);
+    if (s.deletes > limit) {
+      const of = 'percent' in o.maxDelete ? ` (${o.maxDelete.percent}% of ${dstEntries} destination entries)` : '';
+      o.warn('refused', `the plan deletes ${s.deletes} objects, more than --max-delete allows: ${limit}${of}; nothing written (raise --max-delete, or --max-delete=off)`);
+      return { refused: true, stats: s };
+    }
+    await copyOut(spoolPath!);
+    return { refused: false, stats: s };
+  } finally {
+    if (spoolFd !== undefined) fs.closeSync(spoolFd);
+    if (spoolPath !== undefined) fs.rmSync(spoolPath, { force: true });
+  }
+}
+
+async function copyOut(file: string): Promise<void> {
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+    if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+  }
+}
+
+export function parseMaxDelete(v: string): { count: number } | { percent: number } | undefined {
+  if (v === 'off') return undefined;
+  const m = /^(\d+)(%?)$/.exec(v);
+  if (!m || (m[2] && Number(m[1]) > 100)) throw new UsageError(`--max-delete ${v}`, 'must be a count (100), a percentage (10%), or off');
+  return m[2] ? { percent: Number(m[1]) } : { count: Number(m[1]) };
+}

@@ -1,0 +1,113 @@
+import { InputError } from '../cli/errors';
+import { POSIX_CAPS, pathProblem, validateBody } from './entries';
+import type { Loc, StreamSpec } from './stream-reader';
+import { isTime } from './time';
+import { HASH_ALGS, PLAN_OPS, type Action, type Caps, type HashAlg, type PlanHeader, type PlanOp } from './types';
+
+function fail(at: Loc, field: string | undefined, why: string): never {
+  throw new InputError(at.file, at.line, field, why);
+}
+
+const OPS = new Set<string>(PLAN_OPS);
+/** What each op must and may carry. */
+const NEEDS: Record<PlanOp, { src: boolean; expect: 'yes' | 'no' | 'may' }> = {
+  mkdir: { src: true, expect: 'no' },
+  copy: { src: true, expect: 'no' },
+  update: { src: true, expect: 'yes' },
+  symlink: { src: true, expect: 'may' },
+  special: { src: true, expect: 'may' },
+  meta: { src: false, expect: 'may' },
+  move: { src: true, expect: 'yes' },
+  remove: { src: false, expect: 'yes' },
+  rmdir: { src: false, expect: 'yes' },
+};
+
+function checkPath(v: unknown, at: Loc, field: string): string {
+  if (typeof v !== 'string') fail(at, field, 'missing or not a string');
+  const bad = pathProblem(v);
+  if (bad) fail(at, field, `${bad}: plan paths stay inside their root`);
+  return v;
+}
+
+function checkRawPath(v: unknown, at: Loc, field: string): void {
+  if (v === undefined) return;
+  const raw = typeof v === 'string' ? Buffer.from(v, 'base64') : undefined;
+  if (raw === undefined || raw.toString('base64') !== v) fail(at, field, 'not canonical base64');
+  const bad = raw.includes(0) ? 'NUL byte' : pathProblem(raw.toString('latin1'));
+  if (bad) fail(at, field, `${bad}: plan paths stay inside their root`);
+}
+
+function caps(v: unknown): Caps {
+  return typeof v === 'object' && v !== null ? { ...POSIX_CAPS, ...(v as Partial<Caps>) } : { ...POSIX_CAPS };
+}
+
+export const PLAN: StreamSpec<PlanHeader, Action> = {
+  kind: 'plan',
+  header(o, at) {
+    if (o.mode !== 'mirror' && o.mode !== 'copy') fail(at, 'mode', 'must be mirror or copy');
+    for (const k of ['src', 'dst'] as const) {
+      if (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')) fail(at, k, 'missing or not an absolute path');
+    }
+    const hash = o.hash ?? null;
+    if (hash !== null && !HASH_ALGS.includes(hash as HashAlg)) fail(at, 'hash', `must be null or one of ${HASH_ALGS.join(', ')}`);
+    const versions = o.versions ?? null;
+    if (versions !== null && (typeof versions !== 'string' || pathProblem(versions))) fail(at, 'versions', 'must be null or a relative path');
+    return {
+      ...(o as object),
+      cairn: 'plan',
+      version: o.version as number,
+      mode: o.mode,
+      src: o.src as string,
+      dst: o.dst as string,
+      src_caps: caps(o.src_caps),
+      dst_caps: caps(o.dst_caps),
+      hash: hash as HashAlg | null,
+      versions: versions as string | null,
+      tool: typeof o.tool === 'string' ? o.tool : '',
+      created: typeof o.created === 'string' ? o.created : '',
+    };
+  },
+  record(o, at) {
+    const op = o.op;
+    if (typeof op !== 'string' || !OPS.has(op)) fail(at, 'op', `unknown op ${JSON.stringify(op)} (one of ${PLAN_OPS.join(', ')})`);
+    const need = NEEDS[op as PlanOp];
+    // "." is the destination root itself: only its attributes can be set.
+    if (!(op === 'meta' && o.path === '.')) checkPath(o.path, at, 'path');
+    checkRawPath(o.path_b64, at, 'path_b64');
+    if (need.src !== (o.src !== undefined)) fail(at, 'src', need.src ? `missing: ${op} needs the source entry` : `not allowed on ${op}`);
+    if (o.src !== undefined) validateBody(o.src, at, 'src.');
+    if (need.expect === 'yes' && o.expect === undefined) fail(at, 'expect', `missing: ${op} acts on an existing object and needs what the scan saw`);
+    if (need.expect === 'no' && o.expect !== undefined) fail(at, 'expect', `not allowed on ${op} (it creates a new object)`);
+    if (o.expect !== undefined) validateBody(o.expect, at, 'expect.');
+    if (op === 'meta') {
+      const set = o.set as Record<string, unknown> | undefined;
+      if (typeof set !== 'object' || set === null || Object.keys(set).length === 0) fail(at, 'set', 'meta needs a non-empty object of mode, uid, gid, mtime');
+      if (set.mode !== undefined && (typeof set.mode !== 'string' || !/^[0-7]{4}$/.test(set.mode))) fail(at, 'set.mode', 'must be 4 octal digits');
+      for (const k of ['uid', 'gid'] as const) {
+        if (set[k] !== undefined && !(Number.isInteger(set[k]) && (set[k] as number) >= 0)) fail(at, `set.${k}`, 'must be a non-negative integer');
+      }
+      if (set.mtime !== undefined && (typeof set.mtime !== 'string' || !isTime(set.mtime))) fail(at, 'set.mtime', 'must be RFC 3339 UTC with 9 fractional digits');
+    } else if (o.set !== undefined) fail(at, 'set', `not allowed on ${op}`);
+    if (o.link !== undefined) {
+      if (op !== 'copy' && op !== 'update') fail(at, 'link', `not allowed on ${op}`);
+      checkPath(o.link, at, 'link');
+    }
+    if (op === 'move') {
+      checkPath(o.from, at, 'from');
+      checkRawPath(o.from_b64, at, 'from_b64');
+    } else if (o.from !== undefined) fail(at, 'from', `not allowed on ${op}`);
+    if (o.keep !== undefined && typeof o.keep !== 'boolean') fail(at, 'keep', 'must be true or false');
+    const src = o.src as { type?: string } | undefined;
+    const kindOk: Partial<Record<PlanOp, (t: string) => boolean>> = {
+      mkdir: (t) => t === 'dir',
+      copy: (t) => t === 'file',
+      update: (t) => t === 'file',
+      symlink: (t) => t === 'symlink',
+      special: (t) => t === 'fifo' || t === 'socket' || t === 'block' || t === 'char',
+    };
+    if (src?.type !== undefined && kindOk[op as PlanOp] && !kindOk[op as PlanOp]!(src.type)) fail(at, 'src.type', `${src.type} cannot be made by ${op}`);
+    return o as unknown as Action;
+  },
+  // Directory times and removals come after their contents: not canonical order.
+  ordered: false,
+};

@@ -1,0 +1,178 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { parseTimeNs } from '../../records/time';
+import { TEMP_PREFIX, type EntryBody, type MetaSet } from '../../records/types';
+import { childOf, parentOf } from './fs-path';
+import type { FsPath } from './list-dir';
+import { statOf, type Stat } from './stat';
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+
+let tempCounter = 0;
+
+/** A temporary name next to `abs`, in the same directory, so the final rename is atomic. */
+export function tempBeside(abs: FsPath): FsPath {
+  return childOf(parentOf(abs), `${TEMP_PREFIX}${process.pid}.${++tempCounter}`);
+}
+
+/** lstat, or undefined when nothing is there. */
+export function lstatOrNone(abs: FsPath): Stat | undefined {
+  try {
+    return statOf(abs, false);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Seconds as Node's utimes wants them. libuv truncates to the microsecond,
+ * and a double near 1.7e9 s is only good to about 0.24 us, so aim at the
+ * middle of the intended microsecond: truncation then lands on it exactly.
+ */
+export function utimesSeconds(time: string): number {
+  const ns = parseTimeNs(time)!;
+  const us = ns / 1000n - (ns < 0n && ns % 1000n !== 0n ? 1n : 0n);
+  return Number(us) / 1e6 + 0.5e-6;
+}
+
+export const IS_ROOT = process.getuid?.() === 0;
+
+export interface CopyResult {
+  bytes: number;
+}
+
+/** Thrown when the source is no longer what the plan saw: the action is stale, not failed. */
+export class StaleError extends Error {}
+
+const SPARSE_CHUNK = 1 << 16;
+const ZERO = Buffer.alloc(SPARSE_CHUNK);
+const COPY_BUF = Buffer.allocUnsafe(1 << 20);
+
+/**
+ * Copies the regular file at `srcAbs` into a new file at `tmp` (created
+ * exclusively), checking the source is the file the plan describes (size,
+ * mtime) before and after: a source that changed meanwhile throws
+ * StaleError. Sparse sources are copied sparse (runs of zeros become holes).
+ */
+export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath): CopyResult {
+  const fd = fs.openSync(srcAbs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  try {
+    const before = fs.fstatSync(fd, { bigint: true });
+    if (!before.isFile()) throw new StaleError('source changed since the scan: no longer a regular file');
+    if (Number(before.size) !== src.size || !sameMtime(before.mtimeNs, src.mtime)) throw new StaleError('source changed since the scan');
+    const size = Number(before.size);
+    const sparse = size > SPARSE_CHUNK && Number(before.blocks) * 512 < size;
+    if (sparse) copySparse(fd, tmp, size);
+    else {
+      // copy_file_range/sendfile in the kernel: as fast as cp. The path is
+      // rechecked below: the inode must be the one held open.
+      fs.copyFileSync(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
+    }
+    const after = fs.fstatSync(fd, { bigint: true });
+    const still = sparse ? undefined : fs.lstatSync(srcAbs, { bigint: true });
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs || (still && still.ino !== before.ino)) {
+      throw new StaleError('source changed while being copied');
+    }
+    return { bytes: size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function sameMtime(ns: bigint, time: string | undefined): boolean {
+  return time !== undefined && parseTimeNs(time) === ns;
+}
+
+function copySparse(fd: number, tmp: FsPath, size: number): void {
+  const out = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    let pos = 0;
+    const buf = COPY_BUF;
+    while (pos < size) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      for (let off = 0; off < n; off += SPARSE_CHUNK) {
+        const len = Math.min(SPARSE_CHUNK, n - off);
+        const chunk = buf.subarray(off, off + len);
+        if (len === SPARSE_CHUNK && chunk.equals(ZERO)) continue;
+        fs.writeSync(out, chunk, 0, len, pos + off);
+      }
+      pos += n;
+    }
+    fs.ftruncateSync(out, pos);
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+/** Gives a new object its attributes: mode, owner (as root), times. Symlinks: owner and times only. */
+export function setAttrs(abs: FsPath, set: MetaSet, isLink: boolean): void {
+  if (set.uid !== undefined && set.gid !== undefined && IS_ROOT) {
+    (isLink ? fs.lchownSync : fs.chownSync)(abs, set.uid, set.gid);
+  }
+  // chmod after chown: chown clears setuid/setgid bits.
+  if (set.mode !== undefined && !isLink) fs.chmodSync(abs, parseInt(set.mode, 8));
+  if (set.mtime !== undefined) {
+    const t = utimesSeconds(set.mtime);
+    (isLink ? fs.lutimesSync : fs.utimesSync)(abs, Date.now() / 1000, t);
+  }
+}
+
+export function fsyncPath(abs: FsPath): void {
+  const fd = fs.openSync(abs, O_RDONLY | O_NOFOLLOW);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A symlink at `tmp` with the entry's target (raw bytes when it has them). */
+export function makeSymlink(src: EntryBody, tmp: FsPath): void {
+  const target = src.target_b64 !== undefined ? Buffer.from(src.target_b64, 'base64') : src.target!;
+  fs.symlinkSync(target as string, tmp);
+}
+
+/** A fifo, device or socket at `tmp`. Node has no mknod: fifos and devices come from coreutils. */
+export async function makeSpecial(src: EntryBody, tmp: FsPath): Promise<void> {
+  const p = typeof tmp === 'string' ? tmp : tmp.toString('latin1');
+  if (typeof tmp !== 'string') throw Object.assign(new Error('ENOTSUP: special file with a name that is not UTF-8'), { code: 'ENOTSUP' });
+  switch (src.type) {
+    case 'fifo':
+      execFileSync('mkfifo', ['-m', '600', '--', p], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return;
+    case 'block':
+    case 'char': {
+      const rdev = src.rdev!;
+      // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
+      const major = ((rdev >> 8) & 0xfff) | Math.floor(rdev / 2 ** 32) & ~0xfff;
+      const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+      execFileSync('mknod', ['-m', '600', '--', p, src.type === 'block' ? 'b' : 'c', String(major), String(minor)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return;
+    }
+    case 'socket':
+      await new Promise<void>((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        // Closing a listening socket leaves its file: what we want here.
+        server.listen(p, () => server.close(() => resolve()));
+      });
+      return;
+    default:
+      throw new Error(`not a special file: ${src.type}`);
+  }
+}
+
+/** The first free numbered name for a kept version: `<versions>/<path>.<N>`. */
+export function versionPath(dstRoot: string, versionsDir: string, rel: FsPath): FsPath {
+  const base = typeof rel === 'string' ? `${dstRoot}/${versionsDir}/${rel}` : Buffer.concat([Buffer.from(`${dstRoot}/${versionsDir}/`), rel]);
+  fs.mkdirSync(parentOf(base), { recursive: true });
+  for (let n = 1; ; n++) {
+    const p = typeof base === 'string' ? `${base}.${n}` : Buffer.concat([base, Buffer.from(`.${n}`)]);
+    if (lstatOrNone(p) === undefined) return p;
+  }
+}
+
