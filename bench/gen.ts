@@ -9,6 +9,9 @@
  *   node dist/bench/gen.js big DIR N MIB      N incompressible files of MIB MiB each
  *   node dist/bench/gen.js fixture SCAN OUT N an entries stream of N copies of SCAN's records,
  *                                             each under its own top directory r0, r1, ...
+ *   node dist/bench/gen.js pair SCAN DIR N    DIR/a.ndjson and DIR/b.ndjson: two entries streams of N
+ *                                             copies of SCAN's records (as fixture, inode numbers made
+ *                                             distinct per copy), 1% of the files differing: see pair()
  *
  * Trees are built under DIR.tmp and renamed to DIR when complete, so an
  * interrupted run never leaves a half tree under the final name.
@@ -166,6 +169,93 @@ async function fixture(scan: string, out: string, copies: number): Promise<void>
   process.stdout.write(`${count} lines\n`);
 }
 
+/** A later time: secs seconds after an RFC 3339 time with 9 fractional digits. */
+function later(mtime: string, secs: number): string {
+  const t = Date.parse(`${mtime.slice(0, 19)}Z`) / 1000 + secs;
+  return `${new Date(t * 1000).toISOString().slice(0, 19)}${mtime.slice(19)}`;
+}
+
+/**
+ * Two entries streams for cairn-diff, A and B, made from N copies of a scan
+ * (as fixture()). Of every 400 file records in order, one is changed in B
+ * (size and mtime: new content), one gets another mode in B (attributes
+ * only), one is missing from B (A only) and one is missing from A (B only):
+ * 1% of the files differ. Both streams keep canonical order, as each is a
+ * subsequence of the copies. DIR/expect.txt holds the counts that
+ * `cairn-diff --check A B` must find: `a N b N differ N a-only N b-only N`.
+ */
+async function pair(scan: string, dir: string, copies: number): Promise<void> {
+  const lines: string[] = [];
+  const rl = readline.createInterface({ input: fs.createReadStream(scan), crlfDelay: Infinity });
+  for await (const line of rl) lines.push(line);
+  const header = lines.shift();
+  if (header === undefined || lines.pop() !== '{"cairn":"end"}') throw new Error(`${scan}: not a complete entries stream`);
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const firstDir = records.find((e) => e.type === 'dir');
+  if (firstDir === undefined || records.some((e) => e.path_b64 !== undefined)) throw new Error(`${scan}: needs a dir entry and no path_b64`);
+  const h = JSON.parse(header) as Record<string, unknown>;
+  const tmp = fresh(dir);
+  const fa = fs.openSync(path.join(tmp, 'a.ndjson'), 'w');
+  const fb = fs.openSync(path.join(tmp, 'b.ndjson'), 'w');
+  let bufA = `${header}\n`;
+  let bufB = `${JSON.stringify({ ...h, root: `${String(h.root)}-copy` })}\n`;
+  const n = { a: 0, b: 0, differ: 0, aOnly: 0, bOnly: 0 };
+  let files = 0;
+  const flush = (force: boolean): void => {
+    if (force || bufA.length > 1 << 20) {
+      fs.writeSync(fa, bufA);
+      bufA = '';
+    }
+    if (force || bufB.length > 1 << 20) {
+      fs.writeSync(fb, bufB);
+      bufB = '';
+    }
+  };
+  for (let k = 0; k < copies; k++) {
+    const top = `${JSON.stringify({ ...firstDir, path: `r${k}`, ...(typeof firstDir.ino === 'number' ? { ino: firstDir.ino + k * 1e8 } : {}) })}\n`;
+    bufA += top;
+    bufB += top;
+    n.a++;
+    n.b++;
+    for (const e of records) {
+      const c: Record<string, unknown> = { ...e, path: `r${k}/${String(e.path)}` };
+      if (typeof e.ino === 'number') c.ino = e.ino + (k + 1) * 1e8;
+      const line = `${JSON.stringify(c)}\n`;
+      const slot = e.type === 'file' ? files++ % 400 : -1;
+      if (slot === 11) {
+        bufA += line;
+        bufB += `${JSON.stringify({ ...c, size: Number(c.size) + 7, mtime: later(String(c.mtime), 3600) })}\n`;
+        n.differ++;
+      } else if (slot === 144) {
+        bufA += line;
+        bufB += `${JSON.stringify({ ...c, mode: c.mode === '0600' ? '0640' : '0600' })}\n`;
+        n.differ++;
+      } else if (slot === 266) {
+        bufA += line;
+        n.aOnly++;
+      } else if (slot === 388) {
+        bufB += line;
+        n.bOnly++;
+      } else {
+        bufA += line;
+        bufB += line;
+      }
+      if (slot !== 388) n.a++;
+      if (slot !== 266) n.b++;
+      flush(false);
+    }
+  }
+  bufA += '{"cairn":"end"}\n';
+  bufB += '{"cairn":"end"}\n';
+  flush(true);
+  fs.closeSync(fa);
+  fs.closeSync(fb);
+  const expect = `a ${n.a} b ${n.b} differ ${n.differ} a-only ${n.aOnly} b-only ${n.bOnly}`;
+  fs.writeFileSync(path.join(tmp, 'expect.txt'), `${expect}\n`);
+  fs.renameSync(tmp, dir);
+  process.stdout.write(`${expect}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [what, a, b, c, d] = argv;
   const num = (s: string | undefined, name: string): number => {
@@ -178,7 +268,8 @@ async function main(argv: string[]): Promise<void> {
   else if (what === 'deep' && a) deep(a, num(b, 'C'), num(c, 'L'), num(d, 'K'));
   else if (what === 'big' && a) big(a, num(b, 'N'), num(c, 'MIB'));
   else if (what === 'fixture' && a && b) await fixture(a, b, num(c, 'N'));
-  else throw new Error('usage: gen.js tree DIR | flat DIR N | deep DIR C L K | big DIR N MIB | fixture SCAN OUT N');
+  else if (what === 'pair' && a && b) await pair(a, b, num(c, 'N'));
+  else throw new Error('usage: gen.js tree DIR | flat DIR N | deep DIR C L K | big DIR N MIB | fixture SCAN OUT N | pair SCAN DIR N');
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {
