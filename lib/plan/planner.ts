@@ -229,10 +229,8 @@ export class Planner {
 
   private bOnly(c: Change, b: EntryBody, killed: boolean): void {
     const ours = isTemp(c.path);
-    if (this.o.mode === 'copy' && !killed && !ours) {
-      if (b.type === 'dir') this.push(c.path, { protect: true });
-      return;
-    }
+    // --copy deletes nothing but what --kill names and its own leftovers.
+    if (this.o.mode === 'copy' && !killed && !ours) return;
     if (this.protectedHere && !ours) return this.skip('deletions under a directory unreadable on the source');
     this.remove(c, b);
   }
