@@ -153,14 +153,24 @@ export async function makeSpecial(src: EntryBody, tmp: FsPath): Promise<void> {
       execFileSync('mknod', ['-m', '600', '--', p, src.type === 'block' ? 'b' : 'c', String(major), String(minor)], { stdio: ['ignore', 'ignore', 'pipe'] });
       return;
     }
-    case 'socket':
+    case 'socket': {
+      // Bound, then hard-linked to its name: Node unlinks the path it listened on when closing.
+      const bound = `${p}.bind`;
       await new Promise<void>((resolve, reject) => {
         const server = net.createServer();
         server.once('error', reject);
-        // Closing a listening socket leaves its file: what we want here.
-        server.listen(p, () => server.close(() => resolve()));
+        server.listen(bound, () => {
+          try {
+            fs.linkSync(bound, p);
+          } catch (err) {
+            reject(err);
+          }
+          server.close(() => resolve());
+        });
       });
+      fs.rmSync(bound, { force: true });
       return;
+    }
     default:
       throw new Error(`not a special file: ${src.type}`);
   }
