@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FatalIoError, describeSystemError } from '../cli/errors';
 import { Progress } from '../cli/progress';
@@ -7,6 +6,7 @@ import { LineReader } from '../records/line-reader';
 import { PLAN } from '../records/plan';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { NdjsonWriter } from '../records/writer';
+import { rereadable, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type PlanHeader, type ResultsHeader } from '../records/types';
 import { Applier, FatalApplyError } from './applier';
 
@@ -26,9 +26,7 @@ export interface RunApplyOptions {
 
 interface Checked {
   header: PlanHeader;
-  /** Where to read the plan again: the input file itself, or the spool. */
-  file: string;
-  spool: string | undefined;
+  input: Rereadable;
   actions: number;
   bytes: number;
 }
@@ -36,38 +34,12 @@ interface Checked {
 /**
  * Reads the whole plan once, validating every record, before anything is
  * done: a truncated or wrongly edited plan changes nothing. Input that
- * cannot be read twice (a pipe) is spooled to a temporary file meanwhile.
+ * cannot be read twice (a pipe) is spooled to a temporary file first.
  */
-async function checkPlan(input: string): Promise<Checked> {
-  let file = input;
-  let spool: string | undefined;
-  let regular = false;
-  if (input !== '-') {
-    try {
-      regular = fs.statSync(input).isFile();
-    } catch {
-      regular = false;
-    }
-  }
-  let source: AsyncIterable<Uint8Array> = openInput(input);
-  if (!regular) {
-    spool = path.join(os.tmpdir(), `cairn-apply.${process.pid}.${Date.now()}.plan`);
-    const fd = fs.openSync(spool, 'wx', 0o600);
-    const inner = source;
-    source = (async function* tee() {
-      try {
-        for await (const chunk of inner) {
-          fs.writeSync(fd, chunk);
-          yield chunk;
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-    })();
-    file = spool;
-  }
+async function checkPlan(source: string): Promise<Checked> {
+  const input = await rereadable(source, 'apply');
   try {
-    const reader = await StreamReader.fromLines(new LineReader(source, inputName(input)), PLAN);
+    const reader = await StreamReader.fromLines(new LineReader(openInput(input.file), inputName(source)), PLAN);
     let actions = 0;
     let bytes = 0;
     for (;;) {
@@ -80,9 +52,9 @@ async function checkPlan(input: string): Promise<Checked> {
       actions++;
       if ((a.op === 'copy' || a.op === 'update') && a.link === undefined) bytes += a.src!.size ?? 0;
     }
-    return { header: reader.header, file, spool, actions, bytes };
+    return { header: reader.header, input, actions, bytes };
   } catch (err) {
-    if (spool !== undefined) fs.rmSync(spool, { force: true });
+    input.done();
     throw err;
   }
 }
@@ -106,7 +78,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const h = checked.header;
     const dst = rootDir(o.dst ?? h.dst, 'destination');
     const src = o.src !== undefined ? rootDir(o.src, 'source') : h.src;
-    const reader = await StreamReader.open(checked.file, PLAN);
+    const reader = await StreamReader.open(checked.input.file, PLAN);
     const writer = new NdjsonWriter();
     const header: ResultsHeader = {
       cairn: 'results',
@@ -171,6 +143,6 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     else await writer.end();
     return { attention };
   } finally {
-    if (checked.spool !== undefined) fs.rmSync(checked.spool, { force: true });
+    checked.input.done();
   }
 }

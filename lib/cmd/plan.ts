@@ -13,6 +13,7 @@ const flags = {
   kill: { type: 'list', arg: 'GLOB', help: 'delete matching files on the destination, and never copy them (needs diff --all)' },
   versions: { type: 'boolean', help: 'keep replaced and deleted objects under .cairn-versions/<path>.<N>' },
   force: { type: 'boolean', help: 'rewrite every file whatever the comparison says (needs diff --all)' },
+  moves: { type: 'boolean', help: 'turn a removal plus an addition of the same file (hash, or size+mtime+name) into a move' },
   stats: { type: 'boolean', help: 'print a one-line summary on stderr' },
 } as const satisfies FlagSpec;
 
@@ -29,6 +30,7 @@ const command: CommandDef<typeof flags> = {
     const maxDelete = f['max-delete'] !== undefined ? parseMaxDelete(f['max-delete']) : f.mirror ? { percent: 50 } : undefined;
     const newerThan = f['newer-than'] !== undefined ? parseTimeFlag('--newer-than', f['newer-than']) : undefined;
     if (f.kill.includes('')) throw new UsageError('--kill', 'empty pattern');
+    if (f.moves && !f.mirror) throw new UsageError('--moves', 'only with --mirror (--copy removes nothing to move)');
     const { version } = await import('../cli/version');
     const r = await runPlan({
       input: args[0] ?? '-',
@@ -39,6 +41,7 @@ const command: CommandDef<typeof flags> = {
       kill: f.kill,
       versions: f.versions,
       force: f.force,
+      moves: f.moves,
       stats: f.stats,
       tool: `cairn-plan ${version()}`,
       interrupted: ctx.interrupted,

@@ -1,4 +1,5 @@
 import { contentDiffers, sameTime } from '../diff/compare';
+import type { Move } from './moves';
 import { TEMP_PREFIX, type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
 
 
@@ -17,6 +18,8 @@ export interface PlannerOptions {
   symlinks: boolean;
   rootA?: EntryBody;
   rootB?: EntryBody;
+  /** --moves: the pairs found by a first pass (see moves.ts). */
+  moves?: { byTo: Map<string, Move>; byFrom: Map<string, Move> };
 }
 
 export interface PlanStats {
@@ -223,6 +226,8 @@ export class Planner {
     }
     if (this.older(a)) return this.skip('files older than --newer-than');
     if (a.type === 'dir') return this.makeDir(c, a, a.error !== undefined ? { protect: true } : {});
+    const move = this.o.moves?.byTo.get(c.path);
+    if (move !== undefined) return this.moveIn(c, a, move);
     const act = this.create(c, a, undefined);
     if (act) this.emit(act);
   }
@@ -232,7 +237,36 @@ export class Planner {
     // --copy deletes nothing but what --kill names and its own leftovers.
     if (this.o.mode === 'copy' && !killed && !ours) return;
     if (this.protectedHere && !ours) return this.skip('deletions under a directory unreadable on the source');
+    const move = this.o.moves?.byFrom.get(c.path);
+    if (move !== undefined) return this.moveOut(move);
     this.remove(c, b);
+  }
+
+  /** --moves, at the source path: park the object if its new place comes later, else it has already gone. */
+  private moveOut(m: Move): void {
+    if (m.parked === undefined) {
+      this.touchHere();
+      return;
+    }
+    this.rootTouched = true;
+    this.emit({ op: 'move', path: m.parked, from: m.from, ...(m.from_b64 !== undefined ? { from_b64: m.from_b64 } : {}), src: withoutLink(m.b), expect: m.b });
+  }
+
+  /** --moves, at the new path: move the object in (from where it is, or where it was parked), then fix its attributes. */
+  private moveIn(c: Change, a: EntryBody, m: Move): void {
+    const from = m.parked !== undefined ? { from: m.parked } : { from: m.from, ...(m.from_b64 !== undefined ? { from_b64: m.from_b64 } : {}) };
+    this.emit({ op: 'move', ...this.key(c), ...from, src: withoutLink(a), expect: m.b });
+    // A parked object went through the root.
+    if (m.parked !== undefined) this.rootTouched = true;
+    const set = this.metaOf(a, m.b, a.mtime.slice(0, 26) !== m.b.mtime.slice(0, 26) ? 'always' : 'never');
+    if (Object.keys(set).length > 0) this.emit({ op: 'meta', ...this.key(c), set });
+  }
+
+  /** Something in the current directory changed outside an action here (a file moved out earlier). */
+  private touchHere(): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top !== undefined) top.touched = true;
+    else this.rootTouched = true;
   }
 
   private same(c: Change, a: EntryBody, b: EntryBody, killed: boolean): void {

@@ -5,7 +5,10 @@ import { InputError, UsageError } from '../cli/errors';
 import { human } from '../cli/progress';
 import { compileFilter } from '../filter/rules';
 import { CHANGES } from '../records/changes';
-import { StreamReader, MORE } from '../records/stream-reader';
+import { LineReader } from '../records/line-reader';
+import { rereadable } from '../records/spool';
+import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
+import { MoveFinder } from './moves';
 import { NdjsonWriter } from '../records/writer';
 import { STREAM_VERSION, type Action, type PlanHeader } from '../records/types';
 import { Planner, type PlanStats } from './planner';
@@ -20,6 +23,7 @@ export interface RunPlanOptions {
   kill: string[];
   versions: boolean;
   force: boolean;
+  moves: boolean;
   stats: boolean;
   tool: string;
   interrupted: () => boolean;
@@ -44,7 +48,29 @@ export function statsLine(s: PlanStats): string {
  * it, so a refused plan never reaches cairn-apply, not even in part.
  */
 export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; stats: PlanStats }> {
-  const reader = await StreamReader.open(o.input, CHANGES);
+  if (!o.moves) return plan(o, o.input, undefined);
+  // Moves pair removals with additions anywhere in the tree: a first pass finds them.
+  const input = await rereadable(o.input, 'plan');
+  try {
+    const first = await StreamReader.fromLines(new LineReader(openInput(input.file), inputName(o.input)), CHANGES);
+    const finder = new MoveFinder(o.versions ? VERSIONS_DIR : null);
+    for (;;) {
+      const c = first.take();
+      if (c === MORE) {
+        await first.more();
+        continue;
+      }
+      if (c === undefined) break;
+      finder.see(c);
+    }
+    return await plan(o, input.file, finder.pairs());
+  } finally {
+    input.done();
+  }
+}
+
+async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinder['pairs']> | undefined): Promise<{ refused: boolean; stats: PlanStats }> {
+  const reader = await StreamReader.fromLines(new LineReader(openInput(file), inputName(o.input)), CHANGES);
   const h = reader.header;
   if ((o.kill.length > 0 || o.force) && !h.all) {
     throw new InputError(reader.file, 1, 'all', `${o.force ? '--force' : '--kill'} needs every path, not only differences: make the changes with cairn-diff --all`);
@@ -85,6 +111,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; st
         symlinks: h.b.caps.symlinks,
         ...(h.a.root_entry ? { rootA: h.a.root_entry } : {}),
         ...(h.b.root_entry ? { rootB: h.b.root_entry } : {}),
+        ...(moves ? { moves } : {}),
       },
       (a: Action) => writer.write(a),
     );
