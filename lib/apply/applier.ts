@@ -31,6 +31,10 @@ export interface ApplierOptions {
   retry: number;
   /** Owners are set only when both sides keep them (and we are root). */
   owners: boolean;
+  /** Modes are set only when both sides keep them. */
+  perms: boolean;
+  /** The destination stores permission bits at all (FAT does not, and may refuse chmod). */
+  dstPerms: boolean;
 }
 
 export interface Outcome {
@@ -198,9 +202,10 @@ export class Applier {
     return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
   }
 
+  /** A new object's attributes: modes only where both sides keep them (a FAT source's are made up). */
   private attrsOf(src: EntryBody): { mode?: string; uid?: number; gid?: number; mtime: string } {
     return {
-      mode: src.mode,
+      ...(this.o.perms ? { mode: src.mode } : {}),
       ...(this.o.owners && IS_ROOT ? { uid: src.uid, gid: src.gid } : {}),
       mtime: src.mtime,
     };
@@ -209,14 +214,14 @@ export class Applier {
   private copy(a: Action, abs: FsPath): Outcome {
     const src = a.src!;
     const tmp = tempBeside(abs);
-    if (a.link !== undefined && this.linkable(a.link, src)) {
+    if (a.link !== undefined && this.guard.check(a.link) === undefined && this.linkable(a.link, src)) {
       this.temp = tmp;
       fs.linkSync(this.abs(a.link), tmp);
       return this.commit(a, tmp, abs);
     }
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
     this.temp = tmp;
-    const { bytes } = copyInto(srcAbs, src, tmp);
+    const { bytes } = copyInto(srcAbs, src, tmp, this.o.dstPerms);
     setAttrs(tmp, this.attrsOf(src), false);
     if (this.o.verify) this.verify(srcAbs, src, tmp);
     // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.

@@ -100,6 +100,8 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       fsync: o.fsync,
       retry: o.retry,
       owners: h.src_caps.owners && h.dst_caps.owners,
+      perms: h.src_caps.perms && h.dst_caps.perms,
+      dstPerms: h.dst_caps.perms,
     });
     const progress = o.progress ? new Progress(o.tool.split(' ')[0]!) : undefined;
     progress?.setTotal(checked.actions, checked.bytes);

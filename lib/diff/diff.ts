@@ -14,6 +14,9 @@ export interface DiffOptions {
   hash?: (side: 'a' | 'b', e: Entry, alg: HashAlg) => { hash: string } | { error: string };
   alg: HashAlg;
   emit: (c: Change) => void;
+  /** Entries of each side to leave out (with their subtrees): filters given for a stream side, types the other side cannot hold. */
+  keepA?: (e: Entry) => boolean;
+  keepB?: (e: Entry) => boolean;
   /** Let the output drain and signals in, now and then. */
   pause: () => Promise<void>;
   interrupted: () => boolean;
@@ -34,11 +37,29 @@ function keyOf(e: Entry): Pick<Change, 'path' | 'path_b64'> {
   return e.path_b64 === undefined ? { path: e.path } : { path: e.path, path_b64: e.path_b64 };
 }
 
-async function head(r: EntriesReader): Promise<Entry | undefined> {
-  for (;;) {
-    const x = r.take();
-    if (x !== MORE) return x;
-    await r.more();
+/** The next entry of a side that its filter keeps; a directory left out takes its subtree along. */
+class Side {
+  private skipUnder: string | undefined;
+
+  constructor(
+    private readonly r: EntriesReader,
+    private readonly keep: ((e: Entry) => boolean) | undefined,
+  ) {}
+
+  async next(): Promise<Entry | undefined> {
+    for (;;) {
+      const x = this.r.take();
+      if (x === MORE) {
+        await this.r.more();
+        continue;
+      }
+      if (x === undefined || this.keep === undefined) return x;
+      const under = this.skipUnder;
+      if (under !== undefined && x.path.length > under.length && x.path.charCodeAt(under.length) === 0x2f && x.path.startsWith(under)) continue;
+      this.skipUnder = undefined;
+      if (this.keep(x)) return x;
+      if (x.type === 'dir') this.skipUnder = x.path;
+    }
   }
 }
 
@@ -63,8 +84,10 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
   const linksB = new LinkGroups();
   const useLinks = o.settings.hardlinks && !o.settings.ignore.includes('link');
   const stack: Frame[] = [];
-  let a = await head(ra);
-  let b = await head(rb);
+  const sa = new Side(ra, o.keepA);
+  const sb = new Side(rb, o.keepB);
+  let a = await sa.next();
+  let b = await sb.next();
   let steps = 0;
 
   const enter = (path: string) => {
@@ -98,7 +121,7 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
       write({ ...keyOf(e), change: 'a-only', a: body(e, useLinks ? linksA.leaderOf(e) : undefined) });
       counts.differences++;
       if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
-      a = await head(ra);
+      a = await sa.next();
       continue;
     }
     if (cmp > 0) {
@@ -108,7 +131,7 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
       write({ ...keyOf(e), change: 'b-only', b: body(e, useLinks ? linksB.leaderOf(e) : undefined) });
       counts.differences++;
       if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
-      b = await head(rb);
+      b = await sb.next();
       continue;
     }
     const ea = a!;
@@ -132,8 +155,8 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
     } else if (ea.type === 'dir') {
       stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: ba, b: bb } });
     }
-    a = await head(ra);
-    b = await head(rb);
+    a = await sa.next();
+    b = await sb.next();
   }
   return counts;
 }

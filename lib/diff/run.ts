@@ -1,6 +1,8 @@
 import { oneLine } from '../cli/errors';
 import { NdjsonWriter } from '../records/writer';
-import { STREAM_VERSION, type Change, type ChangesHeader, type EntriesHeader, type HashAlg } from '../records/types';
+import { STREAM_VERSION, type Change, type ChangesHeader, type EntriesHeader, type Entry, type FilterRule, type HashAlg } from '../records/types';
+import { compileFilter } from '../filter/rules';
+import { overrideCaps } from '../tree/local/caps';
 import { fsPathOf } from '../tree/local/fs-path';
 import { rehash } from '../tree/local/rehash';
 import { compareSettings, type CompareFlags } from './compare';
@@ -19,6 +21,15 @@ export interface RunDiffOptions {
   tool: string;
   interrupted: () => boolean;
   warn: (what: string, why: string) => void;
+}
+
+function optional<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
+}
+
+function adopt(h: EntriesHeader, rules: FilterRule[], caps: string | undefined): void {
+  if (rules.length > 0) h.filters = [...h.filters, ...rules];
+  if (caps !== undefined) h.caps = overrideCaps(h.caps, caps);
 }
 
 /** One line of --check output: `change<TAB>attrs<TAB>path`. */
@@ -46,6 +57,17 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   const scanB = locB ? await openScan(o.b, scanOf(o.capsB)) : undefined;
   const ra: EntriesReader = streamA ?? scanA!.reader;
   const rb: EntriesReader = streamB ?? scanB!.reader;
+  // A stream side takes the filters and --caps given here, as a scanned side does.
+  const filter = o.scan.rules.length > 0 ? compileFilter(o.scan.rules) : undefined;
+  if (streamA !== undefined) adopt(streamA.header, o.scan.rules, o.capsA);
+  if (streamB !== undefined) adopt(streamB.header, o.scan.rules, o.capsB);
+  const keep = (side: EntriesReader, other: EntriesReader): ((e: Entry) => boolean) | undefined => {
+    const filtered = side === streamA || side === streamB ? filter : undefined;
+    // What the other side cannot hold is no difference (symlinks against FAT).
+    const noLinks = !other.header.caps.symlinks;
+    if (filtered === undefined && !noLinks) return undefined;
+    return (e) => !(noLinks && e.type === 'symlink') && !(filtered !== undefined && filtered.excludes(e.path, e.type === 'dir'));
+  };
 
   const settings = compareSettings(ra.header, rb.header, o.compare);
   const alg: HashAlg = ra.header.hash ?? rb.header.hash ?? 'sha256';
@@ -68,6 +90,8 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     all: o.all && !o.check,
     alg,
     ...(settings.checksum !== 'off' ? { hash: (side: 'a' | 'b', e: Parameters<typeof rehash>[1] & { path: string; path_b64?: string }, h: HashAlg) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h) } : {}),
+    ...optional('keepA', keep(ra, rb)),
+    ...optional('keepB', keep(rb, ra)),
     emit: o.check
       ? (c) => {
           if (c.change !== 'same') writer.writeText(checkLine(c));

@@ -1,6 +1,6 @@
 import { contentDiffers, sameTime } from '../diff/compare';
 import type { Move } from './moves';
-import { TEMP_PREFIX, type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
+import { TEMP_PREFIX, VERSIONS_DIR, type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
 
 
 export interface PlannerOptions {
@@ -46,6 +46,10 @@ interface Frame {
 
 const CHANGES_MEMBERS: ReadonlySet<PlanOp> = new Set(['mkdir', 'copy', 'update', 'symlink', 'special', 'move', 'remove', 'rmdir']);
 
+function opaqueDir(e: EntryBody | undefined): boolean {
+  return e !== undefined && e.type === 'dir' && (e.error !== undefined || e.unscanned !== undefined);
+}
+
 function isTemp(path: string): boolean {
   const base = path.slice(path.lastIndexOf('/') + 1);
   return base.startsWith(TEMP_PREFIX);
@@ -79,18 +83,33 @@ export class Planner {
 
   private emit(a: Action): void {
     if (CHANGES_MEMBERS.has(a.op)) {
-      // Writing into a directory: make it first if it waits (--lazy-mkdir), and mark it changed.
+      // Writing into a directory: make the directories that wait for it first (--lazy-mkdir), outermost first.
       for (const f of this.stack) {
         if (f.pendingMkdir !== undefined) {
           const m = f.pendingMkdir;
           f.pendingMkdir = undefined;
-          this.emit(m);
+          this.touch(m.path);
+          this.write(m);
         }
       }
-      const top = this.stack[this.stack.length - 1];
-      if (top !== undefined) top.touched = true;
-      else this.rootTouched = true;
+      this.touch(a.path);
     }
+    this.write(a);
+  }
+
+  /** The directory holding `path` changes: it gets its time back on the way out. */
+  private touch(path: string): void {
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const f = this.stack[i]!;
+      if (path.length > f.path.length && path.charCodeAt(f.path.length) === 0x2f && path.startsWith(f.path)) {
+        f.touched = true;
+        return;
+      }
+    }
+    this.rootTouched = true;
+  }
+
+  private write(a: Action): void {
     const s = this.stats;
     s.ops[a.op] = (s.ops[a.op] ?? 0) + 1;
     if ((a.op === 'copy' || a.op === 'update') && a.link === undefined) s.copyBytes += a.src!.size ?? 0;
@@ -198,9 +217,18 @@ export class Planner {
   feed(c: Change): void {
     this.leave(c.path);
     const o = this.o;
-    const inVersions = o.versions !== null && (c.path === o.versions || c.path.startsWith(`${o.versions}/`));
-    if (inVersions) {
+    if (c.path === VERSIONS_DIR || c.path.startsWith(`${VERSIONS_DIR}/`)) {
       if ((c.a ?? c.b)!.type === 'dir') this.push(c.path, { protect: true });
+      return;
+    }
+    // A directory whose contents are unknown on either side (unreadable, or a mount point
+    // left unscanned): nothing under it is deleted, and it keeps its attributes.
+    if (opaqueDir(c.a) || opaqueDir(c.b)) {
+      if (c.a !== undefined && c.b === undefined && c.a.type === 'dir' && c.a.mtime !== undefined && c.a.unscanned === undefined) {
+        return this.makeDir(c, c.a, { protect: true });
+      }
+      this.skip(opaqueDir(c.a) ? 'directories unreadable or unscanned on the source' : 'directories unreadable or unscanned on the destination');
+      this.push(c.path, { protect: true });
       return;
     }
     // --kill names files: a directory is never killed wholesale.

@@ -10,7 +10,7 @@ import { rereadable } from '../records/spool';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { MoveFinder } from './moves';
 import { NdjsonWriter } from '../records/writer';
-import { STREAM_VERSION, type Action, type PlanHeader } from '../records/types';
+import { STREAM_VERSION, VERSIONS_DIR, type Action, type PlanHeader } from '../records/types';
 import { Planner, type PlanStats } from './planner';
 
 export interface RunPlanOptions {
@@ -30,7 +30,6 @@ export interface RunPlanOptions {
   warn: (what: string, why: string) => void;
 }
 
-export const VERSIONS_DIR = '.cairn-versions';
 
 export function statsLine(s: PlanStats): string {
   const ops = Object.entries(s.ops).map(([op, n]) => `${op} ${n}`);
@@ -53,7 +52,7 @@ export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; st
   const input = await rereadable(o.input, 'plan');
   try {
     const first = await StreamReader.fromLines(new LineReader(openInput(input.file), inputName(o.input)), CHANGES);
-    const finder = new MoveFinder(o.versions ? VERSIONS_DIR : null);
+    const finder = new MoveFinder(VERSIONS_DIR);
     for (;;) {
       const c = first.take();
       if (c === MORE) {

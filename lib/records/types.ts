@@ -138,6 +138,9 @@ export interface ChangesHeader {
  */
 export const TEMP_PREFIX = '.cairn-tmp.';
 
+/** Where --versions keeps replaced and removed objects; no plan touches it, with --versions or without. */
+export const VERSIONS_DIR = '.cairn-versions';
+
 export type PlanOp = 'mkdir' | 'copy' | 'update' | 'symlink' | 'special' | 'meta' | 'move' | 'remove' | 'rmdir';
 export const PLAN_OPS: readonly PlanOp[] = ['mkdir', 'copy', 'update', 'symlink', 'special', 'meta', 'move', 'remove', 'rmdir'];
 

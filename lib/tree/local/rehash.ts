@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { describeSystemError } from '../../cli/errors';
 import { hashFd } from '../../hash/file-hash';
-import { formatTime } from '../../records/time';
+import { formatTimeNs } from '../../records/time';
 import type { EntryBody, HashAlg } from '../../records/types';
 import type { FsPath } from './list-dir';
 
@@ -20,14 +20,16 @@ export function rehash(abs: FsPath, e: EntryBody, alg: HashAlg): { hash: string 
     return { error: describeSystemError(err) };
   }
   try {
-    const before = fs.fstatSync(fd);
-    const mtime = formatTime(Math.floor(Number(before.mtimeMs) / 1000), 0).slice(0, 19);
-    if (!before.isFile() || before.size !== e.size || mtime !== e.mtime.slice(0, 19)) {
-      return { error: 'changed since the scan: not the file the entry describes' };
-    }
+    const before = fs.fstatSync(fd, { bigint: true });
+    const same =
+      before.isFile() &&
+      Number(before.size) === e.size &&
+      formatTimeNs(before.mtimeNs) === e.mtime &&
+      (e.ino === undefined || before.ino.toString() === String(e.ino));
+    if (!same) return { error: 'changed since the scan: not the file the entry describes' };
     const hash = hashFd(fd, alg);
-    const after = fs.fstatSync(fd);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return { error: 'changed while being hashed' };
+    const after = fs.fstatSync(fd, { bigint: true });
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) return { error: 'changed while being hashed' };
     return { hash };
   } catch (err) {
     return { error: describeSystemError(err) };

@@ -57,7 +57,7 @@ const COPY_BUF = Buffer.allocUnsafe(1 << 20);
  * mtime) before and after: a source that changed meanwhile throws
  * StaleError. Sparse sources are copied sparse (runs of zeros become holes).
  */
-export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath): CopyResult {
+export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy = true): CopyResult {
   const fd = fs.openSync(srcAbs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
     const before = fs.fstatSync(fd, { bigint: true });
@@ -65,14 +65,16 @@ export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath): CopyResul
     if (Number(before.size) !== src.size || !sameMtime(before.mtimeNs, src.mtime)) throw new StaleError('source changed since the scan');
     const size = Number(before.size);
     const sparse = size > SPARSE_CHUNK && Number(before.blocks) * 512 < size;
-    if (sparse) copySparse(fd, tmp, size);
+    // Our own loop for sparse files, and where the kernel copy's chmod is refused (FAT through FUSE: ENOSYS).
+    const ownLoop = sparse || !kernelCopy;
+    if (ownLoop) copyLoop(fd, tmp, size, sparse);
     else {
       // copy_file_range/sendfile in the kernel: as fast as cp. The path is
       // rechecked below: the inode must be the one held open.
       fs.copyFileSync(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
     }
     const after = fs.fstatSync(fd, { bigint: true });
-    const still = sparse ? undefined : fs.lstatSync(srcAbs, { bigint: true });
+    const still = ownLoop ? undefined : fs.lstatSync(srcAbs, { bigint: true });
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs || (still && still.ino !== before.ino)) {
       throw new StaleError('source changed while being copied');
     }
@@ -86,7 +88,7 @@ function sameMtime(ns: bigint, time: string | undefined): boolean {
   return time !== undefined && parseTimeNs(time) === ns;
 }
 
-function copySparse(fd: number, tmp: FsPath, size: number): void {
+function copyLoop(fd: number, tmp: FsPath, size: number, sparse: boolean): void {
   const out = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     let pos = 0;
@@ -97,12 +99,12 @@ function copySparse(fd: number, tmp: FsPath, size: number): void {
       for (let off = 0; off < n; off += SPARSE_CHUNK) {
         const len = Math.min(SPARSE_CHUNK, n - off);
         const chunk = buf.subarray(off, off + len);
-        if (len === SPARSE_CHUNK && chunk.equals(ZERO)) continue;
+        if (sparse && len === SPARSE_CHUNK && chunk.equals(ZERO)) continue;
         fs.writeSync(out, chunk, 0, len, pos + off);
       }
       pos += n;
     }
-    fs.ftruncateSync(out, pos);
+    if (sparse) fs.ftruncateSync(out, pos);
   } finally {
     fs.closeSync(out);
   }
