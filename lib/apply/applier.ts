@@ -53,6 +53,8 @@ export class FatalApplyError extends Error {
   constructor(
     readonly path: string,
     readonly why: string,
+    /** A temporary object was in the making, and was removed. */
+    readonly removedTemp: boolean,
   ) {
     super(`${path}: ${why}`);
   }
@@ -81,11 +83,12 @@ export class Applier {
       try {
         return await this.once(a);
       } catch (err) {
+        const hadTemp = this.temp !== undefined;
         this.dropTemp();
         if (err instanceof Stale || err instanceof StaleError) return { status: 'stale', error: err.message };
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== undefined && FATAL.has(code)) throw new FatalApplyError(a.path, describeSystemError(err));
-        if (code === 'ENOENT' && !fs.existsSync(this.o.dst)) throw new FatalApplyError(this.o.dst, 'ENOENT: the destination root is gone');
+        if (code !== undefined && FATAL.has(code)) throw new FatalApplyError(a.path, describeSystemError(err), hadTemp);
+        if (code === 'ENOENT' && !fs.existsSync(this.o.dst)) throw new FatalApplyError(this.o.dst, 'ENOENT: the destination root is gone', hadTemp);
         if (code !== undefined && TRANSIENT.has(code) && attempt < this.o.retry) {
           await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
           continue;
@@ -199,6 +202,8 @@ export class Applier {
     const kept = a.expect !== undefined ? this.keep(a, abs) : undefined;
     fs.renameSync(tmp, abs);
     this.temp = undefined;
+    // fusefat gives a renamed file the time of the rename: set it again where times are FAT's.
+    if (!this.o.dstPerms && a.src !== undefined && a.src.type === 'file') setAttrs(abs, { mtime: a.src.mtime }, false);
     return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
   }
 

@@ -127,7 +127,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       } catch (err) {
         if (err instanceof FatalApplyError) {
           writer.flush();
-          throw new FatalIoError(err.path, `${err.why} (stopped; temporary file removed)`);
+          throw new FatalIoError(err.path, `${err.why} (stopped${err.removedTemp ? '; temporary file removed' : ''})`);
         }
         throw err;
       }

@@ -46,6 +46,8 @@ interface Frame {
 
 const CHANGES_MEMBERS: ReadonlySet<PlanOp> = new Set(['mkdir', 'copy', 'update', 'symlink', 'special', 'move', 'remove', 'rmdir']);
 
+const EPOCH = '1970-01-01T00:00:00.000000000Z';
+
 function opaqueDir(e: EntryBody | undefined): boolean {
   return e !== undefined && e.type === 'dir' && (e.error !== undefined || e.unscanned !== undefined);
 }
@@ -393,6 +395,8 @@ export class Planner {
     const set = this.metaOf(rootA, rootB, 'never');
     if (this.rootTouched || rootA.mtime !== rootB.mtime) set.mtime = rootA.mtime;
     if (set.mtime !== undefined && !this.rootTouched && sameWithin(rootA.mtime, rootB.mtime, this.o.settings)) delete set.mtime;
+    // A root whose time reads as the epoch keeps none (FAT's root directory); fusefat even dies when asked.
+    if (rootB.mtime === EPOCH) delete set.mtime;
     if (Object.keys(set).length > 0) this.emit({ op: 'meta', path: '.', set, expect: rootB });
   }
 }

@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { InputError, UsageError } from '../cli/errors';
 import { human } from '../cli/progress';
 import { compileFilter } from '../filter/rules';
 import { CHANGES } from '../records/changes';
 import { LineReader } from '../records/line-reader';
-import { rereadable } from '../records/spool';
+import { privateTemp, rereadable } from '../records/spool';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { MoveFinder } from './moves';
 import { NdjsonWriter } from '../records/writer';
@@ -88,14 +87,10 @@ async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinde
     tool: o.tool,
     created: new Date().toISOString(),
   };
-  let spoolPath: string | undefined;
-  let spoolFd: number | undefined;
-  let writer: NdjsonWriter;
-  if (o.maxDelete !== undefined) {
-    spoolPath = path.join(os.tmpdir(), `cairn-plan.${process.pid}.${Date.now()}.ndjson`);
-    spoolFd = fs.openSync(spoolPath, 'wx', 0o600);
-    writer = new NdjsonWriter(fs.createWriteStream('', { fd: spoolFd, autoClose: false }));
-  } else writer = new NdjsonWriter();
+  const spool = o.maxDelete !== undefined ? privateTemp('plan') : undefined;
+  // Written synchronously: the spool is read back as soon as the plan is complete.
+  const toSpool = (fd: number) => new Writable({ write: (chunk: Buffer, _enc, cb) => (fs.writeSync(fd, chunk), cb()) });
+  const writer = spool !== undefined ? new NdjsonWriter(toSpool(spool.fd)) : new NdjsonWriter();
   try {
     writer.write(header);
     const planner = new Planner(
@@ -146,11 +141,10 @@ async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinde
       o.warn('refused', `the plan deletes ${s.deletes} objects, more than --max-delete allows: ${limit}${of}; nothing written (raise --max-delete, or --max-delete=off)`);
       return { refused: true, stats: s };
     }
-    await copyOut(spoolPath!);
+    await copyOut(spool!.file);
     return { refused: false, stats: s };
   } finally {
-    if (spoolFd !== undefined) fs.closeSync(spoolFd);
-    if (spoolPath !== undefined) fs.rmSync(spoolPath, { force: true });
+    spool?.done();
   }
 }
 

@@ -10,6 +10,37 @@ export interface Rereadable {
   done(): void;
 }
 
+export interface PrivateTemp {
+  fd: number;
+  /** A name to open it by again. */
+  file: string;
+  /** Closes (and removes) it. */
+  done(): void;
+}
+
+/**
+ * A temporary file only this process sees. Unlinked at once where /proc lets
+ * us reopen it by descriptor, so that even kill -9 leaves nothing behind.
+ */
+export function privateTemp(what: string): PrivateTemp {
+  const named = path.join(os.tmpdir(), `cairn-${what}.${process.pid}.${Date.now()}.spool`);
+  const fd = fs.openSync(named, 'wx+', 0o600);
+  const anonymous = fs.existsSync(`/proc/self/fd/${fd}`);
+  if (anonymous) fs.unlinkSync(named);
+  return {
+    fd,
+    file: anonymous ? `/proc/self/fd/${fd}` : named,
+    done() {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+      if (!anonymous) fs.rmSync(named, { force: true });
+    },
+  };
+}
+
 /**
  * An input that can be read more than once: a regular file as it is, a pipe
  * (stdin) copied into a private temporary file first. For commands that must
@@ -25,20 +56,12 @@ export async function rereadable(input: string, what: string): Promise<Rereadabl
     }
   }
   const source = openInput(input);
-  const file = path.join(os.tmpdir(), `cairn-${what}.${process.pid}.${Date.now()}.spool`);
-  const fd = fs.openSync(file, 'wx', 0o600);
+  const { fd, file, done } = privateTemp(what);
   try {
     for await (const chunk of source) fs.writeSync(fd, chunk);
   } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
+    done();
     throw err;
-  } finally {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // Closed above.
-    }
   }
-  return { file, done: () => fs.rmSync(file, { force: true }) };
+  return { file, done };
 }

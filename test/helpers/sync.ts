@@ -177,3 +177,33 @@ export function badFiles(dst: Map<string, Obj>, ...allowed: Map<string, Obj>[]):
   }
   return bad;
 }
+
+/**
+ * Mounts a fresh 16 MiB FAT16 image through fusefat (as test/scan/fat.test.ts
+ * does), or says why that cannot be done here. The kernel keeps no
+ * attribute cache for it (attr_timeout=0): a stat shows what fusefat holds
+ * now, not what it answered up to a second ago.
+ */
+export function mountFat(): { dir: string; unmount: () => void } | string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fat-'));
+  const img = path.join(work, 'fat.img');
+  const dir = path.join(work, 'mnt');
+  fs.mkdirSync(dir);
+  const made = bash(`command -v mkfs.vfat >/dev/null && command -v fusefat >/dev/null && truncate -s 16M ${q(img)} && mkfs.vfat ${q(img)} >/dev/null && fusefat -o rw+,attr_timeout=0,entry_timeout=0 ${q(img)} ${q(dir)} >/dev/null`);
+  if (made.code !== 0) {
+    fs.rmSync(work, { recursive: true, force: true });
+    return `no FAT here (mkfs.vfat, fusefat and /dev/fuse are needed): ${made.stderr.trim() || `exit ${made.code}`}`;
+  }
+  const mounted = () => fs.readFileSync('/proc/mounts', 'utf8').includes(` ${dir} `);
+  // fusefat answers before the kernel shows the mount.
+  for (let i = 0; i < 50 && !mounted(); i++) bash('sleep 0.1');
+  if (!mounted()) return 'fusefat did not mount';
+  return {
+    dir,
+    unmount: () => {
+      // fusermount -u also clears a mount whose fusefat died.
+      bash(`fusermount -u ${q(dir)} 2>/dev/null || umount -l ${q(dir)}`);
+      if (!mounted()) fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+}

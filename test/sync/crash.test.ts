@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { BIN, isRoot, records, tempDir } from '../helpers/run';
+import { BIN, isRoot, tempDir } from '../helpers/run';
 import { setTime } from '../helpers/tree';
 import {
   TEMP_PREFIX,
@@ -29,15 +29,16 @@ import {
  * of a failing trial are in the failure message).
  */
 const SEED = Number(process.env.CAIRN_CRASH_SEED ?? 20240301);
+/** Kills in all: 20, some of them two in a row on the same destination. */
 const TRIALS = Number(process.env.CAIRN_CRASH_TRIALS ?? 20);
-const DIRS = 10;
+const DIRS = 5;
 const PER_DIR = 200;
 const MiB = 1 << 20;
 const OLD_TIME = '2020-02-02 02:02:02.5';
 
 const small = (d: number, i: number) => `d${String(d).padStart(2, '0')}/f-${String(i).padStart(4, '0')}.txt`;
 
-/** The source: 2000 small files, four of 3 MiB, links hard and soft, nested dirs, odd modes and owners. */
+/** The source: 1000 small files, four of 3 MiB, links hard and soft, nested dirs, odd modes and owners. */
 function buildSource(src: string): void {
   const p = (rel: string) => path.join(src, rel);
   for (let d = 0; d < DIRS; d++) {
@@ -89,7 +90,7 @@ function buildOld(src: string, old: string): void {
   for (let i = 0; i < 20; i++) fs.chmodSync(p(small(0, i)), 0o600);
   if (isRoot) for (let i = 0; i < PER_DIR; i++) fs.chownSync(p(small(1, i)), 0, 0);
   fs.mkdirSync(p('gone/sub'), { recursive: true });
-  for (let i = 0; i < 300; i++) fs.writeFileSync(p(`gone/${i % 2 ? 'sub/' : ''}x-${i}`), `to be deleted ${i}\n`);
+  for (let i = 0; i < 200; i++) fs.writeFileSync(p(`gone/${i % 2 ? 'sub/' : ''}x-${i}`), `to be deleted ${i}\n`);
   fs.writeFileSync(p('extra.txt'), 'not in the source\n');
   fs.rmSync(p('shape1'), { recursive: true });
   fs.writeFileSync(p('shape1'), 'shape1 was a file\n');
@@ -144,82 +145,88 @@ test(`kill -9 of cairn-apply at ${TRIALS} random moments: no partial file under 
   buildOld(src, old);
   const want = snapshot(src);
   const was = snapshot(old);
+  // The source does not change: it is scanned once for the plans that are killed (they are only the setup).
+  const srcScan = path.join(work, 'src.entries');
+  const scanned = bash(`cairn-scan ${q(src)} > ${q(srcScan)}`);
+  assert.equal(scanned.code, 0, scanned.stderr);
 
-  // A run left alone: the plan does every kind of action, and the run is timed for the kills.
-  reset(old, dst);
-  fs.writeFileSync(planFile, planMirror(src, dst));
-  const ops = new Map<string, number>();
-  for (const a of actionsOf(fs.readFileSync(planFile, 'utf8'))) ops.set(a.op as string, (ops.get(a.op as string) ?? 0) + 1);
-  for (const op of ['mkdir', 'copy', 'update', 'symlink', 'meta', 'remove', 'rmdir']) assert.ok((ops.get(op) ?? 0) > 0, `the plan has no ${op}: ${JSON.stringify([...ops])}`);
-  const full = await applyKilledAfter(planFile, undefined);
-  assert.deepEqual([full.code, full.signal, full.stderr], [0, null, ''], 'an uninterrupted apply');
-  assert.equal(rsyncDifferences(src, dst), '', 'an uninterrupted apply makes an exact mirror');
-  t.diagnostic(`an uninterrupted apply took ${full.ms.toFixed(0)} ms: ${JSON.stringify(Object.fromEntries(ops))}`);
+  // Runs left alone, timed to aim the kills: one with nothing to do (start-up and reading the
+  // plan), two with everything. The plan does every kind of action.
+  const idlePlan = path.join(work, 'idle.ndjson');
+  fs.writeFileSync(idlePlan, planMirror(src, src));
+  const idle = await applyKilledAfter(idlePlan, undefined);
+  assert.deepEqual([idle.code, idle.stderr], [0, ''], 'apply of an empty plan');
+  let fullMs = Infinity;
+  let fullActions = 0;
+  for (let i = 0; i < 2; i++) {
+    reset(old, dst);
+    const plan = planMirror(srcScan, dst);
+    fs.writeFileSync(planFile, plan);
+    const ops = new Map<string, number>();
+    for (const a of actionsOf(plan)) ops.set(a.op as string, (ops.get(a.op as string) ?? 0) + 1);
+    for (const op of ['mkdir', 'copy', 'update', 'symlink', 'meta', 'remove', 'rmdir']) assert.ok((ops.get(op) ?? 0) > 0, `the plan has no ${op}: ${JSON.stringify([...ops])}`);
+    fullActions = actionsOf(plan).length;
+    const full = await applyKilledAfter(planFile, undefined);
+    assert.deepEqual([full.code, full.signal, full.stderr], [0, null, ''], 'an uninterrupted apply');
+    assert.equal(rsyncDifferences(src, dst), '', 'an uninterrupted apply makes an exact mirror');
+    fullMs = Math.min(fullMs, full.ms);
+    if (i === 0) t.diagnostic(`plan: ${JSON.stringify(Object.fromEntries(ops))}`);
+  }
+  t.diagnostic(`apply takes ${idle.ms.toFixed(0)} ms with nothing to do, ${fullMs.toFixed(0)} ms with everything`);
 
   let midRun = 0;
   let withTemp = 0;
-  for (let trial = 1; trial <= TRIALS; trial++) {
-    const delay = Math.round(full.ms * (0.1 + 0.9 * rand()));
-    const tag = `trial ${trial} (seed ${SEED}, kill after ${delay} ms of a ${full.ms.toFixed(0)} ms run)`;
+  let kills = 0;
+  const spent: Record<string, number> = {};
+  let clock = Date.now();
+  const lap = (what: string) => {
+    const now = Date.now();
+    spent[what] = (spent[what] ?? 0) + now - clock;
+    clock = now;
+  };
+  for (let round = 1; kills < TRIALS; round++) {
+    lap('other');
     reset(old, dst);
-    fs.writeFileSync(planFile, planMirror(src, dst));
-    const killed = await applyKilledAfter(planFile, delay);
-    if (killed.signal !== 'SIGKILL') assert.deepEqual([killed.code, killed.stderr], [0, ''], `${tag}: finished before the kill`);
-
-    const after = snapshot(dst);
-    assert.deepEqual(badFiles(after, want, was), [], `${tag}: objects under final names that are neither the source's nor the old destination's`);
-    const temps = [...after.keys()].filter((r) => path.basename(r).startsWith(TEMP_PREFIX));
-    for (const r of temps) assert.match(path.basename(r), /^\.cairn-tmp\.\d+\.\d+$/, `${tag}: leftover name`);
-    const { done, todo } = progress(after, want);
-    if (killed.signal === 'SIGKILL' && done > 0 && todo > 0) midRun++;
-    if (temps.length > 0) withTemp++;
+    let temps: string[] = [];
+    // Two kills on each destination: the second hits the run that cleans up after the first.
+    for (let k = 0; k < 2 && kills < TRIALS; k++) {
+      const plan = planMirror(srcScan, dst);
+      fs.writeFileSync(planFile, plan);
+      const actions = actionsOf(plan);
+      // Aimed at a moment while actions are being done, in proportion to what is left to do.
+      const delay = Math.round(idle.ms + rand() * (fullMs - idle.ms) * Math.min(1, actions.length / fullActions));
+      kills++;
+      const tag = `kill ${kills}${k > 0 ? ' (the second on this destination)' : ''}: seed ${SEED}, after ${delay} ms, ${actions.length} actions`;
+      // Leftovers of the killed run are removed by the next plan, and nothing else is done to a temporary name.
+      const atTemp = actions.filter((a) => path.basename(a.path as string).startsWith(TEMP_PREFIX));
+      for (const a of atTemp) assert.equal(a.op, 'remove', `${tag}: ${JSON.stringify(a)}`);
+      assert.deepEqual(atTemp.map((a) => a.path).sort(), temps.sort(), `${tag}: the plan removes exactly the leftovers`);
+      lap('plan');
+      const killed = await applyKilledAfter(planFile, delay);
+      lap('killed apply');
+      if (killed.signal !== 'SIGKILL') assert.deepEqual([killed.code, killed.stderr], [0, ''], `${tag}: finished before the kill`);
+      const after = snapshot(dst);
+      assert.deepEqual(badFiles(after, want, was), [], `${tag}: objects under final names that are neither the source's nor the old destination's`);
+      temps = [...after.keys()].filter((r) => path.basename(r).startsWith(TEMP_PREFIX));
+      for (const r of temps) assert.match(path.basename(r), /^\.cairn-tmp\.\d+\.\d+$/, `${tag}: leftover name`);
+      const { done, todo } = progress(after, want);
+      if (killed.signal === 'SIGKILL' && done > 0 && todo > 0) midRun++;
+      if (temps.length > 0) withTemp++;
+      lap('check');
+    }
 
     // The next run cleans up and converges.
+    const tag = `after kill ${kills} (seed ${SEED})`;
     mirror(src, dst);
+    lap('rerun');
     assert.equal(rsyncDifferences(src, dst), '', `${tag}: rsync -aniH --delete --checksum after the rerun`);
     assert.deepEqual(tempLeftovers(dst), [], `${tag}: temporary files after the rerun`);
+    lap('check');
     assertNoActions(planMirror(src, dst), `${tag}: a further diff|plan`);
+    lap('plan');
   }
-  t.diagnostic(`${midRun} of ${TRIALS} kills landed mid-run; ${withTemp} left a ${TEMP_PREFIX}* file`);
+  t.diagnostic(`time spent (ms): ${JSON.stringify(spent)}`);
+  t.diagnostic(`${midRun} of ${kills} kills landed mid-run; ${withTemp} left a ${TEMP_PREFIX}* file`);
   // Otherwise the test proved nothing: the tree is too small for this machine, or too big.
-  assert.ok(midRun >= TRIALS / 2, `only ${midRun} of ${TRIALS} kills landed while apply was working`);
-});
-
-test('a kill during the rerun that cleans up after a kill: still no partial file, still converges', async () => {
-  // Two interrupted runs in a row on the same destination, then one to the end.
-  const rand = prng(SEED + 1);
-  const work = tempDir('cairn-crash-');
-  const src = path.join(work, 'src');
-  const old = path.join(work, 'old');
-  const dst = path.join(work, 'dst');
-  const planFile = path.join(work, 'plan.ndjson');
-  buildSource(src);
-  buildOld(src, old);
-  const want = snapshot(src);
-  const was = snapshot(old);
-  reset(old, dst);
-  fs.writeFileSync(planFile, planMirror(src, dst));
-  const full = await applyKilledAfter(planFile, undefined);
-  assert.equal(full.code, 0, full.stderr);
-  for (let round = 0; round < 2; round++) {
-    reset(old, dst);
-    for (let k = 0; k < 3; k++) {
-      fs.writeFileSync(planFile, planMirror(src, dst));
-      const delay = Math.round(full.ms * (0.15 + 0.5 * rand()));
-      const killed = await applyKilledAfter(planFile, delay);
-      const tag = `round ${round}, kill ${k} after ${delay} ms (seed ${SEED + 1})`;
-      if (killed.signal !== 'SIGKILL') assert.deepEqual([killed.code, killed.stderr], [0, ''], tag);
-      assert.deepEqual(badFiles(snapshot(dst), want, was), [], tag);
-      // The plan made over leftovers removes them and nothing is planned onto a temporary name.
-      const plan = actionsOf(fs.readFileSync(planFile, 'utf8'));
-      for (const a of plan) {
-        if (path.basename(a.path as string).startsWith(TEMP_PREFIX)) assert.equal(a.op, 'remove', `${tag}: ${JSON.stringify(a)}`);
-      }
-    }
-    const r = mirror(src, dst);
-    assert.deepEqual(records(r.stdout).at(-1), { cairn: 'end' });
-    assert.equal(rsyncDifferences(src, dst), '');
-    assert.deepEqual(tempLeftovers(dst), []);
-    assertNoActions(planMirror(src, dst));
-  }
+  assert.ok(midRun >= kills / 2, `only ${midRun} of ${kills} kills landed while apply was working`);
 });
