@@ -134,10 +134,12 @@ export class Applier {
     }
     const abs = this.abs(a.path, a.path_b64);
     if (this.o.dryRun) {
-      if (a.op !== 'meta' || a.expect !== undefined) {
-        if (a.op === 'move') this.expectAt(this.abs(a.from!, a.from_b64), a.expect);
-        else if (!(a.op === 'meta' && a.expect === undefined)) this.expectAt(abs, a.expect);
-      }
+      if (a.op === 'move') {
+        const bad = this.guard.check(a.from!, a.from_b64);
+        if (bad !== undefined) return { status: 'failed', error: bad };
+        this.expectAt(this.abs(a.from!, a.from_b64), a.expect);
+        this.expectAt(abs, undefined);
+      } else if (!(a.op === 'meta' && a.expect === undefined)) this.expectAt(abs, a.expect);
       if (a.op === 'mkdir') this.guard.assume(a.path);
       return { status: 'dry-run' };
     }
@@ -165,6 +167,8 @@ export class Applier {
         return { status: 'done' };
       }
       case 'move': {
+        const bad = this.guard.check(a.from!, a.from_b64);
+        if (bad !== undefined) return { status: 'failed', error: bad };
         const from = this.abs(a.from!, a.from_b64);
         this.expectAt(from, a.expect);
         this.expectAt(abs, undefined);

@@ -18,14 +18,14 @@ const flags = {
   },
   'modify-window': { type: 'string', arg: 'DUR', help: 'mtimes this close are equal (2s, 1h, 500ms; default: the coarser side)' },
   'ignore-hour-shift': { type: 'boolean', help: 'an mtime off by exactly one hour, size equal, is equal (FAT and DST)' },
-  'size-only': { type: 'boolean', help: 'compare files by size alone' },
+  'size-only': { type: 'boolean', help: 'do not compare times (sizes, modes, owners still count)' },
   ignore: { type: 'list', arg: 'ATTR,...', help: `attributes not to compare: ${ATTRS.filter((a) => a !== 'type').join(', ')}` },
   hash: { type: 'string', arg: 'ALG', help: `hash files while scanning a location side: ${HASH_ALGS.join(', ')}` },
   ...FILTER_FLAGS,
   follow: { type: 'boolean', short: 'L', help: 'follow symlinks when scanning a location' },
   'one-file-system': { type: 'boolean', short: 'x', help: 'stay on one filesystem when scanning a location' },
-  'caps-a': { type: 'string', arg: 'K=V,...', help: 'override the capabilities of side A when scanning it' },
-  'caps-b': { type: 'string', arg: 'K=V,...', help: 'override the capabilities of side B when scanning it' },
+  'caps-a': { type: 'string', arg: 'K=V,...', help: 'override the capabilities of side A (scanned or read)' },
+  'caps-b': { type: 'string', arg: 'K=V,...', help: 'override the capabilities of side B (scanned or read)' },
 } as const satisfies FlagSpec;
 
 const command: CommandDef<typeof flags> = {

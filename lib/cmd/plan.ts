@@ -13,7 +13,7 @@ const flags = {
   kill: { type: 'list', arg: 'GLOB', help: 'delete matching files on the destination, and never copy them (needs diff --all)' },
   versions: { type: 'boolean', help: 'keep replaced and deleted objects under .cairn-versions/<path>.<N>' },
   force: { type: 'boolean', help: 'rewrite every file whatever the comparison says (needs diff --all)' },
-  moves: { type: 'boolean', help: 'turn a removal plus an addition of the same file (hash, or size+mtime+name) into a move' },
+  moves: { type: 'boolean', help: 'with --mirror: turn a removal plus an addition of the same file (hash, or size+mtime+name) into a move' },
   stats: { type: 'boolean', help: 'print a one-line summary on stderr' },
 } as const satisfies FlagSpec;
 

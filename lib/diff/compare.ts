@@ -71,8 +71,7 @@ export function compareEntries(a: EntryBody, b: EntryBody, s: CompareSettings): 
   if (examined) {
     if (t === 'file' && a.size !== b.size && !ignored.includes('size')) out.push('size');
     const hourShift = s.ignore_hour_shift && (t !== 'file' || a.size === b.size);
-    const timed = t !== 'symlink' || s.symlinks;
-    if (timed && !s.size_only && !ignored.includes('mtime') && !sameTime(a.mtime, b.mtime, s.mtime_window_ns, hourShift)) out.push('mtime');
+    if (!s.size_only && !ignored.includes('mtime') && !sameTime(a.mtime, b.mtime, s.mtime_window_ns, hourShift)) out.push('mtime');
     if (s.perms && t !== 'symlink' && !ignored.includes('mode') && a.mode !== b.mode) out.push('mode');
     if (s.owners && !ignored.includes('owner') && (a.uid !== b.uid || a.gid !== b.gid)) out.push('owner');
     if (t === 'symlink' && !ignored.includes('target') && !sameTarget(a, b)) out.push('target');

@@ -41,7 +41,14 @@ export class MoveFinder {
   private readonly removed = new Map<string, Change[]>();
   private readonly added: Change[] = [];
 
-  constructor(private readonly versions: string | null) {}
+  /**
+   * @param versions the versions directory (never a move's source)
+   * @param leftOut changes the plan leaves alone (--newer-than, --kill): they take part in no move
+   */
+  constructor(
+    private readonly versions: string | null,
+    private readonly leftOut: (c: Change) => boolean = () => false,
+  ) {}
 
   see(c: Change): void {
     const st = this.stack;
@@ -57,13 +64,14 @@ export class MoveFinder {
       st.push({
         path: c.path,
         removed: c.change === 'b-only' || (c.change === 'differ' && a!.type !== 'dir'),
-        protect: a?.error !== undefined || b?.error !== undefined,
+        protect: [a, b].some((e) => e !== undefined && (e.error !== undefined || e.unscanned !== undefined)),
       });
       return;
     }
     const base = c.path.slice(c.path.lastIndexOf('/') + 1);
     if (base.startsWith(TEMP_PREFIX)) return;
     if (this.versions !== null && c.path.startsWith(`${this.versions}/`)) return;
+    if (this.leftOut(c)) return;
     if (c.change === 'b-only' && b!.type === 'file' && b!.error === undefined && !inside) {
       for (const k of keys(b!, c.path)) {
         const list = this.removed.get(k);
@@ -83,7 +91,8 @@ export class MoveFinder {
     for (const c of this.added) {
       for (const k of keys(c.a!, c.path)) {
         const list = this.removed.get(k);
-        const from = list?.find((x) => !byFrom.has(x.path));
+        // Two hashes that differ are two contents, whatever the names and times say.
+        const from = list?.find((x) => !byFrom.has(x.path) && !(c.a!.hash !== undefined && x.b!.hash !== undefined && c.a!.hash !== x.b!.hash));
         if (from === undefined) continue;
         const m: Move = {
           from: from.path,

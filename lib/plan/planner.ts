@@ -194,11 +194,8 @@ export class Planner {
   private remove(c: Change, b: EntryBody): void {
     if (b.type === 'dir') {
       // The contents come next as b-only records: removed first, the directory on the way out.
-      const f = this.push(c.path);
-      if (b.error !== undefined) {
-        f.protect = true;
-        this.skip('directories unreadable on the destination');
-      } else f.exits.push({ op: 'rmdir', ...this.key(c), expect: b, ...this.keep() });
+      // (A directory unreadable on the destination never gets here: feed() protects it.)
+      this.push(c.path).exits.push({ op: 'rmdir', ...this.key(c), expect: b, ...this.keep() });
       return;
     }
     this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
@@ -324,12 +321,7 @@ export class Planner {
     if (a.error !== undefined) {
       // Unknown on the source: leave the destination as it is, and everything under it.
       this.skip('objects unreadable on the source');
-      if (a.type === 'dir' || b.type === 'dir') this.push(c.path, { protect: true });
-      return;
-    }
-    if (b.type === 'dir' && b.error !== undefined) {
-      this.skip('directories unreadable on the destination');
-      this.push(c.path, { protect: true });
+      if (b.type === 'dir') this.push(c.path, { protect: true });
       return;
     }
     if (attrs.includes('type')) return this.retype(c, a, b);

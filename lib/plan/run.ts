@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { InputError, UsageError } from '../cli/errors';
 import { human } from '../cli/progress';
-import { compileFilter } from '../filter/rules';
+import { compileFilter, type Filter } from '../filter/rules';
 import { CHANGES } from '../records/changes';
 import { LineReader } from '../records/line-reader';
 import { privateTemp, rereadable } from '../records/spool';
@@ -45,13 +45,21 @@ export function statsLine(s: PlanStats): string {
  * temporary file and written out only once the count is known to be within
  * it, so a refused plan never reaches cairn-apply, not even in part.
  */
+function killFilter(o: RunPlanOptions): Filter | undefined {
+  return o.kill.length > 0 ? compileFilter(o.kill.map((exclude) => ({ exclude }))) : undefined;
+}
+
 export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; stats: PlanStats }> {
   if (!o.moves) return plan(o, o.input, undefined);
   // Moves pair removals with additions anywhere in the tree: a first pass finds them.
   const input = await rereadable(o.input, 'plan');
   try {
     const first = await StreamReader.fromLines(new LineReader(openInput(input.file), inputName(o.input)), CHANGES);
-    const finder = new MoveFinder(VERSIONS_DIR);
+    const kill = killFilter(o);
+    const finder = new MoveFinder(VERSIONS_DIR, (c) => {
+      if (kill !== undefined && kill.excludes(c.path, false)) return true;
+      return c.change === 'a-only' && o.newerThan !== undefined && c.a!.mtime <= o.newerThan;
+    });
     for (;;) {
       const c = first.take();
       if (c === MORE) {
@@ -73,7 +81,7 @@ async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinde
   if ((o.kill.length > 0 || o.force) && !h.all) {
     throw new InputError(reader.file, 1, 'all', `${o.force ? '--force' : '--kill'} needs every path, not only differences: make the changes with cairn-diff --all`);
   }
-  const kill = o.kill.length > 0 ? compileFilter(o.kill.map((exclude) => ({ exclude }))) : undefined;
+  const kill = killFilter(o);
   const header: PlanHeader = {
     cairn: 'plan',
     version: STREAM_VERSION,

@@ -32,3 +32,26 @@ test('--moves turns a removal plus an addition of the same file into one move, i
   assert.deepEqual(mirror(src, dst).actions, []);
   assert.deepEqual(fs.readdirSync(dst).filter((n) => n.startsWith('.cairn-tmp')), []);
 });
+
+test('--moves never pairs two files whose hashes differ, nor one the plan leaves alone', () => {
+  const base = tempDir();
+  const src = path.join(base, 'src');
+  const dst = path.join(base, 'dst');
+  fs.mkdirSync(path.join(src, 'a'), { recursive: true });
+  fs.mkdirSync(path.join(src, 'z'), { recursive: true });
+  fs.mkdirSync(path.join(dst, 'z'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'a', 'f'), 'content B');
+  fs.writeFileSync(path.join(dst, 'z', 'f'), 'content A');
+  fs.writeFileSync(path.join(src, 'a', 'g'), 'same');
+  fs.writeFileSync(path.join(dst, 'z', 'g'), 'same');
+  for (const p of ['src/a/f', 'dst/z/f', 'src/a/g', 'dst/z/g']) sh(`touch -d '2020-01-01 00:00:00' ${q(path.join(base, p))}`);
+  const plan = (flags: string) => {
+    const r = sh(`set -o pipefail; cairn-diff --hash sha256 ${q(src)} ${q(dst)} | cairn-plan --mirror --max-delete=off --moves ${flags}`);
+    assert.equal(r.code, 0, r.stderr);
+    return records(r.stdout).filter((x) => x.op && x.op !== 'meta' && x.op !== 'mkdir').map((x) => `${x.op} ${x.path}${x.from ? ` < ${x.from}` : ''}`);
+  };
+  // Same size, time and name for both pairs; only g's hashes agree.
+  assert.deepEqual(plan(''), ['copy a/f', 'move a/g < z/g', 'remove z/f']);
+  // With --newer-than leaving the new files out, their partners are not moved either.
+  assert.deepEqual(plan('--newer-than 2021-01-01'), ['remove z/f', 'remove z/g']);
+});

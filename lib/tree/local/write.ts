@@ -89,7 +89,8 @@ function sameMtime(ns: bigint, time: string | undefined): boolean {
 }
 
 function copyLoop(fd: number, tmp: FsPath, size: number, sparse: boolean): void {
-  const out = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  // The usual mode for a new file (umask applies): where modes are not copied, this is the one it keeps.
+  const out = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
   try {
     let pos = 0;
     const buf = COPY_BUF;
