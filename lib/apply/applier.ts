@@ -9,11 +9,11 @@ import {
   IS_ROOT,
   StaleError,
   copyInto,
-  fsyncPath,
   lstatOrNone,
   makeSpecial,
   makeSymlink,
   setAttrs,
+  setAttrsFd,
   tempBeside,
   versionPath,
 } from '../tree/local/write';
@@ -230,11 +230,15 @@ export class Applier {
     }
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
     this.temp = tmp;
-    const { bytes } = copyInto(srcAbs, src, tmp, this.o.dstPerms);
-    setAttrs(tmp, this.attrsOf(src), false);
-    if (this.o.verify) this.verify(srcAbs, src, tmp);
-    // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.
-    if (a.op === 'update' || this.o.fsync) fsyncPath(tmp);
+    const { bytes, fd } = copyInto(srcAbs, src, tmp, this.o.dstPerms);
+    try {
+      setAttrsFd(fd, this.attrsOf(src));
+      if (this.o.verify) this.verify(srcAbs, src, tmp);
+      // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.
+      if (a.op === 'update' || this.o.fsync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     return { ...this.commit(a, tmp, abs), bytes };
   }
 

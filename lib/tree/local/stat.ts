@@ -18,7 +18,7 @@ export interface Stat {
   ctimeNsec: number;
 }
 
-type RawStat = (path: FsPath, useBigint: false, req: undefined, throwIfNoEntry: true) => Float64Array;
+type RawStat = (path: FsPath, useBigint: false, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined;
 interface FsBinding {
   lstat: RawStat;
   stat: RawStat;
@@ -108,7 +108,7 @@ const binding = loadBinding();
 /** lstat(2), or stat(2) when `follow`; throws Node's usual system errors. */
 function statOnce(path: FsPath, follow: boolean): Stat {
   if (binding) {
-    const s = fromArray(follow ? binding.stat(path, false, undefined, true) : binding.lstat(path, false, undefined, true));
+    const s = fromArray((follow ? binding.stat(path, false, undefined, true) : binding.lstat(path, false, undefined, true))!);
     if (s) return s;
   }
   return fromBigInt(follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true }));
@@ -125,6 +125,21 @@ export function statOf(path: FsPath, follow: boolean): Stat {
     if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return statOnce(path, false);
     throw err;
   }
+}
+
+/**
+ * lstat(2), or undefined when nothing is there: without the cost of an
+ * exception, for the checks that usually find nothing (a copy's target).
+ */
+export function lstatOrNone(path: FsPath): Stat | undefined {
+  if (binding) {
+    const a = binding.lstat(path, false, undefined, false);
+    if (a === undefined) return undefined;
+    const s = fromArray(a);
+    if (s) return s;
+  }
+  const st = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  return st === undefined ? undefined : fromBigInt(st);
 }
 
 /** True when the fast binding passed its self-check (for tests and --debug). */

@@ -5,7 +5,9 @@ import { parseTimeNs } from '../../records/time';
 import { TEMP_PREFIX, type EntryBody, type MetaSet } from '../../records/types';
 import { childOf, parentOf } from './fs-path';
 import type { FsPath } from './list-dir';
-import { statOf, type Stat } from './stat';
+import { lstatOrNone } from './stat';
+
+export { lstatOrNone };
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
 
@@ -14,17 +16,6 @@ let tempCounter = 0;
 /** A temporary name next to `abs`, in the same directory, so the final rename is atomic. */
 export function tempBeside(abs: FsPath): FsPath {
   return childOf(parentOf(abs), `${TEMP_PREFIX}${process.pid}.${++tempCounter}`);
-}
-
-/** lstat, or undefined when nothing is there. */
-export function lstatOrNone(abs: FsPath): Stat | undefined {
-  try {
-    return statOf(abs, false);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -42,12 +33,15 @@ export const IS_ROOT = process.getuid?.() === 0;
 
 export interface CopyResult {
   bytes: number;
+  /** The new file, open: its attributes are set through it, then it is closed. */
+  fd: number;
 }
 
 /** Thrown when the source is no longer what the plan saw: the action is stale, not failed. */
 export class StaleError extends Error {}
 
 const SPARSE_CHUNK = 1 << 16;
+const SMALL = 1 << 20;
 const ZERO = Buffer.alloc(SPARSE_CHUNK);
 const COPY_BUF = Buffer.allocUnsafe(1 << 20);
 
@@ -59,26 +53,33 @@ const COPY_BUF = Buffer.allocUnsafe(1 << 20);
  */
 export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy = true): CopyResult {
   const fd = fs.openSync(srcAbs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  let out: number | undefined;
   try {
     const before = fs.fstatSync(fd, { bigint: true });
     if (!before.isFile()) throw new StaleError('source changed since the scan: no longer a regular file');
     if (Number(before.size) !== src.size || !sameMtime(before.mtimeNs, src.mtime)) throw new StaleError('source changed since the scan');
     const size = Number(before.size);
     const sparse = size > SPARSE_CHUNK && Number(before.blocks) * 512 < size;
-    // Our own loop for sparse files, and where the kernel copy's chmod is refused (FAT through FUSE: ENOSYS).
-    const ownLoop = sparse || !kernelCopy;
-    if (ownLoop) copyLoop(fd, tmp, size, sparse);
+    // Our own loop for small files (one read, one write through descriptors held: fewer calls than
+    // the kernel copy, which opens both files again), for sparse files, and where the kernel copy's
+    // chmod is refused (FAT through FUSE: ENOSYS).
+    const ownLoop = size <= SMALL || sparse || !kernelCopy;
+    if (ownLoop) out = copyLoop(fd, tmp, size, sparse);
     else {
       // copy_file_range/sendfile in the kernel: as fast as cp. The path is
       // rechecked below: the inode must be the one held open.
       fs.copyFileSync(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
+      out = fs.openSync(tmp, O_RDONLY | O_NOFOLLOW);
     }
     const after = fs.fstatSync(fd, { bigint: true });
     const still = ownLoop ? undefined : fs.lstatSync(srcAbs, { bigint: true });
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs || (still && still.ino !== before.ino)) {
       throw new StaleError('source changed while being copied');
     }
-    return { bytes: size };
+    return { bytes: size, fd: out };
+  } catch (err) {
+    if (out !== undefined) fs.closeSync(out);
+    throw err;
   } finally {
     fs.closeSync(fd);
   }
@@ -88,7 +89,13 @@ function sameMtime(ns: bigint, time: string | undefined): boolean {
   return time !== undefined && parseTimeNs(time) === ns;
 }
 
-function copyLoop(fd: number, tmp: FsPath, size: number, sparse: boolean): void {
+/** write(2) may take less than it is given (a disk filling up): go on until all is written, or it fails. */
+function writeAll(fd: number, chunk: Buffer, at: number): void {
+  let done = 0;
+  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done, at + done);
+}
+
+function copyLoop(fd: number, tmp: FsPath, size: number, sparse: boolean): number {
   // The usual mode for a new file (umask applies): where modes are not copied, this is the one it keeps.
   const out = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
   try {
@@ -101,13 +108,15 @@ function copyLoop(fd: number, tmp: FsPath, size: number, sparse: boolean): void 
         const len = Math.min(SPARSE_CHUNK, n - off);
         const chunk = buf.subarray(off, off + len);
         if (sparse && len === SPARSE_CHUNK && chunk.equals(ZERO)) continue;
-        fs.writeSync(out, chunk, 0, len, pos + off);
+        writeAll(out, chunk, pos + off);
       }
       pos += n;
     }
     if (sparse) fs.ftruncateSync(out, pos);
-  } finally {
+    return out;
+  } catch (err) {
     fs.closeSync(out);
+    throw err;
   }
 }
 
@@ -124,13 +133,11 @@ export function setAttrs(abs: FsPath, set: MetaSet, isLink: boolean): void {
   }
 }
 
-export function fsyncPath(abs: FsPath): void {
-  const fd = fs.openSync(abs, O_RDONLY | O_NOFOLLOW);
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+/** setAttrs through an open descriptor of a regular file: no path lookups. */
+export function setAttrsFd(fd: number, set: MetaSet): void {
+  if (set.uid !== undefined && set.gid !== undefined && IS_ROOT) fs.fchownSync(fd, set.uid, set.gid);
+  if (set.mode !== undefined) fs.fchmodSync(fd, parseInt(set.mode, 8));
+  if (set.mtime !== undefined) fs.futimesSync(fd, Date.now() / 1000, utimesSeconds(set.mtime));
 }
 
 /** A symlink at `tmp` with the entry's target (raw bytes when it has them). */
