@@ -14,6 +14,12 @@
  *       command in turn, so a noisy neighbour slows all of them alike.
  *       Prints one line per command, in order: `KEY ok MEDIAN_SECONDS` or
  *       `KEY error WHY`.
+ *       --prepare CMD (split the same way) runs, untimed, before every run of
+ *       every command, the first one included (hyperfine --prepare): for
+ *       commands that need a fresh destination each time. --no-first-run
+ *       skips the first run on its own, when run.sh has already run and
+ *       checked the commands (a 40 s first mirror need not run twice); the
+ *       own loop then leaves out, from that round on, a command that fails.
  *
  *   node dist/bench/measure.js rss --via gnu-time|proc --runs N CMD
  *       Runs CMD N times (output to /dev/null) and prints the medians of its
@@ -72,7 +78,11 @@ function median(xs: readonly number[]): number {
 }
 
 /** Runs argv with output to /dev/null; the wall time in seconds, or why it failed. */
-function runOnce(argv: readonly string[]): number | string {
+function runOnce(argv: readonly string[], prepare?: readonly string[]): number | string {
+  if (prepare !== undefined) {
+    const p = spawnSync(prepare[0]!, prepare.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (p.error || p.status !== 0) return `--prepare ${prepare.join(' ')}: ${p.error?.message ?? `exit ${p.status ?? p.signal}: ${p.stderr.toString().trim().split('\n').pop() ?? ''}`}`;
+  }
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24 });
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -89,18 +99,22 @@ interface Options {
   warmup: number;
   timer: 'hyperfine' | 'own';
   log: string;
+  prepare: string | undefined;
+  firstRun: boolean;
   keys: string[];
   commands: string[];
 }
 
 function parseGroup(args: readonly string[]): Options {
-  const o: Options = { runs: 5, warmup: 1, timer: 'own', log: '', keys: [], commands: [] };
+  const o: Options = { runs: 5, warmup: 1, timer: 'own', log: '', prepare: undefined, firstRun: true, keys: [], commands: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--runs') o.runs = Number(args[++i]);
     else if (a === '--warmup') o.warmup = Number(args[++i]);
     else if (a === '--timer') o.timer = args[++i] === 'hyperfine' ? 'hyperfine' : 'own';
     else if (a === '--log') o.log = args[++i] ?? '';
+    else if (a === '--prepare') o.prepare = args[++i];
+    else if (a === '--no-first-run') o.firstRun = false;
     else {
       const m = /^(\w+)=(.+)$/s.exec(a);
       if (!m) throw new Error(`expected KEY=COMMAND, got ${JSON.stringify(a)}`);
@@ -109,7 +123,7 @@ function parseGroup(args: readonly string[]): Options {
     }
   }
   if (!(o.runs >= 1) || !(o.warmup >= 0) || o.log === '' || o.commands.length === 0) {
-    throw new Error('usage: measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX KEY=CMD...');
+    throw new Error('usage: measure.js group --runs N --warmup W --timer hyperfine|own --log PREFIX [--prepare CMD] [--no-first-run] KEY=CMD...');
   }
   return o;
 }
@@ -117,7 +131,8 @@ function parseGroup(args: readonly string[]): Options {
 function withHyperfine(o: Options, commands: readonly string[]): number[] {
   const json = `${o.log}.json`;
   const out = fs.openSync(`${o.log}.txt`, 'w');
-  const args = ['-N', '--style', 'basic', '--runs', String(o.runs), '--warmup', String(o.warmup), '--export-json', json, ...commands];
+  const prepare = o.prepare !== undefined ? ['--prepare', o.prepare] : [];
+  const args = ['-N', '--style', 'basic', '--runs', String(o.runs), '--warmup', String(o.warmup), ...prepare, '--export-json', json, ...commands];
   const r = spawnSync('hyperfine', args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   if (r.error || r.status !== 0) throw new Error(`hyperfine failed (exit ${r.status ?? r.error?.message}); see ${o.log}.txt`);
@@ -125,28 +140,40 @@ function withHyperfine(o: Options, commands: readonly string[]): number[] {
   return data.results.map((x) => x.median);
 }
 
-function withOwnLoop(o: Options, commands: readonly string[]): number[] {
+/** The median time of each command, or why it failed (a failing command is left out of later rounds). */
+function withOwnLoop(o: Options, commands: readonly string[]): (number | string)[] {
   const argvs = commands.map(splitWords);
-  const check = (t: number | string, k: number): number => {
-    if (typeof t === 'string') throw new Error(`${commands[k]}: ${t}`);
-    return t;
-  };
-  argvs.forEach((argv, k) => {
-    for (let w = 0; w < o.warmup; w++) check(runOnce(argv), k);
-  });
+  const prepare = o.prepare !== undefined ? splitWords(o.prepare) : undefined;
+  const failed: (string | undefined)[] = commands.map(() => undefined);
   const times: number[][] = argvs.map(() => []);
-  for (let r = 0; r < o.runs; r++) argvs.forEach((argv, k) => times[k]!.push(check(runOnce(argv), k)));
-  const results = commands.map((command, k) => ({ command, median: median(times[k]!), times: times[k]! }));
-  fs.writeFileSync(`${o.log}.json`, JSON.stringify({ results }, null, 2));
-  fs.writeFileSync(`${o.log}.txt`, results.map((x) => `${x.command}\n  median ${x.median.toFixed(4)} s  runs ${x.times.map((t) => t.toFixed(4)).join(' ')}\n`).join(''));
-  return results.map((x) => x.median);
+  const once = (k: number, timed: boolean): void => {
+    if (failed[k] !== undefined) return;
+    const t = runOnce(argvs[k]!, prepare);
+    if (typeof t === 'string') failed[k] = t;
+    else if (timed) times[k]!.push(t);
+  };
+  argvs.forEach((_, k) => {
+    for (let w = 0; w < o.warmup; w++) once(k, false);
+  });
+  for (let r = 0; r < o.runs; r++) argvs.forEach((_, k) => once(k, true));
+  const results = commands.map((command, k) => ({ command, median: failed[k] === undefined ? median(times[k]!) : null, failed: failed[k] ?? null, times: times[k]! }));
+  fs.writeFileSync(`${o.log}.json`, JSON.stringify({ prepare: o.prepare ?? null, results }, null, 2));
+  fs.writeFileSync(
+    `${o.log}.txt`,
+    (o.prepare !== undefined ? `prepare (untimed, before every run): ${o.prepare}\n` : '') +
+      results
+        .map((x) => `${x.command}\n  ${x.median !== null ? `median ${x.median.toFixed(4)} s` : `FAILED: ${x.failed}`}  runs ${x.times.map((t) => t.toFixed(4)).join(' ')}\n`)
+        .join(''),
+  );
+  return results.map((x, k) => x.median ?? `${commands[k]}: ${x.failed}`);
 }
 
 function group(args: readonly string[]): void {
   const o = parseGroup(args);
-  const status = o.commands.map((c) => runOnce(splitWords(c)));
+  const prepare = o.prepare !== undefined ? splitWords(o.prepare) : undefined;
+  const status = o.commands.map((c) => (o.firstRun ? runOnce(splitWords(c), prepare) : 0));
   const ok = o.commands.filter((_, k) => typeof status[k] === 'number');
-  let medians: number[] = [];
+  let medians: (number | string)[] = [];
   let failure = '';
   if (ok.length > 0) {
     try {
@@ -168,7 +195,10 @@ function group(args: readonly string[]): void {
     const key = o.keys[k]!;
     if (typeof s === 'string') process.stdout.write(`${key} error ${s}\n`);
     else if (failure) process.stdout.write(`${key} error ${failure}\n`);
-    else process.stdout.write(`${key} ok ${medians[j++]}\n`);
+    else {
+      const m = medians[j++]!;
+      process.stdout.write(typeof m === 'number' ? `${key} ok ${m}\n` : `${key} error ${m.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+    }
   });
 }
 
