@@ -1,6 +1,7 @@
 import { MORE, type StreamReader } from '../records/stream-reader';
 import type { Attr, Change, CompareSettings, EntriesHeader, Entry, EntryBody, HashAlg } from '../records/types';
 import { compareKeyed } from '../records/order';
+import { heapGuard } from '../cli/heap-guard';
 import { compareEntries, needsHash } from './compare';
 import { LinkGroups } from './link-groups';
 
@@ -107,9 +108,12 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
     o.emit(c);
   };
 
+  // Two streams' worth of parsed lines pass through: collect before V8 would, to stay within budget.
+  const guard = heapGuard(48 << 20, 8);
   while (a !== undefined || b !== undefined) {
     if (++steps >= 512) {
       steps = 0;
+      guard();
       await o.pause();
       if (o.interrupted()) break;
     }
@@ -139,21 +143,26 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
     counts.a++;
     counts.b++;
     enter(ea.path);
-    const ba = body(ea, useLinks ? linksA.leaderOf(ea) : undefined);
-    const bb = body(eb, useLinks ? linksB.leaderOf(eb) : undefined);
-    let attrs: Attr[] = compareEntries(ba, bb, o.settings);
-    if (o.hash !== undefined && needsHash(ba, bb, attrs, o.settings)) {
+    const la = useLinks ? linksA.leaderOf(ea) : undefined;
+    const lb = useLinks ? linksB.leaderOf(eb) : undefined;
+    // Entries are compared as they are; bodies (copies without the path) are made only for what is written.
+    let attrs: Attr[] = compareEntries(ea, eb, o.settings, la, lb);
+    let ba: EntryBody | undefined;
+    let bb: EntryBody | undefined;
+    if (o.hash !== undefined && needsHash(ea, eb, attrs, o.settings)) {
+      ba = body(ea, la);
+      bb = body(eb, lb);
       attrs = settleByHash(ba, bb, ea, eb, o);
     }
     if (attrs.length > 0) {
-      write({ ...keyOf(ea), change: 'differ', attrs, a: ba, b: bb });
+      write({ ...keyOf(ea), change: 'differ', attrs, a: ba ?? body(ea, la), b: bb ?? body(eb, lb) });
       counts.differences++;
       if (ea.type === 'dir' && eb.type === 'dir') stack.push({ path: ea.path, pending: undefined });
     } else if (o.all) {
-      write({ ...keyOf(ea), change: 'same', a: ba, b: bb });
+      write({ ...keyOf(ea), change: 'same', a: body(ea, la), b: body(eb, lb) });
       if (ea.type === 'dir') stack.push({ path: ea.path, pending: undefined });
     } else if (ea.type === 'dir') {
-      stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: ba, b: bb } });
+      stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: body(ea, la), b: body(eb, lb) } });
     }
     a = await sa.next();
     b = await sb.next();
