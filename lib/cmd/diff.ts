@@ -49,6 +49,11 @@ const command: CommandDef<typeof flags> = {
     }
     const modifyWindowNs = f['modify-window'] !== undefined ? Math.max(1, parseDurationNs('--modify-window', f['modify-window'])) : undefined;
     const rules = await rulesFromFlags(f);
+    // Checked here, before anything is read, under the flag's own name.
+    const { overrideCaps } = await import('../tree/local/caps');
+    const { POSIX_CAPS } = await import('../records/entries');
+    if (f['caps-a'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-a'], '--caps-a');
+    if (f['caps-b'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-b'], '--caps-b');
     const { runDiff } = await import('../diff/run');
     const { version } = await import('../cli/version');
     const r = await runDiff({

@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { CairnError } from '../cli/errors';
+import type { ExitCode } from '../cli/exit-codes';
+import type { FromScanWorker, ScanJob } from './scan-worker';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { StreamReader } from '../records/stream-reader';
@@ -13,6 +17,8 @@ export interface SideScan {
   follow: boolean;
   oneFileSystem: boolean;
   caps?: string;
+  /** Worker threads for the walk of each scanned side (see cairn-scan --threads). */
+  threads?: number;
   tool: string;
   interrupted: () => boolean;
   warn: (what: string, why: string) => void;
@@ -34,34 +40,41 @@ export function openStream(spec: string): Promise<EntriesReader> {
 }
 
 /**
- * Scans a directory in this process with cairn-scan's own walk, read back
- * through the same reader as a stream from a file, so both kinds of side are
- * checked alike. A scan that fails (root unreadable) fails the reader.
+ * Scans a directory with cairn-scan's own walk, in a worker thread (both
+ * sides of a diff are walked at once; the main thread merges), read back
+ * through the same reader as a stream from a file. A scan that fails (root
+ * unreadable) fails the reader with the scan's own error.
  */
 export async function openScan(dir: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
-  const { scan } = await import('../scan/scan');
-  // Through bytes, as from a file: lines cut from a decoded chunk parse faster than slices of the writer's text.
-  const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-  let problems = 0;
-  scan({
+  const job: ScanJob = {
     root: path.resolve(dir),
     hash: o.hash,
     follow: o.follow,
     oneFileSystem: o.oneFileSystem,
     rules: o.rules,
     ...(o.caps !== undefined ? { caps: o.caps } : {}),
-    progress: false,
+    // The thread walks alone: on two cores, more threads per side only compete.
+    threads: o.threads ?? 0,
     tool: o.tool,
-    interrupted: o.interrupted,
-    warn: o.warn,
-    out: pipe,
-  }).then(
-    (r) => {
-      problems = r.problems;
+  };
+  const worker = new Worker(path.join(__dirname, 'scan-worker.js'), { workerData: job });
+  const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+  let problems = 0;
+  worker.on('message', (m: FromScanWorker) => {
+    if ('chunk' in m) {
+      const more = pipe.write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
+      if (more) worker.postMessage('ack');
+      else pipe.once('drain', () => worker.postMessage('ack'));
+    } else if ('warn' in m) o.warn(m.warn[0], m.warn[1]);
+    else if ('done' in m) {
+      problems = m.done;
       pipe.end();
-    },
-    (err: unknown) => pipe.destroy(err as Error),
-  );
+    } else {
+      const e = m.error;
+      pipe.destroy('exitCode' in e ? new CairnError(e.what, e.why, e.exitCode as ExitCode) : Object.assign(new Error(e.message), e.code ? { code: e.code } : {}));
+    }
+  });
+  worker.on('error', (err) => pipe.destroy(err));
   const reader = await StreamReader.fromLines(new LineReader(pipe, dir), ENTRIES, true);
   return { reader, problems: () => problems };
 }

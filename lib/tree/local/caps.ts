@@ -82,23 +82,23 @@ const UNIT_NS: Record<string, number> = { ns: 1, us: 1_000, ms: 1_000_000, s: 1_
  * Apply `--caps key=value,...` overrides: mtime_precision_ns takes a count of
  * nanoseconds or a duration (2s, 10ms); the others true or false.
  */
-export function overrideCaps(caps: Caps, spec: string): Caps {
+export function overrideCaps(caps: Caps, spec: string, flag = '--caps'): Caps {
   const out = { ...caps };
   for (const item of spec.split(',')) {
     const [key, value, extra] = item.split('=') as [string, string | undefined, string | undefined];
-    if (value === undefined || extra !== undefined) throw new UsageError('--caps', `${JSON.stringify(item)} is not key=value`);
+    if (value === undefined || extra !== undefined) throw new UsageError(flag, `${JSON.stringify(item)} is not key=value`);
     if (key === 'mtime_precision_ns') {
       const m = DURATION_RE.exec(value);
-      if (!m || Number(m[1]) < 1) throw new UsageError('--caps', `mtime_precision_ns: ${JSON.stringify(value)} is not a positive duration`);
+      if (!m || Number(m[1]) < 1) throw new UsageError(flag, `mtime_precision_ns: ${JSON.stringify(value)} is not a positive duration`);
       out.mtime_precision_ns = Number(m[1]) * UNIT_NS[m[2] ?? 'ns']!;
-      if (!Number.isSafeInteger(out.mtime_precision_ns)) throw new UsageError('--caps', `mtime_precision_ns: ${JSON.stringify(value)} is too large`);
+      if (!Number.isSafeInteger(out.mtime_precision_ns)) throw new UsageError(flag, `mtime_precision_ns: ${JSON.stringify(value)} is too large`);
     } else if (key === 'fs') {
       out.fs = value;
     } else if (Object.hasOwn(POSIX_CAPS, key)) {
-      if (value !== 'true' && value !== 'false') throw new UsageError('--caps', `${key}: must be true or false`);
+      if (value !== 'true' && value !== 'false') throw new UsageError(flag, `${key}: must be true or false`);
       (out as Record<string, unknown>)[key] = value === 'true';
     } else {
-      throw new UsageError('--caps', `unknown capability ${JSON.stringify(key)} (known: ${Object.keys(POSIX_CAPS).join(', ')})`);
+      throw new UsageError(flag, `unknown capability ${JSON.stringify(key)} (known: ${Object.keys(POSIX_CAPS).join(', ')})`);
     }
   }
   return out;
