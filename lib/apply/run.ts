@@ -78,7 +78,9 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const h = checked.header;
     const dst = rootDir(o.dst ?? h.dst, 'destination');
     const src = o.src !== undefined ? rootDir(o.src, 'source') : h.src;
-    const reader = await StreamReader.open(checked.input.file, PLAN);
+    // Read again: our own spool was checked in full already; a user's file is checked again as it is read.
+    const again = new LineReader(openInput(checked.input.file), inputName(o.input));
+    const reader = await StreamReader.fromLines(again, PLAN, checked.input.private);
     const writer = new NdjsonWriter();
     const header: ResultsHeader = {
       cairn: 'results',

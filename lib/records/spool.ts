@@ -6,6 +6,8 @@ import { openInput } from './stream-reader';
 export interface Rereadable {
   /** A file that can be opened as often as needed. */
   file: string;
+  /** The file is this process's own copy: what was checked once cannot have changed. */
+  private: boolean;
   /** Removes the spool, if one was made. */
   done(): void;
 }
@@ -50,7 +52,7 @@ export function privateTemp(what: string): PrivateTemp {
 export async function rereadable(input: string, what: string): Promise<Rereadable> {
   if (input !== '-') {
     try {
-      if (fs.statSync(input).isFile()) return { file: input, done: () => {} };
+      if (fs.statSync(input).isFile()) return { file: input, private: false, done: () => {} };
     } catch {
       // Not there: openInput below reports it.
     }
@@ -63,5 +65,5 @@ export async function rereadable(input: string, what: string): Promise<Rereadabl
     done();
     throw err;
   }
-  return { file, done };
+  return { file, private: true, done };
 }

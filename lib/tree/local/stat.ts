@@ -9,6 +9,8 @@ export interface Stat {
   gid: number;
   rdev: number;
   size: number;
+  /** 512-byte blocks allocated (fewer than the size needs: a sparse file). */
+  blocks: number;
   /** Exact: a number up to 2^53, else a decimal string. */
   ino: number | string;
   dev: number | string;
@@ -22,6 +24,7 @@ type RawStat = (path: FsPath, useBigint: false, req: undefined, throwIfNoEntry: 
 interface FsBinding {
   lstat: RawStat;
   stat: RawStat;
+  fstat: (fd: number, useBigint: false, req: undefined, shouldNotThrow: false) => Float64Array | undefined;
 }
 
 const NS = 1_000_000_000n;
@@ -39,6 +42,7 @@ function fromBigInt(s: fs.BigIntStats): Stat {
     gid: Number(s.gid),
     rdev: Number(s.rdev),
     size: Number(s.size),
+    blocks: Number(s.blocks),
     ino: exactInteger(s.ino),
     dev: exactInteger(s.dev),
     mtimeSec: floorSec(s.mtimeNs),
@@ -94,6 +98,7 @@ function fromArray(a: Float64Array): Stat | undefined {
     gid: a[4]!,
     rdev: a[5]!,
     size,
+    blocks: a[9]!,
     ino,
     dev,
     mtimeSec: a[12]!,
@@ -140,6 +145,16 @@ export function lstatOrNone(path: FsPath): Stat | undefined {
   }
   const st = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });
   return st === undefined ? undefined : fromBigInt(st);
+}
+
+/** fstat(2) of an open descriptor, through the binding when it is in use. */
+export function fstatOf(fd: number): Stat {
+  if (binding) {
+    const a = binding.fstat(fd, false, undefined, false);
+    const s = a && fromArray(a);
+    if (s) return s;
+  }
+  return fromBigInt(fs.fstatSync(fd, { bigint: true }));
 }
 
 /** True when the fast binding passed its self-check (for tests and --debug). */

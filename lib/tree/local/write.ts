@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { parseTimeNs } from '../../records/time';
+import { formatTime, parseTimeNs } from '../../records/time';
 import { TEMP_PREFIX, type EntryBody, type MetaSet } from '../../records/types';
 import { childOf, parentOf } from './fs-path';
 import type { FsPath } from './list-dir';
-import { lstatOrNone } from './stat';
+import { fstatOf, lstatOrNone } from './stat';
 
 export { lstatOrNone };
 
@@ -55,11 +55,11 @@ export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy
   const fd = fs.openSync(srcAbs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   let out: number | undefined;
   try {
-    const before = fs.fstatSync(fd, { bigint: true });
-    if (!before.isFile()) throw new StaleError('source changed since the scan: no longer a regular file');
-    if (Number(before.size) !== src.size || !sameMtime(before.mtimeNs, src.mtime)) throw new StaleError('source changed since the scan');
-    const size = Number(before.size);
-    const sparse = size > SPARSE_CHUNK && Number(before.blocks) * 512 < size;
+    const before = fstatOf(fd);
+    if ((before.mode & 0o170000) !== 0o100000) throw new StaleError('source changed since the scan: no longer a regular file');
+    if (before.size !== src.size || formatTime(before.mtimeSec, before.mtimeNsec) !== src.mtime) throw new StaleError('source changed since the scan');
+    const size = before.size;
+    const sparse = size > SPARSE_CHUNK && before.blocks * 512 < size;
     // Our own loop for small files (one read, one write through descriptors held: fewer calls than
     // the kernel copy, which opens both files again), for sparse files, and where the kernel copy's
     // chmod is refused (FAT through FUSE: ENOSYS).
@@ -71,9 +71,10 @@ export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy
       fs.copyFileSync(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
       out = fs.openSync(tmp, O_RDONLY | O_NOFOLLOW);
     }
-    const after = fs.fstatSync(fd, { bigint: true });
-    const still = ownLoop ? undefined : fs.lstatSync(srcAbs, { bigint: true });
-    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs || (still && still.ino !== before.ino)) {
+    const after = fstatOf(fd);
+    const still = ownLoop ? undefined : lstatOrNone(srcAbs);
+    const moved = after.size !== before.size || after.mtimeSec !== before.mtimeSec || after.mtimeNsec !== before.mtimeNsec || after.ctimeSec !== before.ctimeSec || after.ctimeNsec !== before.ctimeNsec;
+    if (moved || (still !== undefined && still.ino !== before.ino)) {
       throw new StaleError('source changed while being copied');
     }
     return { bytes: size, fd: out };
@@ -85,9 +86,6 @@ export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy
   }
 }
 
-function sameMtime(ns: bigint, time: string | undefined): boolean {
-  return time !== undefined && parseTimeNs(time) === ns;
-}
 
 /** write(2) may take less than it is given (a disk filling up): go on until all is written, or it fails. */
 function writeAll(fd: number, chunk: Buffer, at: number): void {
