@@ -536,11 +536,16 @@ bench_copy_big() {
   else
     fresh "$D"
     if checked_run "copy-big" "$B" "$D" copy-big cb_cairn; then
+      # The copy engine alone: a plan saved against the empty destination, replayed by cairn-apply.
+      _cbplan=$LOGS/copy-big.plan
+      fresh "$D"
+      "$DIFF" "$B" "$D" | "$PLAN" --mirror >"$_cbplan"
       settle
       group_alt copy_big "$RUNS" "$(fresh_cmd "$D")" \
         "cb_cp=cp $(q "$B/f1.bin") $(q "$B/f2.bin") $(q "$B/f3.bin") $(q "$B/f4.bin") $(q "$D/")" \
         "cb_rsync=rsync -aH $(q "$B/") $(q "$D/")" \
-        "cb_cairn=$(mirror_cmd "$B" "$D")"
+        "cb_cairn=$(mirror_cmd "$B" "$D")" \
+        "cb_apply=$(q "$TOP/bin/cairn-apply") $(q "$_cbplan")"
       if is_ok "$(res cb_cairn)"; then
         for _f in f1.bin f2.bin f3.bin f4.bin; do
           cmp -s "$B/$_f" "$D/$_f" || { set_res cb_cairn "error the last timed run left $D/$_f unlike $B/$_f"; loud "copy-big: $D/$_f differs from $B/$_f"; }
@@ -550,6 +555,7 @@ bench_copy_big() {
     rm -rf -- "$D"
   fi
   judge "copy 4x256 MiB into new dir vs cp" cb_cairn "cp" cb_cp 1.2
+  judge "copy 4x256 MiB: cairn-apply of a saved plan vs cp" cb_apply "cp" cb_cp info
   judge "copy 4x256 MiB into new dir vs rsync -aH" cb_cairn "rsync -aH" cb_rsync info
 }
 

@@ -9,6 +9,7 @@ import {
   IS_ROOT,
   StaleError,
   copyInto,
+  copyIntoAsync,
   lstatOrNone,
   makeSpecial,
   makeSymlink,
@@ -60,6 +61,14 @@ export class FatalApplyError extends Error {
   }
 }
 
+/** One action's temporary object, while it is being made. */
+interface Job {
+  temp?: FsPath;
+}
+
+/** Copies of files this large may run several at once: the kernel's copy dominates, not the calls around it. */
+const CONCURRENT_SIZE = 8 << 20;
+
 /** A plan action refused because what is at its path is not what the plan saw. */
 class Stale extends Error {}
 
@@ -71,20 +80,26 @@ class Stale extends Error {}
  */
 export class Applier {
   private readonly guard: ParentGuard;
-  /** The temporary object of the action in progress, removed if it fails. */
-  private temp: FsPath | undefined;
+  /** Temporary objects of the actions in progress (large copies run several at once), removed if they fail. */
+  private readonly temps = new Set<FsPath>();
 
   constructor(private readonly o: ApplierOptions) {
     this.guard = new ParentGuard(o.dst);
   }
 
+  /** Large copies, which cairn-apply may run several at once (the kernel copies, in libuv's threads). */
+  concurrent(a: Action): boolean {
+    return (a.op === 'copy' || a.op === 'update') && a.link === undefined && !this.o.dryRun && this.o.dstPerms && (a.src!.size ?? 0) >= CONCURRENT_SIZE;
+  }
+
   async run(a: Action): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
+      const job: Job = {};
       try {
-        return await this.once(a);
+        return await this.once(a, job);
       } catch (err) {
-        const hadTemp = this.temp !== undefined;
-        this.dropTemp();
+        const hadTemp = job.temp !== undefined;
+        this.drop(job);
         if (err instanceof Stale || err instanceof StaleError) return { status: 'stale', error: err.message };
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== undefined && FATAL.has(code)) throw new FatalApplyError(a.path, describeSystemError(err), hadTemp);
@@ -101,11 +116,21 @@ export class Applier {
     }
   }
 
-  /** Removes the temporary object of a failed or interrupted action. */
+  /** Removes the temporary objects of actions that failed or were interrupted. */
   dropTemp(): void {
-    if (this.temp === undefined) return;
-    const t = this.temp;
-    this.temp = undefined;
+    for (const t of this.temps) this.drop({ temp: t });
+  }
+
+  private hold(job: Job, tmp: FsPath): void {
+    job.temp = tmp;
+    this.temps.add(tmp);
+  }
+
+  private drop(job: Job): void {
+    const t = job.temp;
+    if (t === undefined) return;
+    job.temp = undefined;
+    this.temps.delete(t);
     try {
       fs.rmSync(t, { force: true });
     } catch {
@@ -127,7 +152,7 @@ export class Applier {
     if (why !== undefined) throw new Stale(why);
   }
 
-  private async once(a: Action): Promise<Outcome> {
+  private async once(a: Action, job: Job): Promise<Outcome> {
     if (a.path !== '.') {
       const bad = this.guard.check(a.path, a.path_b64);
       if (bad !== undefined) return { status: 'failed', error: bad };
@@ -150,10 +175,10 @@ export class Applier {
         return { status: 'done' };
       case 'copy':
       case 'update':
-        return this.copy(a, abs);
+        return this.copy(a, abs, job);
       case 'symlink':
       case 'special':
-        return this.make(a, abs);
+        return this.make(a, abs, job);
       case 'meta': {
         if (a.expect !== undefined) this.expectAt(abs, a.expect);
         const st = lstatOrNone(abs);
@@ -201,11 +226,12 @@ export class Applier {
   }
 
   /** Puts the temporary object in place: re-checks what is there, keeps a version, renames. */
-  private commit(a: Action, tmp: FsPath, abs: FsPath): Outcome {
+  private commit(a: Action, tmp: FsPath, abs: FsPath, job: Job): Outcome {
     this.expectAt(abs, a.expect);
     const kept = a.expect !== undefined ? this.keep(a, abs) : undefined;
     fs.renameSync(tmp, abs);
-    this.temp = undefined;
+    job.temp = undefined;
+    this.temps.delete(tmp);
     // fusefat gives a renamed file the time of the rename: set it again where times are FAT's.
     if (!this.o.dstPerms && a.src !== undefined && a.src.type === 'file') setAttrs(abs, { mtime: a.src.mtime }, false);
     return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
@@ -220,17 +246,17 @@ export class Applier {
     };
   }
 
-  private copy(a: Action, abs: FsPath): Outcome {
+  private async copy(a: Action, abs: FsPath, job: Job): Promise<Outcome> {
     const src = a.src!;
     const tmp = tempBeside(abs);
     if (a.link !== undefined && this.guard.check(a.link) === undefined && this.linkable(a.link, src)) {
-      this.temp = tmp;
+      this.hold(job, tmp);
       fs.linkSync(this.abs(a.link), tmp);
-      return this.commit(a, tmp, abs);
+      return this.commit(a, tmp, abs, job);
     }
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
-    this.temp = tmp;
-    const { bytes, fd } = copyInto(srcAbs, src, tmp, this.o.dstPerms);
+    this.hold(job, tmp);
+    const { bytes, fd } = this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
       setAttrsFd(fd, this.attrsOf(src));
       if (this.o.verify) this.verify(srcAbs, src, tmp);
@@ -239,7 +265,7 @@ export class Applier {
     } finally {
       fs.closeSync(fd);
     }
-    return { ...this.commit(a, tmp, abs), bytes };
+    return { ...this.commit(a, tmp, abs, job), bytes };
   }
 
   /** A hard link may be made to the group's first path when it holds the source's content. */
@@ -256,14 +282,14 @@ export class Applier {
     if (got !== want) throw Object.assign(new Error(`EIO: verification failed: ${got} written, ${want} expected`), { code: 'EVERIFY' });
   }
 
-  private async make(a: Action, abs: FsPath): Promise<Outcome> {
+  private async make(a: Action, abs: FsPath, job: Job): Promise<Outcome> {
     const src = a.src!;
     const tmp = tempBeside(abs);
-    this.temp = tmp;
+    this.hold(job, tmp);
     if (a.op === 'symlink') makeSymlink(src, tmp);
     else await makeSpecial(src, tmp);
     setAttrs(tmp, this.attrsOf(src), a.op === 'symlink');
-    return this.commit(a, tmp, abs);
+    return this.commit(a, tmp, abs, job);
   }
 }
 

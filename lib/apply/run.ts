@@ -8,7 +8,10 @@ import { MORE, StreamReader, inputName, openInput } from '../records/stream-read
 import { NdjsonWriter } from '../records/writer';
 import { rereadable, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type PlanHeader, type ResultsHeader } from '../records/types';
-import { Applier, FatalApplyError } from './applier';
+import { Applier, FatalApplyError, type Outcome } from './applier';
+
+/** Large copies in flight at once: libuv's thread pool has four threads. */
+const INFLIGHT = 4;
 
 export interface RunApplyOptions {
   input: string;
@@ -108,31 +111,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const progress = o.progress ? new Progress(o.tool.split(' ')[0]!) : undefined;
     progress?.setTotal(checked.actions, checked.bytes);
     let attention = false;
-    let steps = 0;
-    for (;;) {
-      const a: Action | undefined | typeof MORE = reader.take();
-      if (a === MORE) {
-        await reader.more();
-        continue;
-      }
-      if (a === undefined) break;
-      if (++steps >= 64 || writer.blocked) {
-        steps = 0;
-        if (writer.blocked) await writer.drain();
-        // Between actions only: nothing is left half done.
-        await new Promise<void>((r) => setImmediate(r));
-      }
-      if (o.interrupted()) break;
-      let r;
-      try {
-        r = await applier.run(a);
-      } catch (err) {
-        if (err instanceof FatalApplyError) {
-          writer.flush();
-          throw new FatalIoError(err.path, `${err.why} (stopped${err.removedTemp ? '; temporary file removed' : ''})`);
-        }
-        throw err;
-      }
+    const record = (a: Action, r: Outcome) => {
       if (r.status === 'stale' || r.status === 'failed') {
         attention = true;
         o.warn(a.path, `${r.status}: ${r.error ?? ''}`);
@@ -140,6 +119,52 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       const { bytes, ...rest } = r;
       writer.write({ ...a, ...rest });
       progress?.add(1, bytes ?? 0);
+    };
+    // Large copies run a few at a time (the kernel copies, in libuv's threads); anything else
+    // waits until they are done, so order holds where it matters, and results keep plan order.
+    const inflight: Array<{ a: Action; p: Promise<Outcome> }> = [];
+    const settle = async (all: boolean) => {
+      while (inflight.length > 0) {
+        const { a, p } = inflight.shift()!;
+        record(a, await p);
+        if (!all) return;
+      }
+    };
+    let steps = 0;
+    try {
+      for (;;) {
+        const a: Action | undefined | typeof MORE = reader.take();
+        if (a === MORE) {
+          await reader.more();
+          continue;
+        }
+        if (a === undefined) break;
+        if (++steps >= 64 || writer.blocked) {
+          steps = 0;
+          if (writer.blocked) await writer.drain();
+          // Between actions only: nothing is left half done.
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        if (o.interrupted()) break;
+        if (applier.concurrent(a)) {
+          if (inflight.length >= INFLIGHT) await settle(false);
+          const p = applier.run(a);
+          p.catch(() => {}); // awaited in turn by settle()
+          inflight.push({ a, p });
+          continue;
+        }
+        await settle(true);
+        record(a, await applier.run(a));
+      }
+      await settle(true);
+    } catch (err) {
+      await Promise.allSettled(inflight.map((x) => x.p));
+      applier.dropTemp();
+      if (err instanceof FatalApplyError) {
+        writer.flush();
+        throw new FatalIoError(err.path, `${err.why} (stopped${err.removedTemp ? '; temporary file removed' : ''})`);
+      }
+      throw err;
     }
     applier.dropTemp();
     progress?.done();

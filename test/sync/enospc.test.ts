@@ -127,3 +127,31 @@ test('no inode left (tmpfs nr_inodes): the same fatal ENOSPC, nothing half made'
     dst.unmount();
   }
 });
+
+test('large files copied several at once: ENOSPC still stops with exit 3, no partial file, no temporary file', async (t) => {
+  if (!isRoot) {
+    t.skip('needs root to mount a tmpfs as the destination');
+    return;
+  }
+  const src = tempDir('cairn-enospc-');
+  // 6 x 9 MiB (above the size copied in parallel) into 24 MiB: some land, then the disk is full.
+  for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(src, `big${i}.bin`), bytesOf(i + 1, 9 * 1024 * KiB));
+  const want = snapshot(src);
+  const dst = smallTmpfs('24m');
+  try {
+    const r = pipeline([`cairn-diff ${q(src)} ${q(dst.dir)}`, 'cairn-plan --mirror', 'cairn-apply']);
+    assert.deepEqual(r.codes, [0, 0, 3], r.stderr.join(''));
+    assert.match(r.stderr[2]!, /^cairn-apply: big\d\.bin: ENOSPC: no space left on device \(stopped; temporary file removed\)\n$/);
+    assert.deepEqual(tempLeftovers(dst.dir), [], 'temporary files left on the full destination');
+    const after = snapshot(dst.dir);
+    assert.ok(after.size >= 1 && after.size < 6, `${after.size} files landed`);
+    for (const [rel, o] of after) assert.deepEqual(o, want.get(rel), `${rel} is not the source's file`);
+    const results = records(r.stdout).slice(1);
+    assert.deepEqual(results.map((x) => x.path), [...results.map((x) => x.path)].sort(), 'results in plan order');
+    bash(`mount -o remount,size=80m ${q(dst.dir)}`);
+    mirror(src, dst.dir);
+    assert.equal(rsyncDifferences(src, dst.dir), '');
+  } finally {
+    dst.unmount();
+  }
+});

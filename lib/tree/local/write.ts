@@ -5,7 +5,7 @@ import { formatTime, parseTimeNs } from '../../records/time';
 import { TEMP_PREFIX, type EntryBody, type MetaSet } from '../../records/types';
 import { childOf, parentOf } from './fs-path';
 import type { FsPath } from './list-dir';
-import { fstatOf, lstatOrNone } from './stat';
+import { fstatOf, lstatOrNone, type Stat } from './stat';
 
 export { lstatOrNone };
 
@@ -51,41 +51,93 @@ const COPY_BUF = Buffer.allocUnsafe(1 << 20);
  * mtime) before and after: a source that changed meanwhile throws
  * StaleError. Sparse sources are copied sparse (runs of zeros become holes).
  */
-export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy = true): CopyResult {
+/** The source of a copy, open and checked against the plan's entry. */
+interface OpenSource {
+  fd: number;
+  before: Stat;
+  size: number;
+  sparse: boolean;
+}
+
+function openSource(srcAbs: FsPath, src: EntryBody): OpenSource {
   const fd = fs.openSync(srcAbs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  let out: number | undefined;
   try {
     const before = fstatOf(fd);
     if ((before.mode & 0o170000) !== 0o100000) throw new StaleError('source changed since the scan: no longer a regular file');
     if (before.size !== src.size || formatTime(before.mtimeSec, before.mtimeNsec) !== src.mtime) throw new StaleError('source changed since the scan');
-    const size = before.size;
-    const sparse = size > SPARSE_CHUNK && before.blocks * 512 < size;
-    // Our own loop for small files (one read, one write through descriptors held: fewer calls than
-    // the kernel copy, which opens both files again), for sparse files, and where the kernel copy's
-    // chmod is refused (FAT through FUSE: ENOSYS).
-    const ownLoop = size <= SMALL || sparse || !kernelCopy;
-    if (ownLoop) out = copyLoop(fd, tmp, size, sparse);
-    else {
-      // copy_file_range/sendfile in the kernel: as fast as cp. The path is
-      // rechecked below: the inode must be the one held open.
+    return { fd, before, size: before.size, sparse: before.size > SPARSE_CHUNK && before.blocks * 512 < before.size };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+/** The source must not have changed while it was copied, nor been swapped for another file under its name. */
+function checkSource(s: OpenSource, srcAbs: FsPath, byPath: boolean): void {
+  const after = fstatOf(s.fd);
+  const b = s.before;
+  const still = byPath ? lstatOrNone(srcAbs) : undefined;
+  const moved = after.size !== b.size || after.mtimeSec !== b.mtimeSec || after.mtimeNsec !== b.mtimeNsec || after.ctimeSec !== b.ctimeSec || after.ctimeNsec !== b.ctimeNsec;
+  if (moved || (still !== undefined && still.ino !== b.ino)) throw new StaleError('source changed while being copied');
+}
+
+/** Copied by the kernel (copy_file_range): as fast as cp. Needs a destination that takes chmod (the kernel copy sets the mode). */
+export function useKernelCopy(s: { size: number; sparse: boolean }, kernelCopy: boolean): boolean {
+  // Small files go through our own loop: one read, one write through descriptors held, fewer
+  // calls than the kernel copy, which opens both files again.
+  return s.size > SMALL && !s.sparse && kernelCopy;
+}
+
+/**
+ * Copies the regular file at `srcAbs` into a new file at `tmp` (created
+ * exclusively), checking the source is the file the plan describes (size,
+ * mtime) before and after: a source that changed meanwhile throws
+ * StaleError. Sparse sources are copied sparse (runs of zeros become holes).
+ */
+export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy = true): CopyResult {
+  const s = openSource(srcAbs, src);
+  let out: number | undefined;
+  try {
+    const kernel = useKernelCopy(s, kernelCopy);
+    if (kernel) {
       fs.copyFileSync(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
       out = fs.openSync(tmp, O_RDONLY | O_NOFOLLOW);
-    }
-    const after = fstatOf(fd);
-    const still = ownLoop ? undefined : lstatOrNone(srcAbs);
-    const moved = after.size !== before.size || after.mtimeSec !== before.mtimeSec || after.mtimeNsec !== before.mtimeNsec || after.ctimeSec !== before.ctimeSec || after.ctimeNsec !== before.ctimeNsec;
-    if (moved || (still !== undefined && still.ino !== before.ino)) {
-      throw new StaleError('source changed while being copied');
-    }
-    return { bytes: size, fd: out };
+    } else out = copyLoop(s.fd, tmp, s.size, s.sparse);
+    checkSource(s, srcAbs, kernel);
+    return { bytes: s.size, fd: out };
   } catch (err) {
     if (out !== undefined) fs.closeSync(out);
     throw err;
   } finally {
-    fs.closeSync(fd);
+    fs.closeSync(s.fd);
   }
 }
 
+/**
+ * copyInto for a large file, by the kernel, in libuv's thread pool: several
+ * large files are copied at once while the caller goes on.
+ */
+export async function copyIntoAsync(srcAbs: FsPath, src: EntryBody, tmp: FsPath): Promise<CopyResult> {
+  const s = openSource(srcAbs, src);
+  let out: number | undefined;
+  try {
+    if (s.sparse) {
+      // Holes are made by our own loop, not the kernel copy.
+      out = copyLoop(s.fd, tmp, s.size, true);
+      checkSource(s, srcAbs, false);
+      return { bytes: s.size, fd: out };
+    }
+    await fs.promises.copyFile(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
+    out = fs.openSync(tmp, O_RDONLY | O_NOFOLLOW);
+    checkSource(s, srcAbs, true);
+    return { bytes: s.size, fd: out };
+  } catch (err) {
+    if (out !== undefined) fs.closeSync(out);
+    throw err;
+  } finally {
+    fs.closeSync(s.fd);
+  }
+}
 
 /** write(2) may take less than it is given (a disk filling up): go on until all is written, or it fails. */
 function writeAll(fd: number, chunk: Buffer, at: number): void {
