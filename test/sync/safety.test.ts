@@ -232,3 +232,16 @@ test('--newer-than copies only recent files and deletes nothing older; --lazy-mk
   assert.deepEqual(fs.readdirSync(dst), ['n']);
   assert.match(r.stderr, /left alone: 1 files older than --newer-than/);
 });
+
+test('--force rewrites every file whatever the comparison says (and needs diff --all)', () => {
+  const { src, dst } = pair();
+  fs.writeFileSync(path.join(src, 'f'), 'good');
+  fs.writeFileSync(path.join(dst, 'f'), 'rot!');
+  // Same size and time: only the content differs, which no comparison without hashes sees.
+  setTime(path.join(src, 'f'), '2020-01-01 00:00:00');
+  setTime(path.join(dst, 'f'), '2020-01-01 00:00:00');
+  assert.deepEqual(records(plan(src, dst)).filter((x) => x.op && x.path !== '.'), []);
+  const r = sh(`set -o pipefail; cairn-diff --all ${q(src)} ${q(dst)} | cairn-plan --mirror --force | cairn-apply > /dev/null`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(path.join(dst, 'f'), 'utf8'), 'good');
+});
