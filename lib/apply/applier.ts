@@ -256,9 +256,9 @@ export class Applier {
     }
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
     this.hold(job, tmp);
-    const { bytes, fd } = this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
+    const { bytes, fd, made } = this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
-      setAttrsFd(fd, this.attrsOf(src));
+      setAttrsFd(fd, this.attrsOf(src), made);
       if (this.o.verify) this.verify(srcAbs, src, tmp);
       // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.
       if (a.op === 'update' || this.o.fsync) fs.fsyncSync(fd);

@@ -71,6 +71,11 @@ function isCount(v: unknown): v is number {
 
 /** Validates one entry record in place and returns it typed. */
 export function validateEntry(o: Record<string, unknown>, at: Loc, prefix = ''): Entry {
+  validatePath(o, at, prefix);
+  return validateFields(o, at, prefix);
+}
+
+function validatePath(o: Record<string, unknown>, at: Loc, prefix: string): void {
   const p = o.path;
   if (typeof p !== 'string') fail(at, prefix + 'path', 'missing or not a string');
   const bad = pathProblem(p);
@@ -81,6 +86,10 @@ export function validateEntry(o: Record<string, unknown>, at: Loc, prefix = ''):
     if (rawBad) fail(at, prefix + 'path_b64', rawBad);
     if (isValidUtf8(raw) && raw.toString('utf8') !== p) fail(at, prefix + 'path_b64', 'valid UTF-8 that differs from path');
   }
+}
+
+/** Everything of an entry but its path: for entries and for bodies carried without one. */
+function validateFields(o: Record<string, unknown>, at: Loc, prefix: string): Entry {
   const t = o.type;
   if (typeof t !== 'string' || !TYPES.has(t)) fail(at, prefix + 'type', `must be one of ${ENTRY_TYPES.join(', ')}`);
   if (o.error !== undefined && typeof o.error !== 'string') fail(at, prefix + 'error', 'must be a string');
@@ -124,7 +133,7 @@ export function validateBody(v: unknown, at: Loc, prefix: string): EntryBody {
   const o = v as Record<string, unknown>;
   if (o.path !== undefined || o.path_b64 !== undefined) fail(at, `${prefix}path`, 'not allowed here: the record carries the path');
   if (o.link !== undefined && (typeof o.link !== 'string' || pathProblem(o.link))) fail(at, `${prefix}link`, 'must be a relative path');
-  validateEntry({ ...o, path: 'x' }, at, prefix);
+  validateFields(o, at, prefix);
   return o as unknown as EntryBody;
 }
 

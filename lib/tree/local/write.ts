@@ -35,7 +35,15 @@ export interface CopyResult {
   bytes: number;
   /** The new file, open: its attributes are set through it, then it is closed. */
   fd: number;
+  /** What the new file was made with, when cairn made it (own loop): mode and owner. */
+  made?: { mode: number; uid: number; gid: number };
 }
+
+/** The mode and owner a file made here gets: 0666 less the umask, and this process's ids. */
+const MADE = (() => {
+  const umask = process.umask();
+  return { mode: 0o666 & ~umask, uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
+})();
 
 /** Thrown when the source is no longer what the plan saw: the action is stale, not failed. */
 export class StaleError extends Error {}
@@ -102,9 +110,12 @@ export function copyInto(srcAbs: FsPath, src: EntryBody, tmp: FsPath, kernelCopy
     if (kernel) {
       fs.copyFileSync(srcAbs, tmp, fs.constants.COPYFILE_EXCL);
       out = fs.openSync(tmp, O_RDONLY | O_NOFOLLOW);
-    } else out = copyLoop(s.fd, tmp, s.size, s.sparse);
-    checkSource(s, srcAbs, kernel);
-    return { bytes: s.size, fd: out };
+      checkSource(s, srcAbs, kernel);
+      return { bytes: s.size, fd: out };
+    }
+    out = copyLoop(s.fd, tmp, s.size, s.sparse);
+    checkSource(s, srcAbs, false);
+    return { bytes: s.size, fd: out, made: MADE };
   } catch (err) {
     if (out !== undefined) fs.closeSync(out);
     throw err;
@@ -184,9 +195,13 @@ export function setAttrs(abs: FsPath, set: MetaSet, isLink: boolean): void {
 }
 
 /** setAttrs through an open descriptor of a regular file: no path lookups. */
-export function setAttrsFd(fd: number, set: MetaSet): void {
-  if (set.uid !== undefined && set.gid !== undefined && IS_ROOT) fs.fchownSync(fd, set.uid, set.gid);
-  if (set.mode !== undefined) fs.fchmodSync(fd, parseInt(set.mode, 8));
+export function setAttrsFd(fd: number, set: MetaSet, made?: { mode: number; uid: number; gid: number }): void {
+  // A new file already has the mode and owner it was made with: calls only for what differs.
+  const chown = set.uid !== undefined && set.gid !== undefined && IS_ROOT && (made === undefined || set.uid !== made.uid || set.gid !== made.gid);
+  if (chown) fs.fchownSync(fd, set.uid!, set.gid!);
+  const mode = set.mode !== undefined ? parseInt(set.mode, 8) : undefined;
+  // After a chown always: it clears the setuid and setgid bits.
+  if (mode !== undefined && (made === undefined || chown || mode !== made.mode)) fs.fchmodSync(fd, mode);
   if (set.mtime !== undefined) fs.futimesSync(fd, Date.now() / 1000, utimesSeconds(set.mtime));
 }
 
