@@ -6,7 +6,7 @@ import { LineReader } from '../records/line-reader';
 import { PLAN } from '../records/plan';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { NdjsonWriter } from '../records/writer';
-import { rereadable, type Rereadable } from '../records/spool';
+import { teeInput, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type PlanHeader, type ResultsHeader } from '../records/types';
 import { Applier, FatalApplyError, type Outcome } from './applier';
 
@@ -40,9 +40,11 @@ interface Checked {
  * cannot be read twice (a pipe) is spooled to a temporary file first.
  */
 async function checkPlan(source: string): Promise<Checked> {
-  const input = await rereadable(source, 'apply');
+  // Checked as it arrives (while diff and plan upstream are still at work), kept to be read again.
+  const tee = teeInput(source, 'apply');
+  const input = tee.input;
   try {
-    const reader = await StreamReader.fromLines(new LineReader(openInput(input.file), inputName(source)), PLAN);
+    const reader = await StreamReader.fromLines(new LineReader(tee.source, inputName(source)), PLAN);
     let actions = 0;
     let bytes = 0;
     for (;;) {

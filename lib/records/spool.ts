@@ -50,20 +50,37 @@ export function privateTemp(what: string): PrivateTemp {
  * cairn-plan --moves pairs removals with additions).
  */
 export async function rereadable(input: string, what: string): Promise<Rereadable> {
+  const t = teeInput(input, what);
+  for await (const _ of t.source); // read through: the tee keeps it
+  return t.input;
+}
+
+/**
+ * The input as it arrives, for a first reading, and the same bytes kept to
+ * be read again once it has ended (a pipe spooled to a private temporary
+ * file as it passes; a regular file as it is). The first reading runs while
+ * the writer upstream is still at work.
+ */
+export function teeInput(input: string, what: string): { source: AsyncIterable<Uint8Array>; input: Rereadable } {
   if (input !== '-') {
     try {
-      if (fs.statSync(input).isFile()) return { file: input, private: false, done: () => {} };
+      if (fs.statSync(input).isFile()) return { source: openInput(input), input: { file: input, private: false, done: () => {} } };
     } catch {
       // Not there: openInput below reports it.
     }
   }
-  const source = openInput(input);
-  const { fd, file, done } = privateTemp(what);
-  try {
-    for await (const chunk of source) fs.writeSync(fd, chunk);
-  } catch (err) {
-    done();
-    throw err;
-  }
-  return { file, private: true, done };
+  const inner = openInput(input);
+  const spool = privateTemp(what);
+  const source = (async function* tee() {
+    try {
+      for await (const chunk of inner) {
+        fs.writeSync(spool.fd, chunk);
+        yield chunk;
+      }
+    } catch (err) {
+      spool.done();
+      throw err;
+    }
+  })();
+  return { source, input: { file: spool.file, private: true, done: spool.done } };
 }
