@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { describeSystemError } from '../cli/errors';
-import { hashFd } from '../hash/file-hash';
+import { hashFile } from '../hash/file-hash';
 import { formatTime } from '../records/time';
 import type { Action, EntryBody, HashAlg, ResultStatus } from '../records/types';
 import { fsPathOf } from '../tree/local/fs-path';
@@ -10,7 +10,6 @@ import {
   StaleError,
   copyInto,
   copyIntoAsync,
-  lstatOrNone,
   makeSpecial,
   makeSymlink,
   setAttrs,
@@ -18,6 +17,7 @@ import {
   tempBeside,
   versionPath,
 } from '../tree/local/write';
+import { lstatOrNone } from '../tree/local/stat';
 import { mismatch } from './expect';
 import { ParentGuard } from './parent-guard';
 
@@ -69,8 +69,6 @@ interface Job {
 /** Copies of files this large may run several at once: the kernel's copy dominates, not the calls around it. */
 const CONCURRENT_SIZE = 8 << 20;
 
-/** A plan action refused because what is at its path is not what the plan saw. */
-class Stale extends Error {}
 
 /**
  * Carries out one action at a time on a local destination. Every object is
@@ -100,7 +98,7 @@ export class Applier {
       } catch (err) {
         const hadTemp = job.temp !== undefined;
         this.drop(job);
-        if (err instanceof Stale || err instanceof StaleError) return { status: 'stale', error: err.message };
+        if (err instanceof StaleError) return { status: 'stale', error: err.message };
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== undefined && FATAL.has(code)) throw new FatalApplyError(a.path, describeSystemError(err), hadTemp);
         if (code === 'ENOENT' && !fs.existsSync(this.o.dst)) throw new FatalApplyError(this.o.dst, 'ENOENT: the destination root is gone', hadTemp);
@@ -145,11 +143,11 @@ export class Applier {
   private expectAt(abs: FsPath, expect: EntryBody | undefined): void {
     const st = lstatOrNone(abs);
     if (expect === undefined) {
-      if (st !== undefined) throw new Stale('changed since the scan: something is there now');
+      if (st !== undefined) throw new StaleError('changed since the scan: something is there now');
       return;
     }
     const why = mismatch(st, expect, abs);
-    if (why !== undefined) throw new Stale(why);
+    if (why !== undefined) throw new StaleError(why);
   }
 
   private async once(a: Action, job: Job): Promise<Outcome> {
@@ -182,7 +180,7 @@ export class Applier {
       case 'meta': {
         if (a.expect !== undefined) this.expectAt(abs, a.expect);
         const st = lstatOrNone(abs);
-        if (st === undefined) throw new Stale('gone: the object to set attributes on is not there');
+        if (st === undefined) throw new StaleError('gone: the object to set attributes on is not there');
         const set = { ...a.set! };
         if (!this.o.owners) {
           delete set.uid;
@@ -277,8 +275,8 @@ export class Applier {
 
   private verify(srcAbs: FsPath, src: EntryBody, tmp: FsPath): void {
     const alg = (src.hash?.slice(0, src.hash.indexOf(':')) as HashAlg | undefined) ?? 'sha256';
-    const want = src.hash ?? hashPath(srcAbs, alg);
-    const got = hashPath(tmp, alg);
+    const want = src.hash ?? hashFile(srcAbs, alg);
+    const got = hashFile(tmp, alg);
     if (got !== want) throw Object.assign(new Error(`EIO: verification failed: ${got} written, ${want} expected`), { code: 'EVERIFY' });
   }
 
@@ -290,14 +288,5 @@ export class Applier {
     else await makeSpecial(src, tmp);
     setAttrs(tmp, this.attrsOf(src), a.op === 'symlink');
     return this.commit(a, tmp, abs, job);
-  }
-}
-
-function hashPath(p: FsPath, alg: HashAlg): string {
-  const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  try {
-    return hashFd(fd, alg);
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -41,7 +41,6 @@ export class ParentGuard {
       this.known.push(prefix);
       depth++;
     }
-    this.known.length = Math.min(this.known.length, depth + 1);
     return undefined;
   }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FatalIoError, describeSystemError } from '../cli/errors';
 import { Progress } from '../cli/progress';
 import { LineReader } from '../records/line-reader';
-import { PLAN } from '../records/plan';
+import { PLAN, copiedBytes } from '../records/plan';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { NdjsonWriter } from '../records/writer';
 import { teeInput, type Rereadable } from '../records/spool';
@@ -47,16 +47,10 @@ async function checkPlan(source: string): Promise<Checked> {
     const reader = await StreamReader.fromLines(new LineReader(tee.source, inputName(source)), PLAN);
     let actions = 0;
     let bytes = 0;
-    for (;;) {
-      const a = reader.take();
-      if (a === MORE) {
-        await reader.more();
-        continue;
-      }
-      if (a === undefined) break;
+    await reader.each((a) => {
       actions++;
-      if ((a.op === 'copy' || a.op === 'update') && a.link === undefined) bytes += a.src!.size ?? 0;
-    }
+      bytes += copiedBytes(a);
+    });
     return { header: reader.header, input, actions, bytes };
   } catch (err) {
     input.done();

@@ -7,6 +7,10 @@ import { version } from './version';
 export interface Context {
   /** `cairn-scan`, used as the prefix of every message. */
   readonly prog: string;
+  /** `cairn-scan 0.1.0`: what headers record as the tool that wrote a stream. */
+  readonly tool: string;
+  /** Whether to show progress: --progress/--no-progress when given, else when stderr is a terminal. */
+  progress(parsed: { flags: { progress?: boolean }; given: ReadonlySet<string> }): boolean;
   /** Set once SIGINT arrives; long loops check it and stop at a clean point. */
   readonly interrupted: () => boolean;
   /** One line on stderr, prefixed with the program name. */
@@ -47,6 +51,10 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
 
   const ctx: Context = {
     prog,
+    get tool() {
+      return `${prog} ${version()}`;
+    },
+    progress: ({ flags, given }) => (given.has('progress') ? flags.progress === true : process.stderr.isTTY === true),
     interrupted: () => interrupted,
     warn: (what, why) => process.stderr.write(`${prog}: ${oneLine(what ? `${what}: ${why}` : why)}\n`),
   };

@@ -25,7 +25,6 @@ const command: CommandDef<typeof flags> = {
     if (f.src === '' || f.dst === '') throw new UsageError(f.src === '' ? '--src' : '--dst', 'empty');
     const retry = f.retry !== undefined ? parseCount('--retry', f.retry, 100) : 0;
     const { runApply } = await import('../apply/run');
-    const { version } = await import('../cli/version');
     const r = await runApply({
       input: args[0] ?? '-',
       ...(f.src !== undefined ? { src: f.src } : {}),
@@ -34,8 +33,8 @@ const command: CommandDef<typeof flags> = {
       verify: f.verify,
       fsync: f.fsync,
       retry,
-      progress: given.has('progress') ? f.progress : process.stderr.isTTY === true,
-      tool: `cairn-apply ${version()}`,
+      progress: ctx.progress({ flags: f, given }),
+      tool: ctx.tool,
       interrupted: ctx.interrupted,
       warn: ctx.warn,
     });

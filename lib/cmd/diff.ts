@@ -55,7 +55,6 @@ const command: CommandDef<typeof flags> = {
     if (f['caps-a'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-a'], '--caps-a');
     if (f['caps-b'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-b'], '--caps-b');
     const { runDiff } = await import('../diff/run');
-    const { version } = await import('../cli/version');
     const r = await runDiff({
       a: args[0]!,
       b: args[1]!,
@@ -73,15 +72,12 @@ const command: CommandDef<typeof flags> = {
         hash: (f.hash as HashAlg | undefined) ?? null,
         follow: f.follow,
         oneFileSystem: f['one-file-system'],
-        tool: `cairn-diff ${version()}`,
-        interrupted: ctx.interrupted,
+        tool: ctx.tool,
         warn: ctx.warn,
       },
-      ...(f['caps-a'] !== undefined ? { capsA: f['caps-a'] } : {}),
-      ...(f['caps-b'] !== undefined ? { capsB: f['caps-b'] } : {}),
-      tool: `cairn-diff ${version()}`,
+      capsA: f['caps-a'],
+      capsB: f['caps-b'],
       interrupted: ctx.interrupted,
-      warn: ctx.warn,
     });
     if (f.check && r.differences > 0) return EXIT.attention;
     return r.problems > 0 ? EXIT.attention : EXIT.ok;

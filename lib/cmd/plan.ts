@@ -31,7 +31,6 @@ const command: CommandDef<typeof flags> = {
     const newerThan = f['newer-than'] !== undefined ? parseTimeFlag('--newer-than', f['newer-than']) : undefined;
     if (f.kill.includes('')) throw new UsageError('--kill', 'empty pattern');
     if (f.moves && !f.mirror) throw new UsageError('--moves', 'only with --mirror (--copy removes nothing to move)');
-    const { version } = await import('../cli/version');
     const r = await runPlan({
       input: args[0] ?? '-',
       mode: f.mirror ? 'mirror' : 'copy',
@@ -43,7 +42,7 @@ const command: CommandDef<typeof flags> = {
       force: f.force,
       moves: f.moves,
       stats: f.stats,
-      tool: `cairn-plan ${version()}`,
+      tool: ctx.tool,
       interrupted: ctx.interrupted,
       warn: ctx.warn,
     });

@@ -45,7 +45,6 @@ const command: CommandDef<typeof flags> = {
     }
     const rules = await rulesFromFlags(f);
     const { scan } = await import('../scan/scan');
-    const { version } = await import('../cli/version');
     const result = await scan({
       root: args[0]!,
       hash: (f.hash as HashAlg | undefined) ?? null,
@@ -54,9 +53,9 @@ const command: CommandDef<typeof flags> = {
       rules,
       ...(f.caps !== undefined ? { caps: f.caps } : {}),
       ...(f.reuse !== undefined ? { reuse: f.reuse } : {}),
-      progress: given.has('progress') ? f.progress : process.stderr.isTTY === true,
+      progress: ctx.progress({ flags: f, given }),
       ...(threads !== undefined ? { threads } : {}),
-      tool: `cairn-scan ${version()}`,
+      tool: ctx.tool,
       interrupted: ctx.interrupted,
       warn: ctx.warn,
     });

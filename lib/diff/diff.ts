@@ -1,6 +1,6 @@
 import { MORE, type StreamReader } from '../records/stream-reader';
 import type { Attr, Change, CompareSettings, EntriesHeader, Entry, EntryBody, HashAlg } from '../records/types';
-import { compareKeyed } from '../records/order';
+import { compareKeyed, isInside } from '../records/order';
 import { heapGuard } from '../cli/heap-guard';
 import { compareEntries, needsHash } from './compare';
 import { LinkGroups } from './link-groups';
@@ -56,7 +56,7 @@ class Side {
       }
       if (x === undefined || this.keep === undefined) return x;
       const under = this.skipUnder;
-      if (under !== undefined && x.path.length > under.length && x.path.charCodeAt(under.length) === 0x2f && x.path.startsWith(under)) continue;
+      if (under !== undefined && isInside(x.path, under)) continue;
       this.skipUnder = undefined;
       if (this.keep(x)) return x;
       if (x.type === 'dir') this.skipUnder = x.path;
@@ -94,7 +94,7 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
   const enter = (path: string) => {
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!.path;
-      if (path.length > top.length && path.charCodeAt(top.length) === 0x2f && path.startsWith(top)) break;
+      if (isInside(path, top)) break;
       stack.pop();
     }
   };
@@ -118,24 +118,18 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
       if (o.interrupted()) break;
     }
     const cmp = a === undefined ? 1 : b === undefined ? -1 : compareKeyed(a, b);
-    if (cmp < 0) {
-      const e = a!;
-      counts.a++;
-      enter(e.path);
-      write({ ...keyOf(e), change: 'a-only', a: body(e, useLinks ? linksA.leaderOf(e) : undefined) });
+    if (cmp !== 0) {
+      // A path on one side only.
+      const side = cmp < 0 ? 'a' : 'b';
+      const e = (cmp < 0 ? a : b)!;
+      counts[side]++;
       counts.differences++;
-      if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
-      a = await sa.next();
-      continue;
-    }
-    if (cmp > 0) {
-      const e = b!;
-      counts.b++;
       enter(e.path);
-      write({ ...keyOf(e), change: 'b-only', b: body(e, useLinks ? linksB.leaderOf(e) : undefined) });
-      counts.differences++;
+      const leader = useLinks ? (cmp < 0 ? linksA : linksB).leaderOf(e) : undefined;
+      write({ ...keyOf(e), change: cmp < 0 ? 'a-only' : 'b-only', [side]: body(e, leader) });
       if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
-      b = await sb.next();
+      if (cmp < 0) a = await sa.next();
+      else b = await sb.next();
       continue;
     }
     const ea = a!;

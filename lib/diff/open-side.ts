@@ -8,21 +8,10 @@ import type { FromScanWorker, ScanJob } from './scan-worker';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { StreamReader } from '../records/stream-reader';
-import type { FilterRule, HashAlg } from '../records/types';
 import type { EntriesReader } from './diff';
 
-export interface SideScan {
-  rules: FilterRule[];
-  hash: HashAlg | null;
-  follow: boolean;
-  oneFileSystem: boolean;
-  caps?: string;
-  /** Worker threads for the walk of each scanned side (see cairn-scan --threads). */
-  threads?: number;
-  tool: string;
-  interrupted: () => boolean;
-  warn: (what: string, why: string) => void;
-}
+/** How to scan a location side: cairn-scan's options but the root, and where its warnings go. */
+export type SideScan = Omit<ScanJob, 'root'> & { warn: (what: string, why: string) => void };
 
 /** A location is a directory to scan; anything else (a file, `-`) is an entries stream. */
 export function isLocation(spec: string): boolean {
@@ -46,17 +35,9 @@ export function openStream(spec: string): Promise<EntriesReader> {
  * unreadable) fails the reader with the scan's own error.
  */
 export async function openScan(dir: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
-  const job: ScanJob = {
-    root: path.resolve(dir),
-    hash: o.hash,
-    follow: o.follow,
-    oneFileSystem: o.oneFileSystem,
-    rules: o.rules,
-    ...(o.caps !== undefined ? { caps: o.caps } : {}),
-    // The thread walks alone: on two cores, more threads per side only compete.
-    threads: o.threads ?? 0,
-    tool: o.tool,
-  };
+  const { warn, ...rest } = o;
+  // The thread walks alone: on two cores, more threads per side only compete.
+  const job: ScanJob = { ...rest, root: path.resolve(dir), threads: o.threads ?? 0 };
   const worker = new Worker(path.join(__dirname, 'scan-worker.js'), { workerData: job });
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
   let problems = 0;
@@ -65,7 +46,7 @@ export async function openScan(dir: string, o: SideScan): Promise<{ reader: Entr
       const more = pipe.write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
       if (more) worker.postMessage('ack');
       else pipe.once('drain', () => worker.postMessage('ack'));
-    } else if ('warn' in m) o.warn(m.warn[0], m.warn[1]);
+    } else if ('warn' in m) warn(m.warn[0], m.warn[1]);
     else if ('done' in m) {
       problems = m.done;
       pipe.end();

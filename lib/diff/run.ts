@@ -15,16 +15,11 @@ export interface RunDiffOptions {
   check: boolean;
   all: boolean;
   compare: CompareFlags;
-  scan: SideScan;
+  /** How a location side is scanned (its caps come from capsA/capsB). */
+  scan: Omit<SideScan, 'caps'>;
   capsA?: string;
   capsB?: string;
-  tool: string;
   interrupted: () => boolean;
-  warn: (what: string, why: string) => void;
-}
-
-function optional<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
-  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
 }
 
 function adopt(h: EntriesHeader, rules: FilterRule[], caps: string | undefined): void {
@@ -48,11 +43,7 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   const streamA = locA ? undefined : await openStream(o.a);
   const streamB = locB ? undefined : await openStream(o.b);
   const inherited = [...(streamA?.header.filters ?? []), ...(streamB?.header.filters ?? [])];
-  const scanOf = (caps: string | undefined): SideScan => ({
-    ...o.scan,
-    rules: [...inherited, ...o.scan.rules],
-    ...(caps !== undefined ? { caps } : {}),
-  });
+  const scanOf = (caps: string | undefined): SideScan => ({ ...o.scan, rules: [...inherited, ...o.scan.rules], caps });
   const scanA = locA ? await openScan(o.a, scanOf(o.capsA)) : undefined;
   const scanB = locB ? await openScan(o.b, scanOf(o.capsB)) : undefined;
   const ra: EntriesReader = streamA ?? scanA!.reader;
@@ -61,9 +52,9 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   const filter = o.scan.rules.length > 0 ? compileFilter(o.scan.rules) : undefined;
   if (streamA !== undefined) adopt(streamA.header, o.scan.rules, o.capsA);
   if (streamB !== undefined) adopt(streamB.header, o.scan.rules, o.capsB);
-  const keep = (side: EntriesReader, other: EntriesReader): ((e: Entry) => boolean) | undefined => {
-    const filtered = side === streamA || side === streamB ? filter : undefined;
-    // What the other side cannot hold is no difference (symlinks against FAT).
+  /** What a side leaves out: the filters, if it is a stream; symlinks, if the other side cannot hold them (FAT). */
+  const keep = (stream: EntriesReader | undefined, other: EntriesReader): ((e: Entry) => boolean) | undefined => {
+    const filtered = stream !== undefined ? filter : undefined;
     const noLinks = !other.header.caps.symlinks;
     if (filtered === undefined && !noLinks) return undefined;
     return (e) => !(noLinks && e.type === 'symlink') && !(filtered !== undefined && filtered.excludes(e.path, e.type === 'dir'));
@@ -79,7 +70,7 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     base: null,
     compare: settings,
     all: o.all,
-    tool: o.tool,
+    tool: o.scan.tool,
     created: new Date().toISOString(),
   };
   const writer = new NdjsonWriter();
@@ -89,9 +80,9 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     settings,
     all: o.all && !o.check,
     alg,
-    ...(settings.checksum !== 'off' ? { hash: (side: 'a' | 'b', e: Parameters<typeof rehash>[1] & { path: string; path_b64?: string }, h: HashAlg) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h) } : {}),
-    ...optional('keepA', keep(ra, rb)),
-    ...optional('keepB', keep(rb, ra)),
+    hash: settings.checksum !== 'off' ? (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h) : undefined,
+    keepA: keep(streamA, rb),
+    keepB: keep(streamB, ra),
     emit: o.check
       ? (c) => {
           if (c.change !== 'same') writer.writeText(checkLine(c));

@@ -11,6 +11,16 @@ const buffer = Buffer.allocUnsafe(1 << 20);
  * so the loop costs little over `openssl dgst`, and the scanner is in order
  * anyway.
  */
+/** Hash the regular file at a path (not through a final symlink). */
+export function hashFile(p: string | Buffer, alg: HashAlg): string {
+  const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    return hashFd(fd, alg);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function hashFd(fd: number, alg: HashAlg): string {
   const h = createHash(alg);
   let pos = 0;

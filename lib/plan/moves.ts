@@ -1,4 +1,5 @@
-import { compareKeyed } from '../records/order';
+import { compareKeyed, isInside } from '../records/order';
+import { inVersions, isTemp } from '../records/reserved';
 import { TEMP_PREFIX, type Change, type EntryBody } from '../records/types';
 
 /** A file the plan moves instead of copying it anew and deleting the old one. */
@@ -41,20 +42,14 @@ export class MoveFinder {
   private readonly removed = new Map<string, Change[]>();
   private readonly added: Change[] = [];
 
-  /**
-   * @param versions the versions directory (never a move's source)
-   * @param leftOut changes the plan leaves alone (--newer-than, --kill): they take part in no move
-   */
-  constructor(
-    private readonly versions: string | null,
-    private readonly leftOut: (c: Change) => boolean = () => false,
-  ) {}
+  /** @param leftOut changes the plan leaves alone (--newer-than, --kill): they take part in no move */
+  constructor(private readonly leftOut: (c: Change) => boolean = () => false) {}
 
   see(c: Change): void {
     const st = this.stack;
     while (st.length > 0) {
       const top = st[st.length - 1]!.path;
-      if (c.path.length > top.length && c.path.charCodeAt(top.length) === 0x2f && c.path.startsWith(top)) break;
+      if (isInside(c.path, top)) break;
       st.pop();
     }
     const inside = st.some((f) => f.removed || f.protect);
@@ -68,10 +63,7 @@ export class MoveFinder {
       });
       return;
     }
-    const base = c.path.slice(c.path.lastIndexOf('/') + 1);
-    if (base.startsWith(TEMP_PREFIX)) return;
-    if (this.versions !== null && c.path.startsWith(`${this.versions}/`)) return;
-    if (this.leftOut(c)) return;
+    if (isTemp(c.path) || inVersions(c.path) || this.leftOut(c)) return;
     if (c.change === 'b-only' && b!.type === 'file' && b!.error === undefined && !inside) {
       for (const k of keys(b!, c.path)) {
         const list = this.removed.get(k);

@@ -1,6 +1,9 @@
 import { contentDiffers, sameTime } from '../diff/compare';
 import type { Move } from './moves';
-import { TEMP_PREFIX, VERSIONS_DIR, type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
+import { isInside } from '../records/order';
+import { copiedBytes } from '../records/plan';
+import { inVersions, isTemp } from '../records/reserved';
+import { type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
 
 
 export interface PlannerOptions {
@@ -52,10 +55,6 @@ function opaqueDir(e: EntryBody | undefined): boolean {
   return e !== undefined && e.type === 'dir' && (e.error !== undefined || e.unscanned !== undefined);
 }
 
-function isTemp(path: string): boolean {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  return base.startsWith(TEMP_PREFIX);
-}
 
 function withoutLink(e: EntryBody): EntryBody {
   if (e.link === undefined) return e;
@@ -103,7 +102,7 @@ export class Planner {
   private touch(path: string): void {
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const f = this.stack[i]!;
-      if (path.length > f.path.length && path.charCodeAt(f.path.length) === 0x2f && path.startsWith(f.path)) {
+      if (isInside(path, f.path)) {
         f.touched = true;
         return;
       }
@@ -114,7 +113,7 @@ export class Planner {
   private write(a: Action): void {
     const s = this.stats;
     s.ops[a.op] = (s.ops[a.op] ?? 0) + 1;
-    if ((a.op === 'copy' || a.op === 'update') && a.link === undefined) s.copyBytes += a.src!.size ?? 0;
+    s.copyBytes += copiedBytes(a);
     if (a.op === 'remove' || a.op === 'rmdir') {
       s.deletes++;
       s.deleteBytes += a.expect!.size ?? 0;
@@ -126,7 +125,7 @@ export class Planner {
     const st = this.stack;
     while (st.length > 0) {
       const top = st[st.length - 1]!.path;
-      if (path !== undefined && path.length > top.length && path.charCodeAt(top.length) === 0x2f && path.startsWith(top)) break;
+      if (path !== undefined && isInside(path, top)) break;
       const f = st.pop()!;
       if (f.pendingMkdir !== undefined) continue;
       for (const a of f.exits) this.emit(a);
@@ -216,7 +215,7 @@ export class Planner {
   feed(c: Change): void {
     this.leave(c.path);
     const o = this.o;
-    if (c.path === VERSIONS_DIR || c.path.startsWith(`${VERSIONS_DIR}/`)) {
+    if (inVersions(c.path)) {
       if ((c.a ?? c.b)!.type === 'dir') this.push(c.path, { protect: true });
       return;
     }
@@ -385,14 +384,9 @@ export class Planner {
     const { rootA, rootB } = this.o;
     if (rootA === undefined || rootB === undefined || rootB.type !== 'dir') return;
     const set = this.metaOf(rootA, rootB, 'never');
-    if (this.rootTouched || rootA.mtime !== rootB.mtime) set.mtime = rootA.mtime;
-    if (set.mtime !== undefined && !this.rootTouched && sameWithin(rootA.mtime, rootB.mtime, this.o.settings)) delete set.mtime;
     // A root whose time reads as the epoch keeps none (FAT's root directory); fusefat even dies when asked.
-    if (rootB.mtime === EPOCH) delete set.mtime;
+    const timed = rootB.mtime !== EPOCH;
+    if (timed && (this.rootTouched || !sameTime(rootA.mtime, rootB.mtime, this.o.settings.mtime_window_ns, false))) set.mtime = rootA.mtime;
     if (Object.keys(set).length > 0) this.emit({ op: 'meta', path: '.', set, expect: rootB });
   }
-}
-
-function sameWithin(x: string, y: string, s: CompareSettings): boolean {
-  return sameTime(x, y, s.mtime_window_ns, false);
 }

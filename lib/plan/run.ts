@@ -56,19 +56,11 @@ export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; st
   try {
     const first = await StreamReader.fromLines(new LineReader(openInput(input.file), inputName(o.input)), CHANGES);
     const kill = killFilter(o);
-    const finder = new MoveFinder(VERSIONS_DIR, (c) => {
+    const finder = new MoveFinder((c) => {
       if (kill !== undefined && kill.excludes(c.path, false)) return true;
       return c.change === 'a-only' && o.newerThan !== undefined && c.a!.mtime <= o.newerThan;
     });
-    for (;;) {
-      const c = first.take();
-      if (c === MORE) {
-        await first.more();
-        continue;
-      }
-      if (c === undefined) break;
-      finder.see(c);
-    }
+    await first.each((c) => finder.see(c));
     return await plan(o, input.file, finder.pairs());
   } finally {
     input.done();

@@ -50,6 +50,11 @@ export function comparePathBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** `path` lies under the directory `dir` (not `dir` itself): the test every ancestor stack makes. */
+export function isInside(path: string, dir: string): boolean {
+  return path.length > dir.length && path.charCodeAt(dir.length) === SLASH && path.startsWith(dir);
+}
+
 /** The ordering key of a record: its raw bytes when it has them, else its path. */
 export interface Keyed {
   path: string;

@@ -41,6 +41,11 @@ function caps(v: unknown): Caps {
   return typeof v === 'object' && v !== null ? { ...POSIX_CAPS, ...(v as Partial<Caps>) } : { ...POSIX_CAPS };
 }
 
+/** Bytes an action copies (a hard link copies none): what --stats and progress count. */
+export function copiedBytes(a: Action): number {
+  return (a.op === 'copy' || a.op === 'update') && a.link === undefined ? (a.src!.size ?? 0) : 0;
+}
+
 export const PLAN: StreamSpec<PlanHeader, Action> = {
   kind: 'plan',
   header(o, at) {

@@ -112,6 +112,16 @@ export class StreamReader<H, R> {
     }
   }
 
+  /** Hands every record to `fn`, synchronously while they are buffered, to the end record. */
+  async each(fn: (r: R) => void): Promise<void> {
+    for (;;) {
+      const r = this.take();
+      if (r === undefined) return;
+      if (r === MORE) await this.more();
+      else fn(r);
+    }
+  }
+
   /**
    * The next record if it is buffered, undefined once the stream has ended,
    * or MORE: then await more(). For merge loops that must not pay a promise

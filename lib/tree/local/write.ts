@@ -7,8 +7,6 @@ import { childOf, parentOf } from './fs-path';
 import type { FsPath } from './list-dir';
 import { fstatOf, lstatOrNone, type Stat } from './stat';
 
-export { lstatOrNone };
-
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
 
 let tempCounter = 0;
@@ -45,7 +43,7 @@ const MADE = (() => {
   return { mode: 0o666 & ~umask, uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
 })();
 
-/** Thrown when the source is no longer what the plan saw: the action is stale, not failed. */
+/** What is at a path (destination or source) is no longer what the plan saw: the action is stale, not failed. */
 export class StaleError extends Error {}
 
 const SPARSE_CHUNK = 1 << 16;

@@ -1,0 +1,11 @@
+import { TEMP_PREFIX, VERSIONS_DIR } from './types';
+
+/** A temporary object of cairn-apply (a leftover, if a plan sees it): its last component has the prefix. */
+export function isTemp(path: string): boolean {
+  return path.startsWith(TEMP_PREFIX, path.lastIndexOf('/') + 1);
+}
+
+/** The versions directory at the destination root, or anything in it. */
+export function inVersions(path: string): boolean {
+  return path === VERSIONS_DIR || (path.startsWith(VERSIONS_DIR) && path.charCodeAt(VERSIONS_DIR.length) === 0x2f);
+}
