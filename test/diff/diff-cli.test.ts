@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { records, run, sh, tempDir } from '../helpers/run';
-import { q } from '../helpers/pipeline';
+import { records, run, sh } from '../helpers/run';
+import { q, srcDst } from '../helpers/sync';
 import { setTime } from '../helpers/tree';
-
-function pair(): { base: string; src: string; dst: string } {
-  const base = tempDir();
-  const src = path.join(base, 'src');
-  const dst = path.join(base, 'dst');
-  fs.mkdirSync(src);
-  fs.mkdirSync(dst);
-  return { base, src, dst };
-}
 
 function put(root: string, rel: string, content: string, time?: string): void {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -27,7 +18,7 @@ async function diff(args: string[]): Promise<{ code: number | null; changes: Rec
 }
 
 test('records: a-only, b-only, differ with the attributes that differ, in canonical order; the end record counts', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   put(src, 'a.txt', 'same', '2024-01-01 00:00:00');
   put(dst, 'a.txt', 'same', '2024-01-01 00:00:00');
   put(src, 'a/new', 'n');
@@ -62,7 +53,7 @@ test('records: a-only, b-only, differ with the attributes that differ, in canoni
 });
 
 test('--check prints one line per difference and exits 1; 0 when equal', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   put(src, 'f', 'x', '2024-01-01 00:00:00');
   put(dst, 'f', 'x', '2024-01-01 00:00:00');
   let r = await run('cairn-diff', ['--check', src, dst]);
@@ -76,7 +67,7 @@ test('--check prints one line per difference and exits 1; 0 when equal', async (
 });
 
 test('a FAT side compares mtimes at 2 s; --modify-window and --ignore-hour-shift widen it', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   put(src, 'f', 'x', '2024-01-01 00:00:01.5');
   put(dst, 'f', 'x', '2024-01-01 00:00:00');
   put(src, 'dst', 'y', '2024-01-01 01:00:00.3');
@@ -96,7 +87,7 @@ test('a FAT side compares mtimes at 2 s; --modify-window and --ignore-hour-shift
 });
 
 test('--checksum hashes only equal-size files whose mtimes differ, and decides by content', async () => {
-  const { base, src, dst } = pair();
+  const { base, src, dst } = srcDst();
   put(src, 'touched', 'same bytes', '2024-01-01 00:00:00');
   put(dst, 'touched', 'same bytes', '2023-01-01 00:00:00');
   put(src, 'edited', 'new bytes!', '2024-01-01 00:00:00');
@@ -121,7 +112,7 @@ test('--checksum hashes only equal-size files whose mtimes differ, and decides b
 });
 
 test('hard links: a path linked differently on the two sides differs in link', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   put(src, 'a', 'x', '2024-01-01 00:00:00');
   fs.linkSync(path.join(src, 'a'), path.join(src, 'b'));
   put(dst, 'a', 'x', '2024-01-01 00:00:00');
@@ -131,7 +122,7 @@ test('hard links: a path linked differently on the two sides differs in link', a
 });
 
 test('bad input: one line naming file, line and field, exit 2, nothing on stdout', async () => {
-  const { base, src } = pair();
+  const { base, src } = srcDst();
   const bad = path.join(base, 'bad.ndjson');
   fs.writeFileSync(bad, '{"cairn":"entries","version":1,"root":"/x"}\n{"path":"b","type":"file","size":1,"mtime":"2024-01-01T00:00:00.000000000Z"}\n{"path":"a","type":"file","size":1,"mtime":"2024-01-01T00:00:00.000000000Z"}\n{"cairn":"end"}\n');
   let r = await run('cairn-diff', [bad, src]);
@@ -150,7 +141,7 @@ test('bad input: one line naming file, line and field, exit 2, nothing on stdout
 });
 
 test('a scanned side gets the filters of a stream side: excluded files are not extras', async () => {
-  const { base, src, dst } = pair();
+  const { base, src, dst } = srcDst();
   put(src, 'keep', 'k', '2024-01-01 00:00:00');
   put(dst, 'keep', 'k', '2024-01-01 00:00:00');
   put(dst, 'cache.tmp', 'c');
@@ -161,7 +152,7 @@ test('a scanned side gets the filters of a stream side: excluded files are not e
 });
 
 test('cairn-diff | head exits quietly', () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   for (let i = 0; i < 3000; i++) put(src, `f${i}`, 'x');
   const r = sh(`set -o pipefail; cairn-diff ${q(src)} ${q(dst)} | head -1 > /dev/null`);
   assert.equal(r.code, 0);

@@ -2,17 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** A small seeded PRNG (mulberry32): a failing seed reproduces. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './prng';
 
 const ODD_NAMES = ['a b', 'new\nline', 'eq=sign', 'back\\slash', 'déjà', '\u{1F389}', '.hidden', 'a.txt', 'a-b', 'Z'];
 /** A name that is not valid UTF-8 ("caf" + Latin-1 é). */

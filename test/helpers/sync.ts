@@ -4,10 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BIN, ROOT, records, type RunResult } from './run';
+import type { TestContext } from 'node:test';
+import { BIN, ROOT, records, tempDir, type RunResult } from './run';
 
-/** Name prefix of cairn-apply's temporary objects (lib/records/types.ts TEMP_PREFIX). */
-export const TEMP_PREFIX = '.cairn-tmp.';
+export { TEMP_PREFIX } from '../../lib/records/types';
+import { TEMP_PREFIX } from '../../lib/records/types';
 
 /** Like sh() of ./run, with room for big outputs (a plan of thousands of actions). */
 export function bash(script: string): RunResult {
@@ -26,17 +27,7 @@ export function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './prng';
 
 /** Bytes that depend only on (seed, size): reproducible, incompressible file content. */
 export function bytesOf(seed: number, size: number): Buffer {
@@ -206,4 +197,39 @@ export function mountFat(): { dir: string; unmount: () => void } | string {
       if (!mounted()) fs.rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `fn` on a fresh FAT mount, unmounted afterwards; skips the test where FAT cannot be mounted. */
+export async function withFat(t: TestContext, fn: (dir: string) => void | Promise<void>): Promise<void> {
+  const fat = mountFat();
+  if (typeof fat === 'string') {
+    t.skip(fat);
+    return;
+  }
+  try {
+    await fn(fat.dir);
+  } finally {
+    fat.unmount();
+  }
+}
+
+/** A fresh base directory holding empty src/ and dst/. */
+export function srcDst(): { base: string; src: string; dst: string } {
+  const base = tempDir();
+  const src = path.join(base, 'src');
+  const dst = path.join(base, 'dst');
+  fs.mkdirSync(src);
+  fs.mkdirSync(dst);
+  return { base, src, dst };
+}
+
+/**
+ * diff | plan --mirror | apply with the plan saved beside DST: the plan's
+ * actions and the pipeline's exit status, for tests that look at both.
+ */
+export function mirrorPlanned(src: string, dst: string, planFlags = '--max-delete=off'): { actions: Record<string, unknown>[]; code: number | null; stderr: string } {
+  const plan = path.join(path.dirname(dst), 'plan.ndjson');
+  const r = bash(`set -o pipefail; cairn-diff ${q(src)} ${q(dst)} | cairn-plan --mirror ${planFlags} > ${q(plan)} && cairn-apply ${q(plan)} > /dev/null`);
+  const actions = records(fs.readFileSync(plan, 'utf8')).filter((x) => typeof x.op === 'string');
+  return { actions, code: r.code, stderr: r.stderr };
 }

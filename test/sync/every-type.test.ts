@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { BIN, isRoot, records, sh, tempDir } from '../helpers/run';
-import { mirror, q, rsyncSays } from '../helpers/pipeline';
+import { mirrorPlanned, q, rsyncDifferences } from '../helpers/sync';
 import { makeSocket, setTime } from '../helpers/tree';
 
 const RAW_NAME = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
@@ -40,9 +40,9 @@ test('every kind of object is mirrored exactly: rsync finds nothing, sparse stay
   setTime(p('link'), '2001-02-03 04:05:06.123456789');
   setTime(p('ro'), '2002-01-01 00:00:00');
 
-  const r = mirror(src, dst);
+  const r = mirrorPlanned(src, dst);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(rsyncSays(src, dst), '');
+  assert.equal(rsyncDifferences(src, dst), '');
   assert.equal(fs.statSync(path.join(dst, 'sparse')).blocks * 512 < 1 << 20, true, 'sparse file kept sparse');
   assert.equal(fs.readFileSync(path.join(dst, 'sparse')).subarray(1_000_000, 1_000_004).toString(), 'data');
   const h = fs.statSync(path.join(dst, 'hard1'));
@@ -58,7 +58,7 @@ test('every kind of object is mirrored exactly: rsync finds nothing, sparse stay
     assert.equal(fs.lstatSync(path.join(dst, 'link')).uid, 4321);
     assert.equal(fs.statSync(path.join(dst, 'chr')).rdev, fs.statSync(p('chr')).rdev);
   }
-  const again = mirror(src, dst);
+  const again = mirrorPlanned(src, dst);
   assert.deepEqual(again.actions, []);
   assert.equal(sh(`cairn-diff --check ${q(src)} ${q(dst)}`).stdout, '');
 });
@@ -75,7 +75,7 @@ test('--verify hashes what was written; --fsync and --progress go along', () => 
   assert.match(r.stderr, /^cairn-apply: 21 files, 1\.9 MiB, /m);
   const res = records(fs.readFileSync(path.join(base, 'res'), 'utf8'));
   assert.equal(res.filter((x) => x.status === 'done').length, 21);
-  assert.equal(rsyncSays(src, dst), '');
+  assert.equal(rsyncDifferences(src, dst), '');
 });
 
 test('SIGINT stops between actions: exit 130, no end record, no temporary file; a rerun completes', async () => {
@@ -109,7 +109,7 @@ test('SIGINT stops between actions: exit 130, no end record, no temporary file; 
   assert.ok(out.endsWith('\n'), 'whole lines only');
   assert.deepEqual(fs.readdirSync(dst).filter((n) => n.startsWith('.cairn-tmp.')), []);
   assert.ok(fs.readdirSync(dst).length < 3000, 'stopped before the end');
-  const r = mirror(src, dst);
+  const r = mirrorPlanned(src, dst);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(rsyncSays(src, dst), '');
+  assert.equal(rsyncDifferences(src, dst), '');
 });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { records, tempDir } from '../helpers/run';
 import { setTime } from '../helpers/tree';
-import { actionsOf, bytesOf, mountFat, pipeline, planMirror, q, snapshot, type Obj } from '../helpers/sync';
+import { actionsOf, bytesOf, withFat, pipeline, planMirror, q, snapshot, type Obj } from '../helpers/sync';
 
 /* A FAT stick as the destination of a mirror: it keeps 2 s times, no modes, no owners. */
 
@@ -84,30 +84,17 @@ function assertMirrored(src: string, dst: string): void {
   assert.deepEqual(problems, [], 'the mirror on FAT');
 }
 
-test('mirror onto FAT: whole files, times within a FAT step, the second run plans nothing, --check exits 0', async (t) => {
-  const fat = mountFat();
-  if (typeof fat === 'string') {
-    t.skip(fat);
-    return;
-  }
-  try {
+test('mirror onto FAT: whole files, times within a FAT step, the second run plans nothing, --check exits 0', (t) =>
+  withFat(t, (dir) => {
     const src = buildSource();
-    mirrorOnto(src, fat.dir);
-    assertMirrored(src, fat.dir);
-  } finally {
-    fat.unmount();
-  }
-});
+    mirrorOnto(src, dir);
+    assertMirrored(src, dir);
+  }));
 
-test('mirror onto FAT after changes in the source: updates, deletions, new files; then nothing to do', async (t) => {
-  const fat = mountFat();
-  if (typeof fat === 'string') {
-    t.skip(fat);
-    return;
-  }
-  try {
+test('mirror onto FAT after changes in the source: updates, deletions, new files; then nothing to do', (t) =>
+  withFat(t, (dir) => {
     const src = buildSource();
-    mirrorOnto(src, fat.dir);
+    mirrorOnto(src, dir);
     // Same size, new content, a later time, an odd second again.
     fs.writeFileSync(path.join(src, 'photos/2024/c.jpg'), bytesOf(30, 4097));
     setTime(path.join(src, 'photos/2024/c.jpg'), '2024-01-05 00:00:01.5');
@@ -118,9 +105,6 @@ test('mirror onto FAT after changes in the source: updates, deletions, new files
     fs.mkdirSync(path.join(src, 'new'));
     fs.writeFileSync(path.join(src, 'new/n.txt'), 'new\n');
     setTime(path.join(src, 'new/n.txt'), '2025-01-01 00:00:03.3');
-    mirrorOnto(src, fat.dir);
-    assertMirrored(src, fat.dir);
-  } finally {
-    fat.unmount();
-  }
-});
+    mirrorOnto(src, dir);
+    assertMirrored(src, dir);
+  }));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { records, sh, tempDir } from '../helpers/run';
-import { mirror, q, rsyncSays } from '../helpers/pipeline';
+import { mirrorPlanned, q, rsyncDifferences } from '../helpers/sync';
 
 test('--moves turns a removal plus an addition of the same file into one move, in either order', () => {
   const base = tempDir();
@@ -12,7 +12,7 @@ test('--moves turns a removal plus an addition of the same file into one move, i
   fs.mkdirSync(path.join(src, 'm'), { recursive: true });
   fs.mkdirSync(dst);
   for (const n of ['a', 'b', 'c']) fs.writeFileSync(path.join(src, 'm', n), Buffer.alloc(50_000, n));
-  assert.equal(mirror(src, dst).code, 0);
+  assert.equal(mirrorPlanned(src, dst).code, 0);
   const inode = (p: string) => fs.statSync(path.join(dst, p)).ino;
   const before = { a: inode('m/a'), b: inode('m/b'), c: inode('m/c') };
   fs.mkdirSync(path.join(src, '0'));
@@ -28,8 +28,8 @@ test('--moves turns a removal plus an addition of the same file into one move, i
   assert.equal(inode('0/a'), before.a);
   assert.equal(inode('z/b'), before.b);
   assert.equal(inode('m/renamed'), before.c);
-  assert.equal(rsyncSays(src, dst), '');
-  assert.deepEqual(mirror(src, dst).actions, []);
+  assert.equal(rsyncDifferences(src, dst), '');
+  assert.deepEqual(mirrorPlanned(src, dst).actions, []);
   assert.deepEqual(fs.readdirSync(dst).filter((n) => n.startsWith('.cairn-tmp')), []);
 });
 

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { isRoot, records, run, sh, tempDir } from '../helpers/run';
+import { isRoot, records, run, sh } from '../helpers/run';
 import { setTime } from '../helpers/tree';
-import { q } from '../helpers/pipeline';
-
-function pair(): { base: string; src: string; dst: string } {
-  const base = tempDir();
-  const src = path.join(base, 'src');
-  const dst = path.join(base, 'dst');
-  fs.mkdirSync(src);
-  fs.mkdirSync(dst);
-  return { base, src, dst };
-}
+import { q, srcDst } from '../helpers/sync';
 
 function plan(src: string, dst: string, flags = '--mirror --max-delete=off'): string {
   const r = sh(`set -o pipefail; cairn-diff ${q(src)} ${q(dst)} | cairn-plan ${flags}`);
@@ -22,7 +13,7 @@ function plan(src: string, dst: string, flags = '--mirror --max-delete=off'): st
 }
 
 test('a destination file changed between plan and apply is left untouched and reported stale', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'f'), 'new version');
   fs.writeFileSync(path.join(dst, 'f'), 'old');
   fs.writeFileSync(path.join(dst, 'gone'), 'extra');
@@ -47,7 +38,7 @@ test('a destination file changed between plan and apply is left untouched and re
 });
 
 test('a source file changed between plan and apply is not copied half-old: stale', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'f'), 'v1');
   const p = plan(src, dst);
   fs.writeFileSync(path.join(src, 'f'), 'v2 longer');
@@ -60,7 +51,7 @@ test('a source file changed between plan and apply is not copied half-old: stale
 });
 
 test('nothing under a source directory that cannot be read is deleted on the destination', { skip: !isRoot && 'needs root to scan as another user' }, () => {
-  const { base, src, dst } = pair();
+  const { base, src, dst } = srcDst();
   fs.mkdirSync(path.join(src, 'secret'));
   fs.writeFileSync(path.join(src, 'secret', 'a'), 'a');
   fs.writeFileSync(path.join(src, 'open'), 'o');
@@ -84,7 +75,7 @@ test('nothing under a source directory that cannot be read is deleted on the des
 });
 
 test('a truncated plan changes nothing', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(src, `f${i}`), `${i}`);
   const p = plan(src, dst);
   const cut = p.slice(0, p.lastIndexOf('{"cairn":"end"'));
@@ -96,7 +87,7 @@ test('a truncated plan changes nothing', async () => {
 });
 
 test('an edited plan whose later line is bad changes nothing; a path leaving the root is refused', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(src, `f${i}`), `${i}`);
   const lines = plan(src, dst).split('\n');
   lines[4] = lines[4]!.replace('"path":"f3"', '"path":"../escape"');
@@ -108,7 +99,7 @@ test('an edited plan whose later line is bad changes nothing; a path leaving the
 });
 
 test('apply never writes through a symlink planted in the destination after the scan', async () => {
-  const { base, src, dst } = pair();
+  const { base, src, dst } = srcDst();
   fs.mkdirSync(path.join(src, 'd'));
   fs.writeFileSync(path.join(src, 'd', 'f'), 'payload');
   fs.mkdirSync(path.join(dst, 'd'));
@@ -126,7 +117,7 @@ test('apply never writes through a symlink planted in the destination after the 
 });
 
 test('--dry-run changes nothing and reports what it would do', async () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.mkdirSync(path.join(src, 'd'));
   fs.writeFileSync(path.join(src, 'd', 'f'), 'x');
   fs.writeFileSync(path.join(dst, 'old'), 'y');
@@ -149,7 +140,7 @@ test('--dry-run changes nothing and reports what it would do', async () => {
 });
 
 test('a saved plan replays onto another destination with --dst, and --copy never deletes', async () => {
-  const { base, src, dst } = pair();
+  const { base, src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'a'), 'A');
   fs.writeFileSync(path.join(dst, 'extra'), 'E');
   const p = plan(src, dst, '--copy');
@@ -164,7 +155,7 @@ test('a saved plan replays onto another destination with --dst, and --copy never
 });
 
 test('--versions keeps replaced and deleted files as numbered versions', () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'f'), 'v2');
   fs.writeFileSync(path.join(dst, 'f'), 'v1');
   fs.writeFileSync(path.join(dst, 'del'), 'bye');
@@ -187,7 +178,7 @@ test('--versions keeps replaced and deleted files as numbered versions', () => {
 });
 
 test('--max-delete refuses the whole plan when more would be deleted', () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'keep'), 'k');
   fs.writeFileSync(path.join(dst, 'keep'), 'k');
   for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(dst, `x${i}`), 'x');
@@ -201,7 +192,7 @@ test('--max-delete refuses the whole plan when more would be deleted', () => {
 });
 
 test('--kill deletes matching files on the destination and never copies them', () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'Thumbs.db'), 't');
   fs.writeFileSync(path.join(src, 'a'), 'a');
   fs.writeFileSync(path.join(dst, 'a'), 'a');
@@ -220,7 +211,7 @@ test('--kill deletes matching files on the destination and never copies them', (
 });
 
 test('--newer-than copies only recent files and deletes nothing older; --lazy-mkdir makes no empty directories', () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.mkdirSync(path.join(src, 'empty'));
   fs.mkdirSync(path.join(src, 'old'));
   fs.writeFileSync(path.join(src, 'old', 'o'), 'o');
@@ -234,7 +225,7 @@ test('--newer-than copies only recent files and deletes nothing older; --lazy-mk
 });
 
 test('--force rewrites every file whatever the comparison says (and needs diff --all)', () => {
-  const { src, dst } = pair();
+  const { src, dst } = srcDst();
   fs.writeFileSync(path.join(src, 'f'), 'good');
   fs.writeFileSync(path.join(dst, 'f'), 'rot!');
   // Same size and time: only the content differs, which no comparison without hashes sees.
