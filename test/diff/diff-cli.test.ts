@@ -158,3 +158,12 @@ test('cairn-diff | head exits quietly', () => {
   assert.equal(r.code, 0);
   assert.equal(r.stderr, '');
 });
+
+test('--checksum=all hashes equal-size pairs even when their times agree', async () => {
+  const { src, dst } = srcDst();
+  put(src, 'f', 'new!', '2024-01-01 00:00:00');
+  put(dst, 'f', 'old!', '2024-01-01 00:00:00');
+  assert.deepEqual((await diff(['--checksum', src, dst])).changes, [], 'bare --checksum trusts equal size and time');
+  const d = await diff(['--checksum=all', src, dst]);
+  assert.deepEqual(d.changes.map((c) => [c.path, c.attrs]), [['f', ['hash']]]);
+});

@@ -236,3 +236,26 @@ test('--force rewrites every file whatever the comparison says (and needs diff -
   assert.equal(r.code, 0, r.stderr);
   assert.equal(fs.readFileSync(path.join(dst, 'f'), 'utf8'), 'good');
 });
+
+test('.cairn-versions is never touched, with --versions or without', () => {
+  const { src, dst } = srcDst();
+  fs.writeFileSync(path.join(src, 'f'), 'x');
+  fs.mkdirSync(path.join(dst, '.cairn-versions'));
+  fs.writeFileSync(path.join(dst, '.cairn-versions', 'f.1'), 'old');
+  const actions = records(plan(src, dst)).filter((x) => x.op);
+  assert.deepEqual(actions.filter((x) => String(x.path).startsWith('.cairn-versions')), []);
+  const r = sh(`set -o pipefail; cairn-diff ${q(src)} ${q(dst)} | cairn-plan --mirror --max-delete=off | cairn-apply > /dev/null`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(path.join(dst, '.cairn-versions', 'f.1'), 'utf8'), 'old');
+});
+
+test('--dry-run re-checks expect: an object changed since the scan is reported stale, exit 1', async () => {
+  const { src, dst } = srcDst();
+  fs.writeFileSync(path.join(dst, 'old'), 'y');
+  const p = plan(src, dst);
+  fs.writeFileSync(path.join(dst, 'old'), 'changed');
+  const r = await run('cairn-apply', ['--dry-run'], { input: p });
+  assert.equal(r.code, 1);
+  assert.deepEqual(records(r.stdout).filter((x) => x.op === 'remove').map((x) => [x.path, x.status]), [['old', 'stale']]);
+  assert.equal(fs.readFileSync(path.join(dst, 'old'), 'utf8'), 'changed');
+});
