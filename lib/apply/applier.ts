@@ -36,6 +36,8 @@ export interface ApplierOptions {
   perms: boolean;
   /** The destination stores permission bits at all (FAT does not, and may refuse chmod). */
   dstPerms: boolean;
+  /** The destination stores owners. */
+  dstOwners: boolean;
 }
 
 export interface Outcome {
@@ -151,6 +153,9 @@ export class Applier {
   }
 
   private async once(a: Action, job: Job): Promise<Outcome> {
+    // Records for the state and for people: nothing to do on disk.
+    if (a.op === 'agree') return { status: this.o.dryRun ? 'dry-run' : 'done' };
+    if (a.op === 'conflict') return { status: 'conflict', error: a.why! };
     if (a.path !== '.') {
       const bad = this.guard.check(a.path, a.path_b64);
       if (bad !== undefined) return { status: 'failed', error: bad };
@@ -235,11 +240,18 @@ export class Applier {
     return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
   }
 
-  /** A new object's attributes: modes only where both sides keep them (a FAT source's are made up). */
-  private attrsOf(src: EntryBody): { mode?: string; uid?: number; gid?: number; mtime: string } {
+  /**
+   * A new object's attributes: modes only where both sides keep them (a FAT
+   * source's are made up); an object that replaces another of its type
+   * keeps the mode and owner the source cannot tell.
+   */
+  private attrsOf(src: EntryBody, old: EntryBody | undefined): { mode?: string; uid?: number; gid?: number; mtime: string } {
+    const same = old !== undefined && old.type === src.type;
+    const mode = this.o.perms ? src.mode : same && this.o.dstPerms ? old.mode : undefined;
+    const owner = this.o.owners ? src : same && this.o.dstOwners ? old : undefined;
     return {
-      ...(this.o.perms ? { mode: src.mode } : {}),
-      ...(this.o.owners && IS_ROOT ? { uid: src.uid, gid: src.gid } : {}),
+      ...(mode !== undefined ? { mode } : {}),
+      ...(owner !== undefined && IS_ROOT ? { uid: owner.uid, gid: owner.gid } : {}),
       mtime: src.mtime,
     };
   }
@@ -256,7 +268,7 @@ export class Applier {
     this.hold(job, tmp);
     const { bytes, fd, made } = this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
-      setAttrsFd(fd, this.attrsOf(src), made);
+      setAttrsFd(fd, this.attrsOf(src, a.expect), made);
       if (this.o.verify) this.verify(srcAbs, src, tmp);
       // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.
       if (a.op === 'update' || this.o.fsync) fs.fsyncSync(fd);
@@ -286,7 +298,7 @@ export class Applier {
     this.hold(job, tmp);
     if (a.op === 'symlink') makeSymlink(src, tmp);
     else await makeSpecial(src, tmp);
-    setAttrs(tmp, this.attrsOf(src), a.op === 'symlink');
+    setAttrs(tmp, this.attrsOf(src, a.expect), a.op === 'symlink');
     return this.commit(a, tmp, abs, job);
   }
 }

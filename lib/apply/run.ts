@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FatalIoError, describeSystemError } from '../cli/errors';
+import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
 import { Progress } from '../cli/progress';
 import { LineReader } from '../records/line-reader';
 import { PLAN, copiedBytes } from '../records/plan';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { NdjsonWriter } from '../records/writer';
 import { teeInput, type Rereadable } from '../records/spool';
-import { STREAM_VERSION, type Action, type PlanHeader, type ResultsHeader } from '../records/types';
+import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHeader } from '../records/types';
+import { openState } from './state';
 import { Applier, FatalApplyError, type Outcome } from './applier';
 
 /** Large copies in flight at once: libuv's thread pool has four threads. */
@@ -15,6 +16,10 @@ const INFLIGHT = 4;
 
 export interface RunApplyOptions {
   input: string;
+  /** Bisync: the state file to bring up to date (written at checkpoints and at the end). */
+  state?: string;
+  /** Milliseconds between state checkpoints. */
+  checkpointMs: number;
   src?: string;
   dst?: string;
   dryRun: boolean;
@@ -47,9 +52,14 @@ async function checkPlan(source: string): Promise<Checked> {
     const reader = await StreamReader.fromLines(new LineReader(tee.source, inputName(source)), PLAN);
     let actions = 0;
     let bytes = 0;
+    const bisync = reader.header.mode === 'bisync';
     await reader.each((a) => {
       actions++;
       bytes += copiedBytes(a);
+      const sided = a.op !== 'agree' && a.op !== 'conflict';
+      const at = reader.line;
+      if (bisync && sided && a.to === undefined) throw new InputError(reader.file, at, 'to', `missing: a bisync ${a.op} names the side it changes (a or b)`);
+      if (!bisync && (a.to !== undefined || !sided)) throw new InputError(reader.file, at, a.to !== undefined ? 'to' : 'op', `${a.to !== undefined ? 'to' : a.op} belongs to bisync plans only`);
     });
     return { header: reader.header, input, actions, bytes };
   } catch (err) {
@@ -75,8 +85,10 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
   const checked = await checkPlan(o.input);
   try {
     const h = checked.header;
-    const dst = rootDir(o.dst ?? h.dst, 'destination');
-    const src = o.src !== undefined ? rootDir(o.src, 'source') : h.src;
+    const bisync = h.mode === 'bisync';
+    const dst = rootDir(o.dst ?? h.dst, bisync ? 'side b' : 'destination');
+    const src = o.src !== undefined || bisync ? rootDir(o.src ?? h.src, bisync ? 'side a' : 'source') : h.src;
+    if (o.state !== undefined && !bisync) throw new UsageError('--state', `keeps the state of a two-way sync; this plan is --${h.mode}`);
     // Read again: our own spool was checked in full already; a user's file is checked again as it is read.
     const again = new LineReader(openInput(checked.input.file), inputName(o.input));
     const reader = await StreamReader.fromLines(again, PLAN, checked.input.private);
@@ -91,27 +103,35 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       tool: o.tool,
       created: new Date().toISOString(),
     };
+    const applierTo = (from: string, to: string, fromCaps: Caps, toCaps: Caps) =>
+      new Applier({
+        src: from,
+        dst: to,
+        versions: h.versions,
+        dryRun: o.dryRun,
+        verify: o.verify,
+        fsync: o.fsync,
+        retry: o.retry,
+        owners: fromCaps.owners && toCaps.owners,
+        perms: fromCaps.perms && toCaps.perms,
+        dstPerms: toCaps.perms,
+        dstOwners: toCaps.owners,
+      });
+    const toB = applierTo(src, dst, h.src_caps, h.dst_caps);
+    // Bisync: actions on side a read from side b.
+    const toA = bisync ? applierTo(dst, src, h.dst_caps, h.src_caps) : toB;
+    const applierOf = (a: Action) => (a.to === 'a' ? toA : toB);
+    const state = o.state !== undefined && !o.dryRun ? openState(o.state, h, src, dst, o) : undefined;
     writer.write(header);
-    const applier = new Applier({
-      src,
-      dst,
-      versions: h.versions,
-      dryRun: o.dryRun,
-      verify: o.verify,
-      fsync: o.fsync,
-      retry: o.retry,
-      owners: h.src_caps.owners && h.dst_caps.owners,
-      perms: h.src_caps.perms && h.dst_caps.perms,
-      dstPerms: h.dst_caps.perms,
-    });
     const progress = o.progress ? new Progress(o.tool.split(' ')[0]!) : undefined;
     progress?.setTotal(checked.actions, checked.bytes);
     let attention = false;
     const record = (a: Action, r: Outcome) => {
-      if (r.status === 'stale' || r.status === 'failed') {
+      if (r.status === 'stale' || r.status === 'failed' || r.status === 'conflict') {
         attention = true;
         o.warn(a.path, `${r.status}: ${r.error ?? ''}`);
       }
+      if (state !== undefined && r.status === 'done' && a.state !== undefined) state.agree(a);
       const { bytes, ...rest } = r;
       writer.write({ ...a, ...rest });
       progress?.add(1, bytes ?? 0);
@@ -127,6 +147,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       }
     };
     let steps = 0;
+    let checkpoint = Date.now() + o.checkpointMs;
     try {
       for (;;) {
         const a: Action | undefined | typeof MORE = reader.take();
@@ -140,8 +161,14 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
           if (writer.blocked) await writer.drain();
           // Between actions only: nothing is left half done.
           await new Promise<void>((r) => setImmediate(r));
+          if (state !== undefined && Date.now() >= checkpoint) {
+            await settle(true);
+            if (state.store.changed) await state.store.write();
+            checkpoint = Date.now() + o.checkpointMs;
+          }
         }
         if (o.interrupted()) break;
+        const applier = applierOf(a);
         if (applier.concurrent(a)) {
           if (inflight.length >= INFLIGHT) await settle(false);
           const p = applier.run(a);
@@ -155,14 +182,19 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       await settle(true);
     } catch (err) {
       await Promise.allSettled(inflight.map((x) => x.p));
-      applier.dropTemp();
+      toA.dropTemp();
+      toB.dropTemp();
+      // What finished is recorded, even when the run cannot go on.
+      if (state !== undefined) await state.finish();
       if (err instanceof FatalApplyError) {
         writer.flush();
         throw new FatalIoError(err.path, `${err.why} (stopped${err.removedTemp ? '; temporary file removed' : ''})`);
       }
       throw err;
     }
-    applier.dropTemp();
+    toA.dropTemp();
+    toB.dropTemp();
+    if (state !== undefined) await state.finish();
     progress?.done();
     if (o.interrupted()) writer.flush();
     else await writer.end();

@@ -2,7 +2,7 @@ import { runCommand, type CommandDef } from '../cli/command';
 import { UsageError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import type { FlagSpec } from '../cli/flags';
-import { parseCount } from '../cli/values';
+import { parseCount, parseDurationNs } from '../cli/values';
 
 const flags = {
   'dry-run': { type: 'boolean', short: 'n', help: 'check every action (stale or not) but change nothing' },
@@ -12,6 +12,8 @@ const flags = {
   fsync: { type: 'boolean', help: 'sync every new file before it is put in place (replaced files always are)' },
   retry: { type: 'string', arg: 'N', help: 'try an action that failed with a transient error N more times' },
   progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
+  state: { type: 'string', arg: 'FILE', help: 'bisync: bring the state file of the pair up to date with what was done (locked while running)' },
+  checkpoint: { type: 'string', arg: 'DUR', help: 'with --state: write the state this often during a long run (default 60s)' },
 } as const satisfies FlagSpec;
 
 const command: CommandDef<typeof flags> = {
@@ -24,11 +26,16 @@ const command: CommandDef<typeof flags> = {
     if (args[0] === '') throw new UsageError('PLAN', 'empty');
     if (f.src === '' || f.dst === '') throw new UsageError(f.src === '' ? '--src' : '--dst', 'empty');
     const retry = f.retry !== undefined ? parseCount('--retry', f.retry, 100) : 0;
+    if (f.state === '') throw new UsageError('--state', 'empty');
+    if (f.checkpoint !== undefined && f.state === undefined) throw new UsageError('--checkpoint', 'only with --state');
+    const checkpointMs = f.checkpoint !== undefined ? Math.max(0, Math.round(parseDurationNs('--checkpoint', f.checkpoint) / 1e6)) : 60_000;
     const { runApply } = await import('../apply/run');
     const r = await runApply({
       input: args[0] ?? '-',
       ...(f.src !== undefined ? { src: f.src } : {}),
       ...(f.dst !== undefined ? { dst: f.dst } : {}),
+      ...(f.state !== undefined ? { state: f.state } : {}),
+      checkpointMs,
       dryRun: f['dry-run'],
       verify: f.verify,
       fsync: f.fsync,

@@ -7,6 +7,7 @@ import { parseDurationNs } from '../cli/values';
 import { ATTRS, HASH_ALGS, type Attr, type HashAlg } from '../records/types';
 
 const flags = {
+  base: { type: 'string', arg: 'STATE', help: 'three-way: what each side did since the state of the last two-way sync (a missing file: the first run)' },
   all: { type: 'boolean', help: 'also write a `same` record for every path that does not differ' },
   check: { type: 'boolean', help: 'write only the differences, one line each; exit 1 if there are any' },
   checksum: {
@@ -31,7 +32,7 @@ const flags = {
 const command: CommandDef<typeof flags> = {
   name: 'diff',
   synopsis: '[OPTIONS] A B',
-  summary: 'Compare two trees (entries streams, `-`, or directories) and write a changes stream.',
+  summary: 'Compare two trees (entries streams, `-`, or directories), or both against a base (--base), and write a changes stream.',
   flags,
   async run({ flags: f, args }, ctx) {
     if (args.length !== 2) throw new UsageError('', args.length < 2 ? 'needs two sides, A and B (see --help)' : `two sides only, got ${args.length}`);
@@ -55,9 +56,11 @@ const command: CommandDef<typeof flags> = {
     if (f['caps-a'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-a'], '--caps-a');
     if (f['caps-b'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-b'], '--caps-b');
     const { runDiff } = await import('../diff/run');
+    if (f.base === '') throw new UsageError('--base', 'empty');
     const r = await runDiff({
       a: args[0]!,
       b: args[1]!,
+      ...(f.base !== undefined ? { base: f.base } : {}),
       check: f.check,
       all: f.all,
       compare: {

@@ -29,17 +29,17 @@ export interface DiffCounts {
   differences: number;
 }
 
-function body(e: Entry, link: string | undefined): EntryBody {
+export function body(e: Entry, link: string | undefined): EntryBody {
   const { path: _p, path_b64: _r, ...rest } = e;
   return link === undefined ? rest : { ...rest, link };
 }
 
-function keyOf(e: Entry): Pick<Change, 'path' | 'path_b64'> {
+export function keyOf(e: Entry): Pick<Change, 'path' | 'path_b64'> {
   return e.path_b64 === undefined ? { path: e.path } : { path: e.path, path_b64: e.path_b64 };
 }
 
 /** The next entry of a side that its filter keeps; a directory left out takes its subtree along. */
-class Side {
+export class Side {
   private skipUnder: string | undefined;
 
   constructor(

@@ -1,17 +1,21 @@
 import { oneLine } from '../cli/errors';
 import { NdjsonWriter } from '../records/writer';
-import { STREAM_VERSION, type Change, type ChangesHeader, type EntriesHeader, type Entry, type FilterRule, type HashAlg } from '../records/types';
+import { STREAM_VERSION, type Change, type ChangesHeader, type CompareSettings, type EntriesHeader, type Entry, type FilterRule, type HashAlg } from '../records/types';
 import { compileFilter } from '../filter/rules';
 import { overrideCaps } from '../tree/local/caps';
 import { fsPathOf } from '../tree/local/fs-path';
 import { rehash } from '../tree/local/rehash';
 import { compareSettings, type CompareFlags } from './compare';
 import { diffStreams, type EntriesReader } from './diff';
+import { diffThreeWay } from './three-way';
+import { openBase } from './open-base';
 import { isLocation, openScan, openStream, type SideScan } from './open-side';
 
 export interface RunDiffOptions {
   a: string;
   b: string;
+  /** Three-way: the state file of the pair (it may not exist yet: the first run). */
+  base?: string;
   check: boolean;
   all: boolean;
   compare: CompareFlags;
@@ -27,9 +31,14 @@ function adopt(h: EntriesHeader, rules: FilterRule[], caps: string | undefined):
   if (caps !== undefined) h.caps = overrideCaps(h.caps, caps);
 }
 
-/** One line of --check output: `change<TAB>attrs<TAB>path`. */
+/** One line of --check output: `change<TAB>attrs<TAB>path` (three-way: the attrs column says what each side did, or the conflict). */
 export function checkLine(c: Change): string {
-  return `${c.change}\t${c.attrs?.join(',') ?? '-'}\t${oneLine(c.path)}\n`;
+  const what = c.conflict !== undefined ? `conflict:${c.a_change ?? '-'}/${c.b_change ?? '-'}` : c.a_change !== undefined || c.b_change !== undefined ? `${c.a_change ?? '-'}/${c.b_change ?? '-'}` : c.attrs?.join(',') ?? '-';
+  return `${c.change}\t${what}\t${oneLine(c.path)}\n`;
+}
+
+function optional<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v !== undefined ? { [k]: v } : {}) as { [P in K]?: V };
 }
 
 /**
@@ -60,14 +69,17 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     return (e) => !(noLinks && e.type === 'symlink') && !(filtered !== undefined && filtered.excludes(e.path, e.type === 'dir'));
   };
 
-  const settings = compareSettings(ra.header, rb.header, o.compare);
-  const alg: HashAlg = ra.header.hash ?? rb.header.hash ?? 'sha256';
+  const rbase = o.base !== undefined ? await openBase(o.base, ra.header, rb.header, o.scan.tool, o.scan.warn) : undefined;
+  // Bisync propagates files, not hard links: each side keeps its own.
+  const flat = (s: CompareSettings): CompareSettings => (rbase !== undefined ? { ...s, hardlinks: false } : s);
+  const settings = flat(compareSettings(ra.header, rb.header, o.compare));
+  const alg: HashAlg = rbase?.header.hash ?? ra.header.hash ?? rb.header.hash ?? 'sha256';
   const header: ChangesHeader = {
     cairn: 'changes',
     version: STREAM_VERSION,
     a: ra.header,
     b: rb.header,
-    base: null,
+    base: rbase?.header ?? null,
     compare: settings,
     all: o.all,
     tool: o.scan.tool,
@@ -76,6 +88,40 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   const writer = new NdjsonWriter();
   if (!o.check) writer.write(header);
   const roots: Record<'a' | 'b', EntriesHeader> = { a: ra.header, b: rb.header };
+  const pause = async () => {
+    if (writer.blocked) await writer.drain();
+    await new Promise<void>((r) => setImmediate(r));
+  };
+  const emit = o.check
+    ? (c: Change) => {
+        if (c.change !== 'same' || c.conflict !== undefined) writer.writeText(checkLine(c));
+      }
+    : (c: Change) => writer.write(c);
+  if (rbase !== undefined) {
+    const counts = await diffThreeWay(rbase, ra, rb, {
+      ab: settings,
+      baseA: flat(compareSettings(rbase.header, ra.header, o.compare)),
+      baseB: flat(compareSettings(rbase.header, rb.header, o.compare)),
+      all: o.all && !o.check,
+      alg,
+      hash: (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h),
+      ...(filter !== undefined ? { keep: (e: Entry) => !filter.excludes(e.path, e.type === 'dir') } : {}),
+      ...optional('keepA', keep(streamA, rb)),
+      ...optional('keepB', keep(streamB, ra)),
+      emit,
+      pause,
+      interrupted: o.interrupted,
+    });
+    if (o.interrupted()) {
+      writer.flush();
+      return { differences: counts.differences, problems: 0 };
+    }
+    if (o.check) {
+      writer.flush();
+      await writer.drain();
+    } else await writer.end({ ...counts });
+    return { differences: counts.differences, problems: (scanA?.problems() ?? 0) + (scanB?.problems() ?? 0) };
+  }
   const counts = await diffStreams(ra, rb, {
     settings,
     all: o.all && !o.check,
@@ -83,15 +129,8 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     hash: settings.checksum !== 'off' ? (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h) : undefined,
     keepA: keep(streamA, rb),
     keepB: keep(streamB, ra),
-    emit: o.check
-      ? (c) => {
-          if (c.change !== 'same') writer.writeText(checkLine(c));
-        }
-      : (c) => writer.write(c),
-    pause: async () => {
-      if (writer.blocked) await writer.drain();
-      await new Promise<void>((r) => setImmediate(r));
-    },
+    emit,
+    pause,
     interrupted: o.interrupted,
   });
   if (o.interrupted()) {

@@ -21,6 +21,8 @@ export interface PlannerOptions {
   symlinks: boolean;
   rootA?: EntryBody;
   rootB?: EntryBody;
+  /** Directories get their times back after their contents change (bisync leaves directory times alone). */
+  dirTimes?: boolean;
   /** --moves: the pairs found by a first pass (see moves.ts). */
   moves?: { byTo: Map<string, Move>; byFrom: Map<string, Move> };
 }
@@ -212,6 +214,11 @@ export class Planner {
     }
   }
 
+  /** Closes the directories that do not hold `path` (records fed elsewhere still move the plan on). */
+  advance(path: string): void {
+    this.leave(path);
+  }
+
   feed(c: Change): void {
     this.leave(c.path);
     const o = this.o;
@@ -301,7 +308,7 @@ export class Planner {
       return;
     }
     if (a.type === 'dir') {
-      this.push(c.path, { exitIfTouched: { op: 'meta', ...this.key(c), set: { mtime: a.mtime }, expect: b } });
+      this.push(c.path, this.o.dirTimes === false ? {} : { exitIfTouched: { op: 'meta', ...this.key(c), set: { mtime: a.mtime }, expect: b } });
       return;
     }
     if (this.o.force && !this.older(a)) {
@@ -327,8 +334,8 @@ export class Planner {
     if (this.older(a)) return this.skip('files older than --newer-than');
     switch (a.type) {
       case 'dir': {
-        const set = this.metaOf(a, b, 'always');
-        this.push(c.path, { exits: [{ op: 'meta', ...this.key(c), set, expect: b }] });
+        const set = this.metaOf(a, b, this.o.dirTimes === false ? 'never' : 'always');
+        this.push(c.path, Object.keys(set).length > 0 ? { exits: [{ op: 'meta', ...this.key(c), set, expect: b }] } : {});
         return;
       }
       case 'file':
@@ -376,6 +383,17 @@ export class Planner {
     const act = this.create(c, a, b);
     if (act) this.emit(act);
     else if (this.o.mode === 'mirror') this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+  }
+
+  /**
+   * Something under `path` is left as it is (a conflict): the directories
+   * holding it are not removed or replaced, and nothing more is deleted in them.
+   */
+  hold(path: string): void {
+    for (const f of this.stack) {
+      if (path !== f.path && !isInside(path, f.path)) continue;
+      f.exits = f.exits.filter((a) => a.op === 'meta');
+    }
   }
 
   /** Ends the plan: closes every open directory, then gives the root its attributes. */

@@ -11,10 +11,13 @@ import { MoveFinder } from './moves';
 import { NdjsonWriter } from '../records/writer';
 import { STREAM_VERSION, VERSIONS_DIR, type Action, type PlanHeader } from '../records/types';
 import { Planner, type PlanStats } from './planner';
+import type { Prefer } from './bisync';
+import { planBisync } from './bisync-run';
 
 export interface RunPlanOptions {
   input: string;
-  mode: 'mirror' | 'copy';
+  mode: 'mirror' | 'copy' | 'bisync';
+  prefer?: Prefer;
   /** Deletions allowed: a count, a percentage of the destination's entries, or none (undefined: no limit). */
   maxDelete?: { count: number } | { percent: number };
   newerThan?: string;
@@ -49,7 +52,8 @@ function killFilter(o: RunPlanOptions): Filter | undefined {
   return o.kill.length > 0 ? compileFilter(o.kill.map((exclude) => ({ exclude }))) : undefined;
 }
 
-export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; stats: PlanStats }> {
+export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; stats?: PlanStats }> {
+  if (o.mode === 'bisync') return planBisync(o);
   if (!o.moves) return plan(o, o.input, undefined);
   // Moves pair removals with additions anywhere in the tree: a first pass finds them.
   const input = await rereadable(o.input, 'plan');
@@ -95,7 +99,7 @@ async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinde
     writer.write(header);
     const planner = new Planner(
       {
-        mode: o.mode,
+        mode: o.mode as 'mirror' | 'copy',
         settings: h.compare,
         ...(o.newerThan !== undefined ? { newerThan: o.newerThan } : {}),
         lazyMkdir: o.lazyMkdir,
@@ -148,7 +152,7 @@ async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinde
   }
 }
 
-async function copyOut(file: string): Promise<void> {
+export async function copyOut(file: string): Promise<void> {
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
     if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
   }

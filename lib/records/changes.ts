@@ -1,7 +1,7 @@
 import { InputError } from '../cli/errors';
 import { pathProblem, validateBody, validateEntriesHeader } from './entries';
 import type { Loc, StreamSpec } from './stream-reader';
-import { ATTRS, CHANGE_KINDS, type Attr, type Change, type ChangesHeader, type CompareSettings, type EntriesHeader } from './types';
+import { ATTRS, CHANGE_KINDS, SIDE_CHANGES, type Attr, type Change, type ChangesHeader, type CompareSettings, type EntriesHeader } from './types';
 
 function fail(at: Loc, field: string | undefined, why: string): never {
   throw new InputError(at.file, at.line, field, why);
@@ -56,12 +56,18 @@ export const CHANGES: StreamSpec<ChangesHeader, Change> = {
     if (o.path_b64 !== undefined && typeof o.path_b64 !== 'string') fail(at, 'path_b64', 'must be base64');
     const kind = o.change;
     if (typeof kind !== 'string' || !KINDS.has(kind)) fail(at, 'change', `must be one of ${CHANGE_KINDS.join(', ')}`);
-    const needA = kind !== 'b-only';
-    const needB = kind !== 'a-only';
+    const needA = kind !== 'b-only' && kind !== 'base-only';
+    const needB = kind !== 'a-only' && kind !== 'base-only';
     if (needA !== (o.a !== undefined)) fail(at, 'a', needA ? `missing (a ${kind} record needs side a)` : `not allowed on a ${kind} record`);
     if (needB !== (o.b !== undefined)) fail(at, 'b', needB ? `missing (a ${kind} record needs side b)` : `not allowed on a ${kind} record`);
     if (o.a !== undefined) validateBody(o.a, at, 'a.');
     if (o.b !== undefined) validateBody(o.b, at, 'b.');
+    if (o.base !== undefined) validateBody(o.base, at, 'base.');
+    else if (kind === 'base-only') fail(at, 'base', 'missing (a base-only record needs the base entry)');
+    for (const k of ['a_change', 'b_change'] as const) {
+      if (o[k] !== undefined && !SIDE_CHANGES.includes(o[k] as never)) fail(at, k, `must be one of ${SIDE_CHANGES.join(', ')}`);
+    }
+    if (o.conflict !== undefined && (typeof o.conflict !== 'string' || o.conflict === '')) fail(at, 'conflict', 'must be a non-empty string');
     if (kind === 'differ') {
       const attrs = o.attrs;
       if (!Array.isArray(attrs) || attrs.length === 0 || attrs.some((x) => !ATTR_SET.has(x as string))) {

@@ -17,6 +17,8 @@ const NEEDS: Record<PlanOp, { src: boolean; expect: 'yes' | 'no' | 'may' }> = {
   symlink: { src: true, expect: 'may' },
   special: { src: true, expect: 'may' },
   meta: { src: false, expect: 'may' },
+  agree: { src: false, expect: 'no' },
+  conflict: { src: false, expect: 'no' },
   move: { src: true, expect: 'yes' },
   remove: { src: false, expect: 'yes' },
   rmdir: { src: false, expect: 'yes' },
@@ -49,7 +51,7 @@ export function copiedBytes(a: Action): number {
 export const PLAN: StreamSpec<PlanHeader, Action> = {
   kind: 'plan',
   header(o, at) {
-    if (o.mode !== 'mirror' && o.mode !== 'copy') fail(at, 'mode', 'must be mirror or copy');
+    if (o.mode !== 'mirror' && o.mode !== 'copy' && o.mode !== 'bisync') fail(at, 'mode', 'must be mirror, copy or bisync');
     for (const k of ['src', 'dst'] as const) {
       if (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')) fail(at, k, 'missing or not an absolute path');
     }
@@ -101,6 +103,15 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
       checkPath(o.from, at, 'from');
       checkRawPath(o.from_b64, at, 'from_b64');
     } else if (o.from !== undefined) fail(at, 'from', `not allowed on ${op}`);
+    if (o.to !== undefined && o.to !== 'a' && o.to !== 'b') fail(at, 'to', 'must be a or b');
+    if (o.state !== undefined && o.state !== null) validateBody(o.state, at, 'state.');
+    if (op === 'agree' && o.state === undefined) fail(at, 'state', 'missing: agree records what the state keeps for the path (null: nothing)');
+    for (const k of ['a', 'b', 'base'] as const) {
+      if (o[k] === undefined) continue;
+      if (op !== 'conflict') fail(at, k, `not allowed on ${op}`);
+      validateBody(o[k], at, `${k}.`);
+    }
+    if (op === 'conflict' && (typeof o.why !== 'string' || o.why === '')) fail(at, 'why', 'missing: a conflict says why it is one');
     if (o.keep !== undefined && typeof o.keep !== 'boolean') fail(at, 'keep', 'must be true or false');
     const src = o.src as { type?: string } | undefined;
     const kindOk: Partial<Record<PlanOp, (t: string) => boolean>> = {

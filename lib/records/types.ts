@@ -91,8 +91,15 @@ export type EntryBody = Omit<Entry, 'path' | 'path_b64'> & {
 export type Attr = 'type' | 'size' | 'mtime' | 'mode' | 'owner' | 'target' | 'rdev' | 'hash' | 'link' | 'error';
 export const ATTRS: readonly Attr[] = ['type', 'size', 'mtime', 'mode', 'owner', 'target', 'rdev', 'hash', 'link', 'error'];
 
-export type ChangeKind = 'a-only' | 'b-only' | 'differ' | 'same';
-export const CHANGE_KINDS: readonly ChangeKind[] = ['a-only', 'b-only', 'differ', 'same'];
+export type ChangeKind = 'a-only' | 'b-only' | 'differ' | 'same' | 'base-only';
+export const CHANGE_KINDS: readonly ChangeKind[] = ['a-only', 'b-only', 'differ', 'same', 'base-only'];
+
+/**
+ * What happened to a path on one side since the base (three-way diff):
+ * `touched` changed only attributes (mode, owner, or a time over the same content).
+ */
+export type SideChange = 'unchanged' | 'new' | 'modified' | 'touched' | 'deleted';
+export const SIDE_CHANGES: readonly SideChange[] = ['unchanged', 'new', 'modified', 'touched', 'deleted'];
 
 /** One path as cairn-diff saw it on both sides. */
 export interface Change {
@@ -103,6 +110,12 @@ export interface Change {
   attrs?: Attr[];
   a?: EntryBody;
   b?: EntryBody;
+  /** Three-way diff only: the base entry, and what each side did since (absent: not on that side nor in the base). */
+  base?: EntryBody;
+  a_change?: SideChange;
+  b_change?: SideChange;
+  /** Three-way diff only: why the two sides' changes cannot both be kept. */
+  conflict?: string;
 }
 
 /** How cairn-diff compared: derived from both sides' caps and the flags. */
@@ -141,8 +154,10 @@ export const TEMP_PREFIX = '.cairn-tmp.';
 /** Where --versions keeps replaced and removed objects; no plan touches it, with --versions or without. */
 export const VERSIONS_DIR = '.cairn-versions';
 
-export type PlanOp = 'mkdir' | 'copy' | 'update' | 'symlink' | 'special' | 'meta' | 'move' | 'remove' | 'rmdir';
-export const PLAN_OPS: readonly PlanOp[] = ['mkdir', 'copy', 'update', 'symlink', 'special', 'meta', 'move', 'remove', 'rmdir'];
+export type PlanOp = 'mkdir' | 'copy' | 'update' | 'symlink' | 'special' | 'meta' | 'move' | 'remove' | 'rmdir' | 'agree' | 'conflict';
+export const PLAN_OPS: readonly PlanOp[] = ['mkdir', 'copy', 'update', 'symlink', 'special', 'meta', 'move', 'remove', 'rmdir', 'agree', 'conflict'];
+
+export type Side = 'a' | 'b';
 
 /** What `meta` sets; only the fields present. */
 export interface MetaSet {
@@ -170,15 +185,25 @@ export interface Action {
   from_b64?: string;
   /** Keep the replaced or removed object as a numbered version instead of destroying it. */
   keep?: boolean;
-  /** Why this action is there, for people reading the plan (informational). */
+  /** Why this action is there, for people reading the plan (informational); conflict: why it is one. */
   why?: string;
+  /** Bisync: the side this action changes (its source is the other side). */
+  to?: Side;
+  /** Bisync: what the state records for `path` once this action is done; null: the path leaves the state. */
+  state?: EntryBody | null;
+  /** conflict: both sides' objects and the base, as the diff saw them. */
+  a?: EntryBody;
+  b?: EntryBody;
+  base?: EntryBody;
 }
 
 export interface PlanHeader {
   cairn: 'plan';
   version: number;
-  mode: 'mirror' | 'copy';
+  mode: 'mirror' | 'copy' | 'bisync';
+  /** The source root (bisync: side a). */
   src: string;
+  /** The destination root (bisync: side b). */
   dst: string;
   src_caps: Caps;
   dst_caps: Caps;
@@ -189,8 +214,8 @@ export interface PlanHeader {
   created: string;
 }
 
-export type ResultStatus = 'done' | 'skipped' | 'stale' | 'failed' | 'dry-run';
-export const RESULT_STATUSES: readonly ResultStatus[] = ['done', 'skipped', 'stale', 'failed', 'dry-run'];
+export type ResultStatus = 'done' | 'skipped' | 'stale' | 'failed' | 'dry-run' | 'conflict';
+export const RESULT_STATUSES: readonly ResultStatus[] = ['done', 'skipped', 'stale', 'failed', 'dry-run', 'conflict'];
 
 /** An action as cairn-apply carried it out. */
 export interface Result extends Action {

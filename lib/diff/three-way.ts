@@ -1,0 +1,190 @@
+import { heapGuard } from '../cli/heap-guard';
+import { compareKeyed, isInside } from '../records/order';
+import type { Attr, Change, ChangeKind, CompareSettings, Entry, EntryBody, HashAlg, Side as SideName, SideChange } from '../records/types';
+import { compareEntries } from './compare';
+import { Side, body, keyOf, type EntriesReader } from './diff';
+
+export interface ThreeWayOptions {
+  /** A against B, base against A, base against B: each pair at its own coarser precision. */
+  ab: CompareSettings;
+  baseA: CompareSettings;
+  baseB: CompareSettings;
+  all: boolean;
+  alg: HashAlg;
+  /** Hash one side's file (content decides where metadata cannot). */
+  hash: (side: SideName, e: Entry, alg: HashAlg) => { hash: string } | { error: string };
+  emit: (c: Change) => void;
+  keep?: (e: Entry) => boolean;
+  keepA?: (e: Entry) => boolean;
+  keepB?: (e: Entry) => boolean;
+  pause: () => Promise<void>;
+  interrupted: () => boolean;
+}
+
+/** Counts the plan's safety rails need (see cairn-plan --bisync). */
+export interface ThreeWayCounts {
+  a: number;
+  b: number;
+  base: number;
+  differences: number;
+  conflicts: number;
+  /** Files present in the base and on the side, and of those the ones whose time changed. */
+  a_common: number;
+  a_retimed: number;
+  b_common: number;
+  b_retimed: number;
+}
+
+const CONTENT: readonly Attr[] = ['type', 'size', 'hash', 'target', 'rdev'];
+
+/** Directory times say only that the contents changed, which the contents say for themselves. */
+function attrsOf(x: EntryBody, y: EntryBody, s: CompareSettings): Attr[] {
+  const attrs = compareEntries(x, y, s);
+  return x.type === 'dir' && y.type === 'dir' ? attrs.filter((a) => a !== 'mtime') : attrs;
+}
+
+interface Frame {
+  path: string;
+  /** What a side did to this base directory, when it is no longer a directory there. */
+  goneA: 'deleted' | 'replaced' | undefined;
+  goneB: 'deleted' | 'replaced' | undefined;
+}
+
+const changed = (c: SideChange | undefined): boolean => c !== undefined && c !== 'unchanged';
+const other = (s: SideName): SideName => (s === 'a' ? 'b' : 'a');
+
+/**
+ * The three-way merge-join of a base (the state of the last sync) with both
+ * sides, in canonical order: for every path, what each side did since the
+ * base and whether both changes can be kept. Holds only the ancestors of the
+ * current path. Pure but for the lazy hashing it is given.
+ */
+export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: EntriesReader, o: ThreeWayOptions): Promise<ThreeWayCounts> {
+  const counts: ThreeWayCounts = { a: 0, b: 0, base: 0, differences: 0, conflicts: 0, a_common: 0, a_retimed: 0, b_common: 0, b_retimed: 0 };
+  const so = new Side(rbase, o.keep);
+  const sa = new Side(ra, o.keepA);
+  const sb = new Side(rb, o.keepB);
+  let eo = await so.next();
+  let ea = await sa.next();
+  let eb = await sb.next();
+  const stack: Frame[] = [];
+  const guard = heapGuard(48 << 20, 8);
+  let steps = 0;
+
+  /** Hashes a side's file unless it has a hash of the algorithm already; false if it cannot be read. */
+  const hashed = (side: SideName, e: Entry, bd: EntryBody): boolean => {
+    if (bd.hash !== undefined && bd.hash.startsWith(`${o.alg}:`)) return true;
+    const r = o.hash(side, e, o.alg);
+    if ('hash' in r) bd.hash = r.hash;
+    return 'hash' in r;
+  };
+
+  /** What one side did to the base's object at this path. */
+  const classify = (side: SideName, base: EntryBody | undefined, e: Entry | undefined, bd: EntryBody | undefined): SideChange | undefined => {
+    if (bd === undefined) return base === undefined ? undefined : 'deleted';
+    if (base === undefined) return 'new';
+    const attrs = attrsOf(base, bd, side === 'a' ? o.baseA : o.baseB).filter((x) => x !== 'error' && x !== 'link');
+    if (base.type === 'file' && bd.type === 'file') {
+      counts[`${side}_common`]++;
+      if (attrs.includes('mtime')) counts[`${side}_retimed`]++;
+    }
+    if (attrs.length === 0) return 'unchanged';
+    if (attrs.some((x) => CONTENT.includes(x))) return 'modified';
+    // A new time over the same content (the base knows its hash) is only a touch.
+    if (attrs.includes('mtime')) {
+      return base.hash !== undefined && bd.error === undefined && hashed(side, e!, bd) && bd.hash === base.hash ? 'touched' : 'modified';
+    }
+    return 'touched';
+  };
+
+  while (eo !== undefined || ea !== undefined || eb !== undefined) {
+    if (++steps >= 512) {
+      steps = 0;
+      guard();
+      await o.pause();
+      if (o.interrupted()) break;
+    }
+    // The smallest path among the three heads, and who has it.
+    let key: Entry = (eo ?? ea ?? eb)!;
+    for (const e of [ea, eb]) if (e !== undefined && compareKeyed(e, key) < 0) key = e;
+    const x = eo !== undefined && compareKeyed(eo, key) === 0 ? eo : undefined;
+    const a = ea !== undefined && compareKeyed(ea, key) === 0 ? ea : undefined;
+    const b = eb !== undefined && compareKeyed(eb, key) === 0 ? eb : undefined;
+    if (x) counts.base++;
+    if (a) counts.a++;
+    if (b) counts.b++;
+    while (stack.length > 0 && !isInside(key.path, stack[stack.length - 1]!.path)) stack.pop();
+
+    const base = x ? body(x, undefined) : undefined;
+    const ba = a ? body(a, undefined) : undefined;
+    const bb = b ? body(b, undefined) : undefined;
+    const ca = classify('a', base, a, ba);
+    const cb = classify('b', base, b, bb);
+
+    let kind: ChangeKind;
+    let attrs: Attr[] = [];
+    if (ba && bb) {
+      attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
+      // Both sides changed a file to the same size: the content decides whether they agree.
+      if (ba.type === 'file' && bb.type === 'file' && ba.size === bb.size && changed(ca) && changed(cb)) {
+        if (ba.error === undefined && bb.error === undefined && hashed('a', a!, ba) && hashed('b', b!, bb)) attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
+      }
+      kind = attrs.length > 0 ? 'differ' : 'same';
+    } else kind = ba ? 'a-only' : bb ? 'b-only' : 'base-only';
+
+    let conflict: string | undefined;
+    for (const f of stack) {
+      for (const s of ['a', 'b'] as const) {
+        const gone = s === 'a' ? f.goneA : f.goneB;
+        const theirs = s === 'a' ? cb : ca;
+        if (conflict === undefined && gone !== undefined && changed(theirs) && theirs !== 'deleted') {
+          conflict = `${theirs} on ${other(s)} inside a directory ${gone} on ${s} (${f.path})`;
+        }
+      }
+    }
+    if (conflict === undefined && changed(ca) && changed(cb)) conflict = bothChanged(ca!, cb!, ba, bb, attrs);
+    if (conflict !== undefined) counts.conflicts++;
+    if (base?.type === 'dir' && (ba?.type !== 'dir' || bb?.type !== 'dir')) {
+      stack.push({
+        path: key.path,
+        goneA: ba?.type === 'dir' ? undefined : ba ? 'replaced' : 'deleted',
+        goneB: bb?.type === 'dir' ? undefined : bb ? 'replaced' : 'deleted',
+      });
+    }
+
+    const interesting = changed(ca) || changed(cb) || kind !== 'same';
+    if (interesting || o.all) {
+      if (interesting) counts.differences++;
+      o.emit({
+        ...keyOf(key),
+        change: kind,
+        ...(kind === 'differ' ? { attrs } : {}),
+        ...(ba ? { a: ba } : {}),
+        ...(bb ? { b: bb } : {}),
+        ...(base ? { base } : {}),
+        ...(ca ? { a_change: ca } : {}),
+        ...(cb ? { b_change: cb } : {}),
+        ...(conflict !== undefined ? { conflict } : {}),
+      });
+    }
+    if (x) eo = await so.next();
+    if (a) ea = await sa.next();
+    if (b) eb = await sb.next();
+  }
+  return counts;
+}
+
+/**
+ * Both sides changed the path: a conflict unless the changes agree (the
+ * same content), or one only touched what the other really changed.
+ */
+function bothChanged(ca: SideChange, cb: SideChange, ba: EntryBody | undefined, bb: EntryBody | undefined, attrs: readonly Attr[]): string | undefined {
+  if (ca === 'deleted' && cb === 'deleted') return undefined;
+  if (ca === 'deleted' || cb === 'deleted') return ca === 'deleted' ? `${cb} on b, deleted on a` : `${ca} on a, deleted on b`;
+  if (!attrs.some((x) => CONTENT.includes(x))) return undefined;
+  if (ba!.type === 'dir' && bb!.type === 'dir') return undefined;
+  // A new time or mode over the old content yields to a new content.
+  if ((ca === 'touched') !== (cb === 'touched') && !attrs.includes('type')) return undefined;
+  if (ca === 'new' && cb === 'new') return 'new on both sides, different';
+  return `${ca} on a, ${cb} on b, different`;
+}
