@@ -12,7 +12,7 @@
 #   BENCH_DIR=/tmp/cairn-bench
 #                       generated trees and logs; trees are reused while their
 #                       marker file (NAME.ok) matches, so reruns are quick
-#   BENCH_ONLY=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,copy-big,diff-1m
+#   BENCH_ONLY=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m
 #                       run a subset
 #   BENCH_TIMER=hyperfine|own
 #                       default: hyperfine when installed, else bench/measure.ts's loop
@@ -44,7 +44,7 @@ cd "$(dirname "$0")/.." || exit 2
 TOP=$(pwd)
 RUNS=${BENCH_RUNS:-5}
 RSS_RUNS=${BENCH_RSS_RUNS:-3}
-ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,copy-big,diff-1m
+ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m
 ONLY=${BENCH_ONLY:-$ALL}
 SYNC_WHEN=${BENCH_SYNC:-start}
 NODE=$(command -v "${NODE:-node}") || { echo "bench: node not found" >&2; exit 2; }
@@ -54,6 +54,7 @@ MEASURE=$TOP/dist/bench/measure.js
 READER=$TOP/dist/bench/ndjson-reader.js
 WRITER=$TOP/dist/bench/ndjson-writer.js
 MIRROR=$TOP/bench/mirror.sh
+BISYNC=$TOP/bench/bisync.sh
 DIFF=$TOP/bin/cairn-diff
 PLAN=$TOP/bin/cairn-plan
 # Destinations of the sync sections: under BENCH_DIR, beside their sources (one filesystem, checked).
@@ -525,6 +526,72 @@ bench_mirror_noop() {
     fi
   fi
   judge "no-op mirror 100k tree vs rsync --delete" mn_cairn "rsync -aH --delete" mn_rsync 2.0
+}
+
+# bisync_actions A B STATE: how many records cairn plans for a two-way sync of A and B (plan in $LOGS).
+bisync_actions() {
+  "$DIFF" --base "$3" "$1" "$2" 2>"$LOGS/bisync-noop.plan.err" | "$PLAN" --bisync >"$LOGS/bisync-noop.plan" 2>>"$LOGS/bisync-noop.plan.err" || { echo x; return; }
+  grep -c '^{"op":' "$LOGS/bisync-noop.plan"
+}
+
+bench_bisync_noop() {
+  D=$MDIR/noop ST=$MDIR/noop.bisync-state
+  echo "== bisync-noop: two-way sync of the 100k-file tree and its mirror with their state, nothing to do (both scans,"
+  echo "   the state, three-way diff, plan, apply); rsync -aH --delete and cairn in turn, median of $RUNS; peak RSS of"
+  echo "   cairn-diff --base on streams of 100k and of 1M entries"
+  if ! ensure_tree; then set_res bn_cairn "error could not generate the tree"
+  elif ! mkdir -p "$MDIR" || ! same_fs "$TREE" "$MDIR"; then set_res bn_cairn "error $MDIR is not on the filesystem of $TREE"
+  else
+    _ready=n
+    if [ -d "$D" ] && [ -z "$(rsync -aniH --delete "$TREE/" "$D/" 2>&1 | head -n 1)" ]; then _ready=y
+    else
+      note "making the mirror $D with cairn (once; later runs reuse it)"
+      rm -f "$ST"
+      fresh "$D"
+      checked_run "bisync setup mirror" "$TREE" "$D" bisync-noop-setup bn_cairn && _ready=y
+    fi
+    if [ $_ready = y ] && [ ! -s "$ST" ]; then
+      # The first two-way run hashes both sides to adopt them: once, untimed.
+      _t=$(now)
+      if sh "$BISYNC" "$TREE" "$D" "$ST" 2>"$LOGS/bisync-noop.first.err"; then note "first two-way run (adopts both sides, hashing them): $(($(now) - _t)) s, once"
+      else _ready=n; set_res bn_cairn "error the first two-way run failed: $(tail -n 1 "$LOGS/bisync-noop.first.err")"; fi
+    fi
+    if [ $_ready = y ]; then
+      _n=$(bisync_actions "$TREE" "$D" "$ST")
+      case $_n in
+        0) row "no-op bisync: cairn-plan --bisync" "0 actions" "-" "-" "0 actions" PASS ;;
+        *) row "no-op bisync: cairn-plan --bisync" "$_n actions" "-" "-" "0 actions" FAIL
+           note "$(tail -n 1 "$LOGS/bisync-noop.plan.err")"
+           loud "bisync-noop: cairn plans $_n actions on a synced pair: see $LOGS/bisync-noop.plan" ;;
+      esac
+      group_alt bisync_noop "$RUNS" "" \
+        "bn_rsync=rsync -aH --delete $(q "$TREE/") $(q "$D/")" \
+        "bn_cairn=sh $(q "$BISYNC") $(q "$TREE") $(q "$D") $(q "$ST")"
+      if [ -n "$(rsync -aniH --delete "$TREE/" "$D/" 2>&1 | head -n 1)" ]; then
+        set_res bn_cairn "error the pair differs after the timed runs (rsync -aniH --delete finds work)"
+      fi
+    fi
+  fi
+  judge "no-op bisync 100k tree vs rsync --delete" bn_cairn "rsync -aH --delete" bn_rsync 2.5
+  # Memory flat in the number of files: the three-way diff of a stream with itself, as base and both sides.
+  _s=$DIR/tree100k.ndjson _m=$DIR/entries1m.ndjson
+  if ensure_tree && { [ -s "$_s" ] || "$SCAN" "$TREE" >"$_s" 2>"$LOGS/bisync-scan.err"; } &&
+    { [ -s "$_m" ] || "$NODE" "$GEN" fixture "$_s" "$_m" 10 >/dev/null 2>"$LOGS/bisync-fixture.err"; }; then
+    rss bn_rss_100k "$RSS_RUNS" "$(q "$DIFF") --base $(q "$_s") $(q "$_s") $(q "$_s")"
+    rss bn_rss_1m "$RSS_RUNS" "$(q "$DIFF") --base $(q "$_m") $(q "$_m") $(q "$_m")"
+    _a=$(res bn_rss_100k) _b=$(res bn_rss_1m)
+    if is_ok "$_a" && is_ok "$_b"; then
+      _x=$(ratio "$(val "$_b")" "$(val "$_a")")
+      if le "${_x%x}" 1.5; then _result=PASS; else _result=FAIL; fi
+      row "peak RSS, diff --base 1M vs 100k entries" "$(fmt_mb "$(val "$_b")")" "100k $(fmt_mb "$(val "$_a")")" "$_x" "<= 1.50x (flat)" "$_result"
+    else
+      row "peak RSS, diff --base 1M vs 100k entries" "-" "-" "-" "<= 1.50x (flat)" FAIL
+      note "$(why "$_a") $(why "$_b")"
+    fi
+  else
+    row "peak RSS, diff --base 1M vs 100k entries" "-" "-" "-" "<= 1.50x (flat)" FAIL
+    note "could not make the streams: $(cat "$LOGS/bisync-scan.err" "$LOGS/bisync-fixture.err" 2>/dev/null | tail -n 1)"
+  fi
 }
 
 bench_copy_big() {

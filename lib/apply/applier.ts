@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describeSystemError } from '../cli/errors';
 import { hashFile } from '../hash/file-hash';
 import { formatTime } from '../records/time';
@@ -165,8 +166,9 @@ export class Applier {
       if (a.op === 'move') {
         const bad = this.guard.check(a.from!, a.from_b64);
         if (bad !== undefined) return { status: 'failed', error: bad };
-        this.expectAt(this.abs(a.from!, a.from_b64), a.expect);
-        this.expectAt(abs, undefined);
+        const from = this.abs(a.from!, a.from_b64);
+        this.expectAt(from, a.expect);
+        if (!this.sameObject(from, abs)) this.expectAt(abs, undefined);
       } else if (!(a.op === 'meta' && a.expect === undefined)) this.expectAt(abs, a.expect);
       if (a.op === 'mkdir') this.guard.assume(a.path);
       return { status: 'dry-run' };
@@ -199,9 +201,25 @@ export class Applier {
         if (bad !== undefined) return { status: 'failed', error: bad };
         const from = this.abs(a.from!, a.from_b64);
         this.expectAt(from, a.expect);
-        this.expectAt(abs, undefined);
-        fs.renameSync(from, abs);
+        // A change of case on a case-insensitive side finds the object itself under the new name.
+        if (this.sameObject(from, abs)) {
+          // A change of case alone, through a temporary name: some FAT drivers (fusefat) hang on it done at once.
+          // The object itself goes through the temporary name: never removed as a leftover of this run.
+          const tmp = tempBeside(abs);
+          fs.renameSync(from, tmp);
+          try {
+            fs.renameSync(tmp, abs);
+          } catch (err) {
+            fs.renameSync(tmp, from);
+            throw err;
+          }
+        } else {
+          this.expectAt(abs, undefined);
+          fs.renameSync(from, abs);
+        }
         this.guard.forget(a.from!);
+        // fusefat gives a renamed file the time of the rename: set it again where times are FAT's.
+        if (!this.o.dstPerms && a.expect!.type === 'file') setAttrs(abs, { mtime: a.expect!.mtime }, false);
         return { status: 'done' };
       }
       case 'remove': {
@@ -215,6 +233,24 @@ export class Applier {
         fs.rmdirSync(abs);
         this.guard.forget(a.path);
         return { status: 'done' };
+    }
+  }
+
+  /**
+   * The object at `y` is the one at `x` under another spelling (a
+   * case-insensitive or normalizing side): same directory, names equal but
+   * for case or normalization, and no entry of y's exact name.
+   */
+  private sameObject(x: FsPath, y: FsPath): boolean {
+    if (typeof x !== 'string' || typeof y !== 'string' || path.dirname(x) !== path.dirname(y)) return false;
+    const fold = (n: string) => n.normalize('NFC').toLowerCase();
+    const nx = path.basename(x);
+    const ny = path.basename(y);
+    if (nx === ny || fold(nx) !== fold(ny)) return false;
+    try {
+      return !fs.readdirSync(path.dirname(y)).includes(ny);
+    } catch {
+      return false;
     }
   }
 

@@ -43,6 +43,8 @@ export function openState(file: string, h: PlanHeader, aRoot: string, bRoot: str
   return {
     store,
     agree(a) {
+      // A rename: the old name leaves the state.
+      if (a.op === 'move' && a.state !== undefined) store.set({ path: a.from!, ...(a.from_b64 !== undefined ? { path_b64: a.from_b64 } : {}) }, null);
       if (a.state === null || a.state === undefined || a.to === undefined) {
         store.set(a, a.state ?? null);
         return;

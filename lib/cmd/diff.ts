@@ -8,6 +8,7 @@ import { ATTRS, HASH_ALGS, type Attr, type HashAlg } from '../records/types';
 
 const flags = {
   base: { type: 'string', arg: 'STATE', help: 'three-way: what each side did since the state of the last two-way sync (a missing file: the first run)' },
+  normalization: { type: 'string', arg: 'on|off', help: 'with --base: names equal after NFC are one name when a side normalizes (default on)' },
   all: { type: 'boolean', help: 'also write a `same` record for every path that does not differ' },
   check: { type: 'boolean', help: 'write only the differences, one line each; exit 1 if there are any' },
   checksum: {
@@ -57,10 +58,13 @@ const command: CommandDef<typeof flags> = {
     if (f['caps-b'] !== undefined) overrideCaps(POSIX_CAPS, f['caps-b'], '--caps-b');
     const { runDiff } = await import('../diff/run');
     if (f.base === '') throw new UsageError('--base', 'empty');
+    if (f.normalization !== undefined && f.normalization !== 'on' && f.normalization !== 'off') throw new UsageError(`--normalization ${f.normalization}`, 'on or off');
+    if (f.normalization !== undefined && f.base === undefined) throw new UsageError('--normalization', 'only with --base');
     const r = await runDiff({
       a: args[0]!,
       b: args[1]!,
       ...(f.base !== undefined ? { base: f.base } : {}),
+      normalization: f.normalization !== 'off',
       check: f.check,
       all: f.all,
       compare: {

@@ -9,6 +9,7 @@ import { compareSettings, type CompareFlags } from './compare';
 import { diffStreams, type EntriesReader } from './diff';
 import { diffThreeWay } from './three-way';
 import { openBase } from './open-base';
+import { findFoldGroups } from './fold-groups';
 import { isLocation, openScan, openStream, type SideScan } from './open-side';
 
 export interface RunDiffOptions {
@@ -16,6 +17,8 @@ export interface RunDiffOptions {
   b: string;
   /** Three-way: the state file of the pair (it may not exist yet: the first run). */
   base?: string;
+  /** Three-way: names equal after NFC are one name when a side normalizes (default true). */
+  normalization?: boolean;
   check: boolean;
   all: boolean;
   compare: CompareFlags;
@@ -98,16 +101,34 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
       }
     : (c: Change) => writer.write(c);
   if (rbase !== undefined) {
-    const counts = await diffThreeWay(rbase, ra, rb, {
+    // A side that folds names (FAT: case; macOS: normalization) needs to know the siblings that fold together: a first pass.
+    const caps = { a: ra.header.caps, b: rb.header.caps };
+    const folding = { caseFold: !caps.a.case_sensitive || !caps.b.case_sensitive, nfc: o.normalization !== false && (caps.a.unicode_normalizes || caps.b.unicode_normalizes) };
+    const folds = {
+      a: !caps.a.case_sensitive || (folding.nfc && caps.a.unicode_normalizes),
+      b: !caps.b.case_sensitive || (folding.nfc && caps.b.unicode_normalizes),
+    };
+    const baseKeep = filter !== undefined ? (e: Entry) => !filter.excludes(e.path, e.type === 'dir') : undefined;
+    let readers = { base: rbase, a: ra, b: rb };
+    let keeps = { base: baseKeep, a: keep(streamA, rb), b: keep(streamB, ra) };
+    let fold: Awaited<ReturnType<typeof findFoldGroups>> | undefined;
+    if (folding.caseFold || folding.nfc) {
+      fold = await findFoldGroups(readers, keeps, folding);
+      readers = await fold.reopen();
+      keeps = { base: undefined, a: undefined, b: undefined };
+    }
+    try {
+    const counts = await diffThreeWay(readers.base, readers.a, readers.b, {
       ab: settings,
       baseA: flat(compareSettings(rbase.header, ra.header, o.compare)),
       baseB: flat(compareSettings(rbase.header, rb.header, o.compare)),
       all: o.all && !o.check,
       alg,
       hash: (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h),
-      ...(filter !== undefined ? { keep: (e: Entry) => !filter.excludes(e.path, e.type === 'dir') } : {}),
-      ...optional('keepA', keep(streamA, rb)),
-      ...optional('keepB', keep(streamB, ra)),
+      ...optional('keep', keeps.base),
+      ...optional('keepA', keeps.a),
+      ...optional('keepB', keeps.b),
+      ...(fold !== undefined ? { groups: fold.groups, folds, folding } : {}),
       emit,
       pause,
       interrupted: o.interrupted,
@@ -121,6 +142,9 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
       await writer.drain();
     } else await writer.end({ ...counts });
     return { differences: counts.differences, problems: (scanA?.problems() ?? 0) + (scanB?.problems() ?? 0) };
+    } finally {
+      fold?.done();
+    }
   }
   const counts = await diffStreams(ra, rb, {
     settings,

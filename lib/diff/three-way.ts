@@ -3,6 +3,7 @@ import { compareKeyed, isInside } from '../records/order';
 import type { Attr, Change, ChangeKind, CompareSettings, Entry, EntryBody, HashAlg, Side as SideName, SideChange } from '../records/types';
 import { compareEntries } from './compare';
 import { Side, body, keyOf, type EntriesReader } from './diff';
+import type { FoldGroup, Folding, Spelling } from './fold-groups';
 
 export interface ThreeWayOptions {
   /** A against B, base against A, base against B: each pair at its own coarser precision. */
@@ -19,6 +20,11 @@ export interface ThreeWayOptions {
   keepB?: (e: Entry) => boolean;
   pause: () => Promise<void>;
   interrupted: () => boolean;
+  /** Siblings whose names fold together (see fold-groups.ts), and the sides that fold them. */
+  groups?: Map<string, FoldGroup>;
+  folds?: Record<SideName, boolean>;
+  /** What folds names: for messages. */
+  folding?: Folding;
 }
 
 /** Counts the plan's safety rails need (see cairn-plan --bisync). */
@@ -115,11 +121,22 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
     if (b) counts.b++;
     while (stack.length > 0 && !isInside(key.path, stack[stack.length - 1]!.path)) stack.pop();
 
-    const base = x ? body(x, undefined) : undefined;
-    const ba = a ? body(a, undefined) : undefined;
-    const bb = b ? body(b, undefined) : undefined;
-    const ca = classify('a', base, a, ba);
-    const cb = classify('b', base, b, bb);
+    const group = o.groups?.get(key.path);
+    const rename = group !== undefined ? renameIn(group, o) : undefined;
+    if (rename !== undefined && rename.from.path === key.path) {
+      // Handled at the new spelling: one move on the side that still has the old one.
+      if (x) eo = await so.next();
+      if (a) ea = await sa.next();
+      if (b) eb = await sb.next();
+      continue;
+    }
+    const held = rename !== undefined ? rename.from[rename.t] : undefined;
+    const baseEntry = rename !== undefined ? rename.from.base : x;
+    const base = baseEntry ? body(baseEntry, undefined) : undefined;
+    const ba = a ? body(a, undefined) : rename?.t === 'a' ? body(held!, undefined) : undefined;
+    const bb = b ? body(b, undefined) : rename?.t === 'b' ? body(held!, undefined) : undefined;
+    const ca = classify('a', base, a ?? held, ba);
+    const cb = classify('b', base, b ?? held, bb);
 
     let kind: ChangeKind;
     let attrs: Attr[] = [];
@@ -132,7 +149,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
       kind = attrs.length > 0 ? 'differ' : 'same';
     } else kind = ba ? 'a-only' : bb ? 'b-only' : 'base-only';
 
-    let conflict: string | undefined;
+    let conflict: string | undefined = group !== undefined && rename === undefined ? collision(group, key.path, ba, bb, ca, cb, o) : undefined;
     for (const f of stack) {
       for (const s of ['a', 'b'] as const) {
         const gone = s === 'a' ? f.goneA : f.goneB;
@@ -152,7 +169,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
       });
     }
 
-    const interesting = changed(ca) || changed(cb) || kind !== 'same';
+    const interesting = rename !== undefined || changed(ca) || changed(cb) || kind !== 'same';
     if (interesting || o.all) {
       if (interesting) counts.differences++;
       o.emit({
@@ -165,6 +182,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
         ...(ca ? { a_change: ca } : {}),
         ...(cb ? { b_change: cb } : {}),
         ...(conflict !== undefined ? { conflict } : {}),
+        ...(rename !== undefined ? { renamed: { side: rename.t, from: rename.from.path } } : {}),
       });
     }
     if (x) eo = await so.next();
@@ -187,4 +205,48 @@ function bothChanged(ca: SideChange, cb: SideChange, ba: EntryBody | undefined, 
   if ((ca === 'touched') !== (cb === 'touched') && !attrs.includes('type')) return undefined;
   if (ca === 'new' && cb === 'new') return 'new on both sides, different';
   return `${ca} on a, ${cb} on b, different`;
+}
+
+/**
+ * A pure change of case (or normalization) of a name: the base knows one
+ * spelling, one side now has only another one, and the other side still
+ * has the base's, unchanged. Not for directories (their subtrees change
+ * paths too).
+ */
+function renameIn(g: FoldGroup, o: ThreeWayOptions): { s: SideName; t: SideName; from: Spelling; to: Spelling } | undefined {
+  const inBase = g.filter((sp) => sp.base !== undefined);
+  if (inBase.length !== 1) return undefined;
+  const from = inBase[0]!;
+  for (const s of ['a', 'b'] as const) {
+    const t = other(s);
+    const onS = g.filter((sp) => sp[s] !== undefined);
+    const onT = g.filter((sp) => sp[t] !== undefined);
+    if (onS.length !== 1 || onT.length !== 1 || onT[0] !== from || onS[0] === from) continue;
+    const old = from[t]!;
+    const now = onS[0]![s]!;
+    if (old.type === 'dir' || now.type === 'dir' || from.base!.type === 'dir') return undefined;
+    const attrs = attrsOf(body(from.base!, undefined), body(old, undefined), t === 'a' ? o.baseA : o.baseB).filter((x) => x !== 'link');
+    return attrs.length === 0 ? { s, t, from, to: onS[0]! } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A name that a side folding names would have to hold beside another
+ * spelling of it (README and readme going to FAT): a conflict, never an
+ * overwrite.
+ */
+function collision(g: FoldGroup, path: string, ba: EntryBody | undefined, bb: EntryBody | undefined, ca: SideChange | undefined, cb: SideChange | undefined, o: ThreeWayOptions): string | undefined {
+  for (const t of ['a', 'b'] as const) {
+    if (!o.folds?.[t]) continue;
+    const mine = t === 'a' ? ba : bb;
+    const theirs = t === 'a' ? bb : ba;
+    const change = t === 'a' ? cb : ca;
+    if (mine !== undefined || theirs === undefined || !changed(change)) continue;
+    const rival = g.find((sp) => sp.path !== path && (sp.a !== undefined || sp.b !== undefined));
+    if (rival === undefined) continue;
+    const what = o.folding?.caseFold ? 'case' : 'normalization';
+    return `differs only in ${what} from ${JSON.stringify(rival.path.slice(rival.path.lastIndexOf('/') + 1))}: side ${t} cannot hold both`;
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { parseTimeNs } from '../records/time';
 import { isInside } from '../records/order';
+import { readableName } from '../records/raw-names';
 import { copiedBytes } from '../records/plan';
 import { inVersions, isTemp } from '../records/reserved';
 import type { Action, Caps, Change, CompareSettings, EntryBody, PlanOp, Side, SideChange } from '../records/types';
@@ -64,6 +65,19 @@ export function conflictName(path: string, side: Side, mtime: string): string {
   return `${dir}${stem}.conflict-${side}-${t}${ext}`;
 }
 
+/** conflictName for a record's key, on the raw bytes when the name is not UTF-8. */
+function conflictKey(c: Pick<Change, 'path' | 'path_b64'>, side: Side, mtime: string): Pick<Action, 'path' | 'path_b64'> {
+  if (c.path_b64 === undefined) return { path: conflictName(c.path, side, mtime) };
+  const raw = Buffer.from(c.path_b64, 'base64');
+  const slash = raw.lastIndexOf(0x2f);
+  const base = raw.subarray(slash + 1);
+  const dot = base.lastIndexOf(0x2e);
+  const [stem, ext] = dot > 0 ? [base.subarray(0, dot), base.subarray(dot)] : [base, Buffer.alloc(0)];
+  const mark = conflictName('x', side, mtime).slice(1);
+  const named = Buffer.concat([raw.subarray(0, slash + 1), stem, Buffer.from(mark), ext]);
+  return { path: readableName(named), path_b64: named.toString('base64') };
+}
+
 /** The change as seen from `from`: side a of the record is the source. */
 function fromSide(c: Change, from: Side): Change {
   if (from === 'a') return c;
@@ -91,6 +105,8 @@ export class BisyncPlanner {
   private readonly toB: Planner;
   private current: Change | undefined;
   private currentState: EntryBody | undefined;
+  /** Agreed entries of directories whose attributes are set on the way out (only ancestors of the current path). */
+  private readonly dirStates = new Map<string, EntryBody>();
   /** A directory in conflict: its subtree is left alone on both sides. */
   private skipUnder: string | undefined;
   readonly stats: BisyncStats = { ops: {}, copyBytes: 0, deletes: { a: 0, b: 0 }, conflicts: 0, resolved: 0, skipped: {} };
@@ -125,7 +141,10 @@ export class BisyncPlanner {
     let state: EntryBody | null | undefined;
     if (act.op === 'remove' || act.op === 'rmdir') state = null;
     else if (CREATES.has(act.op)) state = act.path === this.current?.path && this.currentState !== undefined ? this.currentState : stateEntry(act.src!);
-    else if (act.op === 'meta' && act.path === this.current?.path) state = this.currentState;
+    else if (act.op === 'meta') {
+      state = act.path === this.current?.path ? this.currentState : this.dirStates.get(act.path);
+      this.dirStates.delete(act.path);
+    }
     return { ...act, to, ...(state !== undefined ? { state } : {}) };
   }
 
@@ -136,6 +155,7 @@ export class BisyncPlanner {
   feed(c: Change): void {
     this.toA.advance(c.path);
     this.toB.advance(c.path);
+    for (const p of this.dirStates.keys()) if (p !== c.path && !isInside(c.path, p)) this.dirStates.delete(p);
     this.current = c;
     this.currentState = undefined;
     if (this.skipUnder !== undefined && isInside(c.path, this.skipUnder)) return this.skip('objects inside a directory in conflict');
@@ -162,6 +182,7 @@ export class BisyncPlanner {
       }
       return;
     }
+    if (c.renamed !== undefined) return this.rename(c, c.renamed.side, c.renamed.from);
     const ca = c.a_change;
     const cb = c.b_change;
     if (!changed(ca) && !changed(cb)) return;
@@ -206,9 +227,27 @@ export class BisyncPlanner {
       const srcCaps = from === 'a' ? this.o.capsA : this.o.capsB;
       const st = stateEntry(src);
       if (dst !== undefined && dst.type === src.type) Object.assign(st, keptBy(dst, srcCaps));
+      // Only attributes changed: the content, and its hash, are the base's.
+      if (st.hash === undefined && st.type === 'file' && c.base?.hash !== undefined && c[`${from}_change`] === 'touched') st.hash = c.base.hash;
       this.currentState = st;
+      if (src.type === 'dir') this.dirStates.set(c.path, st);
     }
     (to === 'b' ? this.toB : this.toA).feed(fromSide(c, from));
+  }
+
+  /**
+   * A change of case (or normalization) on one side: the other side's object,
+   * still under the old name, is renamed, then brought up to date if the
+   * content changed too. The old name leaves the state with the move.
+   */
+  private rename(c: Change, t: Side, from: string): void {
+    const s = other(t);
+    const old = c[t]!;
+    const agreed = c.change === 'same' ? agreedEntry(c.a!, c.b!, this.o.capsA, this.o.capsB) : stateEntry(old);
+    // The object is the base's, renamed: so is its hash.
+    if (agreed.hash === undefined && c.base?.hash !== undefined && agreed.type === 'file') agreed.hash = c.base.hash;
+    this.write({ op: 'move', ...this.key(c), from, to: t, src: old, expect: old, state: agreed, why: `renamed on ${s}` });
+    if (c[`${s}_change`] !== 'unchanged' && c.change !== 'same') this.propagate(c, s);
   }
 
   private conflict(c: Change): void {
@@ -260,13 +299,14 @@ export class BisyncPlanner {
             : newer(b, a) ? 'b' : 'a';
     const loser = other(winner);
     const lost = c[loser]!;
-    const keptAs = conflictName(c.path, loser, lost.mtime);
+    const keptAs = conflictKey(c, loser, lost.mtime);
     // The loser steps aside under its conflict name, the winner takes its place, and the loser is copied across.
-    this.write({ op: 'move', path: keptAs, from: c.path, to: loser, src: lost, expect: lost, why: `conflict (${c.conflict}): kept, --prefer ${prefer}` });
+    const from = c.path_b64 !== undefined ? { from: c.path, from_b64: c.path_b64 } : { from: c.path };
+    this.write({ op: 'move', ...keptAs, ...from, to: loser, src: lost, expect: lost, why: `conflict (${c.conflict}): kept, --prefer ${prefer}` });
     this.currentState = stateEntry(c[winner]!);
-    const place: Change = { path: c.path, ...(c.path_b64 !== undefined ? { path_b64: c.path_b64 } : {}), change: 'a-only', a: c[winner]! };
+    const place: Change = { ...this.key(c), change: 'a-only', a: c[winner]! };
     (loser === 'b' ? this.toB : this.toA).feed(place);
-    const across = { path: keptAs, to: winner, src: stateEntry(lost), state: stateEntry(lost) };
+    const across = { ...keptAs, to: winner, src: stateEntry(lost), state: stateEntry(lost) };
     if (lost.type === 'file') this.write({ op: 'copy', ...across });
     else if (lost.type === 'symlink') {
       if ((winner === 'a' ? this.o.capsA : this.o.capsB).symlinks) this.write({ op: 'symlink', ...across });

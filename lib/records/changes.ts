@@ -67,6 +67,12 @@ export const CHANGES: StreamSpec<ChangesHeader, Change> = {
     for (const k of ['a_change', 'b_change'] as const) {
       if (o[k] !== undefined && !SIDE_CHANGES.includes(o[k] as never)) fail(at, k, `must be one of ${SIDE_CHANGES.join(', ')}`);
     }
+    if (o.renamed !== undefined) {
+      const r = o.renamed as { side?: unknown; from?: unknown };
+      if (typeof r !== 'object' || r === null || (r.side !== 'a' && r.side !== 'b') || typeof r.from !== 'string' || pathProblem(r.from)) {
+        fail(at, 'renamed', 'must be {"side":"a"|"b","from":PATH}');
+      }
+    }
     if (o.conflict !== undefined && (typeof o.conflict !== 'string' || o.conflict === '')) fail(at, 'conflict', 'must be a non-empty string');
     if (kind === 'differ') {
       const attrs = o.attrs;
