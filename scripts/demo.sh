@@ -28,6 +28,9 @@ touch -h -d '2019-07-14 12:00:00.123456789' "$src/2019/summer/beach.jpg"
 show() { # pretty-print NDJSON when jq is there
   if command -v jq >/dev/null 2>&1; then jq -c .; else cat; fi
 }
+brief() { # one line per action: what, on which side, where, how it went
+  if command -v jq >/dev/null 2>&1; then jq -c 'select(.op) | {op, to, path, status}'; else cat; fi
+}
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
 
 step "cairn-scan: every object of the tree as one NDJSON line, header first, end record last" \
@@ -101,4 +104,37 @@ cairn-diff "$src" "$backup" | cairn-plan --mirror > "$out/plan2.ndjson"
 printf 'edited again\n' > "$backup/2024/new.jpg"
 cairn-apply "$out/plan2.ndjson" | show || echo "(exit status $?: stale actions)"
 
-printf '\nThe sample tree, the backup, scans and plans are in demo-out/. More: man -l man/cairn.7\n'
+# ---- two-way sync ------------------------------------------------------
+laptop="$out/laptop"
+stick="$out/stick"
+state="$out/laptop-stick.state"
+rm -rf "$laptop" "$stick" "$state"
+cp -a "$src" "$laptop"
+mkdir -p "$stick"
+
+step "two-way sync, first run: the stick is empty, so everything goes to it (the state file remembers what both sides agreed on)" \
+  "cairn-diff --base laptop-stick.state demo-out/laptop demo-out/stick | cairn-plan --bisync --stats | cairn-apply --state laptop-stick.state"
+cairn-diff --base "$state" "$laptop" "$stick" | cairn-plan --bisync --stats | cairn-apply --state "$state" >/dev/null
+echo "(done; the stick now holds $(find "$stick" -type f | wc -l) files)"
+
+printf 'laptop edit\n' > "$laptop/2019/notes.txt"
+printf 'stick edit, on another computer\n' > "$stick/2019/notes.txt"
+touch -d '2030-01-01 12:00:00' "$stick/2019/notes.txt" # the newer of the two
+printf 'from the stick\n' > "$stick/2024/todo.txt"
+rm "$laptop/2024/new.jpg"
+step "edits on both sides: a new file on the stick, a deletion on the laptop, and notes.txt changed on both" \
+  "cairn-diff --base laptop-stick.state demo-out/laptop demo-out/stick | cairn-plan --bisync | cairn-apply --state laptop-stick.state"
+cairn-diff --base "$state" "$laptop" "$stick" | cairn-plan --bisync | { cairn-apply --state "$state"; echo "(cairn-apply exit status $?: a conflict needs attention; both versions of notes.txt are untouched)" >&2; } | brief
+
+step "asked again, the conflict is still there: it is never settled silently" \
+  "cairn-diff --base laptop-stick.state demo-out/laptop demo-out/stick --check"
+cairn-diff --check --base "$state" "$laptop" "$stick" || echo "(exit status $?)"
+
+step "settle it: the newer version wins, the other is kept beside it on both sides" \
+  "cairn-diff --base ... | cairn-plan --bisync --prefer newer | cairn-apply --state laptop-stick.state"
+cairn-diff --base "$state" "$laptop" "$stick" | cairn-plan --bisync --prefer newer | cairn-apply --state "$state" | brief
+ls "$laptop/2019" "$stick/2019"
+step "in sync: nothing left to do" "cairn-diff --check --base laptop-stick.state demo-out/laptop demo-out/stick"
+cairn-diff --check --base "$state" "$laptop" "$stick" && echo "(exit status 0: nothing changed since the last sync)"
+
+printf '\nThe sample tree, the backup, the two-way pair and its state, scans and plans are in demo-out/. More: man -l man/cairn.7\n'

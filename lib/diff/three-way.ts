@@ -122,7 +122,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
     while (stack.length > 0 && !isInside(key.path, stack[stack.length - 1]!.path)) stack.pop();
 
     const group = o.groups?.get(key.path);
-    const rename = group !== undefined ? renameIn(group, o) : undefined;
+    const rename = group !== undefined ? renameIn(group) : undefined;
     if (rename !== undefined && rename.from.path === key.path) {
       // Handled at the new spelling: one move on the side that still has the old one.
       if (x) eo = await so.next();
@@ -131,7 +131,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
       continue;
     }
     const held = rename !== undefined ? rename.from[rename.t] : undefined;
-    const baseEntry = rename !== undefined ? rename.from.base : x;
+    const baseEntry = rename !== undefined ? (rename.from.base ?? rename.to.base) : x;
     const base = baseEntry ? body(baseEntry, undefined) : undefined;
     const ba = a ? body(a, undefined) : rename?.t === 'a' ? body(held!, undefined) : undefined;
     const bb = b ? body(b, undefined) : rename?.t === 'b' ? body(held!, undefined) : undefined;
@@ -144,7 +144,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
       attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
       // Both sides changed a file to the same size: the content decides whether they agree.
       if (ba.type === 'file' && bb.type === 'file' && ba.size === bb.size && changed(ca) && changed(cb)) {
-        if (ba.error === undefined && bb.error === undefined && hashed('a', a!, ba) && hashed('b', b!, bb)) attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
+        if (ba.error === undefined && bb.error === undefined && hashed('a', (a ?? held)!, ba) && hashed('b', (b ?? held)!, bb)) attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
       }
       kind = attrs.length > 0 ? 'differ' : 'same';
     } else kind = ba ? 'a-only' : bb ? 'b-only' : 'base-only';
@@ -208,27 +208,24 @@ function bothChanged(ca: SideChange, cb: SideChange, ba: EntryBody | undefined, 
 }
 
 /**
- * A pure change of case (or normalization) of a name: the base knows one
- * spelling, one side now has only another one, and the other side still
- * has the base's, unchanged. Not for directories (their subtrees change
- * paths too).
+ * One object under two spellings (case, or normalization) that a side
+ * folds together: each side holds exactly one spelling. The side whose
+ * spelling the base does not know renamed it (on a first run, side a's
+ * spelling wins); the other side's object is renamed to match, and the
+ * contents are then compared as for any path. Not for directories (their
+ * subtrees change paths too).
  */
-function renameIn(g: FoldGroup, o: ThreeWayOptions): { s: SideName; t: SideName; from: Spelling; to: Spelling } | undefined {
+function renameIn(g: FoldGroup): { s: SideName; t: SideName; from: Spelling; to: Spelling } | undefined {
+  const onA = g.filter((sp) => sp.a !== undefined);
+  const onB = g.filter((sp) => sp.b !== undefined);
   const inBase = g.filter((sp) => sp.base !== undefined);
-  if (inBase.length !== 1) return undefined;
-  const from = inBase[0]!;
-  for (const s of ['a', 'b'] as const) {
-    const t = other(s);
-    const onS = g.filter((sp) => sp[s] !== undefined);
-    const onT = g.filter((sp) => sp[t] !== undefined);
-    if (onS.length !== 1 || onT.length !== 1 || onT[0] !== from || onS[0] === from) continue;
-    const old = from[t]!;
-    const now = onS[0]![s]!;
-    if (old.type === 'dir' || now.type === 'dir' || from.base!.type === 'dir') return undefined;
-    const attrs = attrsOf(body(from.base!, undefined), body(old, undefined), t === 'a' ? o.baseA : o.baseB).filter((x) => x !== 'link');
-    return attrs.length === 0 ? { s, t, from, to: onS[0]! } : undefined;
-  }
-  return undefined;
+  if (onA.length !== 1 || onB.length !== 1 || onA[0] === onB[0] || inBase.length > 1) return undefined;
+  if (g.some((sp) => sp.a?.type === 'dir' || sp.b?.type === 'dir' || sp.base?.type === 'dir')) return undefined;
+  const known = inBase[0];
+  const s: SideName = known === undefined || known === onB[0] ? 'a' : known === onA[0] ? 'b' : 'none' as never;
+  if (s !== 'a' && s !== 'b') return undefined;
+  const t = other(s);
+  return { s, t, from: (t === 'a' ? onA : onB)[0]!, to: (s === 'a' ? onA : onB)[0]! };
 }
 
 /**

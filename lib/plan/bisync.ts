@@ -241,13 +241,19 @@ export class BisyncPlanner {
    * content changed too. The old name leaves the state with the move.
    */
   private rename(c: Change, t: Side, from: string): void {
+    if (c.conflict !== undefined) return this.conflict(c);
     const s = other(t);
     const old = c[t]!;
     const agreed = c.change === 'same' ? agreedEntry(c.a!, c.b!, this.o.capsA, this.o.capsB) : stateEntry(old);
     // The object is the base's, renamed: so is its hash.
-    if (agreed.hash === undefined && c.base?.hash !== undefined && agreed.type === 'file') agreed.hash = c.base.hash;
+    if (agreed.hash === undefined && c.base?.hash !== undefined && agreed.type === 'file' && c[`${t}_change`] === 'unchanged') agreed.hash = c.base.hash;
     this.write({ op: 'move', ...this.key(c), from, to: t, src: old, expect: old, state: agreed, why: `renamed on ${s}` });
-    if (c[`${s}_change`] !== 'unchanged' && c.change !== 'same') this.propagate(c, s);
+    if (c.change === 'same') return;
+    // Then the contents, from the side that changed them (both: the diff called it a conflict, or they agree).
+    const cs = c[`${s}_change`];
+    const ct = c[`${t}_change`];
+    if (changed(ct) && !changed(cs)) this.propagate(c, t);
+    else if (changed(cs) || changed(ct)) this.propagate(c, changed(cs) && changed(ct) && newer(old, c[s]!) ? t : s);
   }
 
   private conflict(c: Change): void {
@@ -279,7 +285,7 @@ export class BisyncPlanner {
   private settle(c: Change, prefer: Prefer): boolean {
     const a = c.a;
     const b = c.b;
-    if (c.conflict!.includes(' inside a directory ')) return false;
+    if (c.conflict!.includes(' inside a directory ') || c.renamed !== undefined) return false;
     if (a === undefined || b === undefined) {
       const survivor = (a ?? b)!;
       if (survivor.type === 'dir') return false;

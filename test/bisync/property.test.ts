@@ -223,9 +223,10 @@ class Scenario {
       this.mkParents(side, p);
       say(`create ${p} = ${this.write(side, p, this.size(big))}`);
     } else if (x < 0.55) {
-      // Often a top-level file: few of them, so both sides edit the same one and --prefer has work.
-      const top = files.filter(([p]) => !p.includes('/'));
-      const [p, o] = this.pick(top.length > 0 && this.r() < 0.5 ? top : files);
+      // Often one of the first few files both sides hold: both sides edit the same one, and --prefer has work.
+      const there = snapshot(this.root[side === 'a' ? 'b' : 'a']);
+      const hot = files.filter(([p]) => there.get(p)?.type === 'file').slice(0, 3);
+      const [p, o] = this.pick(hot.length > 0 && this.r() < 0.6 ? hot : files);
       this.destroyed.add(o.hash!);
       say(`modify ${p} = ${this.write(side, p, this.size(big, o.size))}`);
     } else if (x < 0.67) {

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '../helpers/run';
+import { bisync, summary } from '../helpers/bisync';
+import { withFat } from '../helpers/sync';
+
+/* Names a side folds together: case on FAT, Unicode normalization on a side that normalizes. */
+
+function home(): { home: string; state: string } {
+  const dir = tempDir('cairn-bisync-names-');
+  const h = path.join(dir, 'home');
+  fs.mkdirSync(path.join(h, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(h, 'docs/a.txt'), 'a\n');
+  fs.writeFileSync(path.join(h, 'docs/other.txt'), 'other\n');
+  return { home: h, state: path.join(dir, 'state.ndjson') };
+}
+
+test('FAT side: README and readme from the laptop are conflicts, never an overwrite, on every run', async (t) => {
+  await withFat(t, (stick) => {
+    const { home: h, state } = home();
+    assert.deepEqual(bisync(h, stick, state).codes, [0, 0, 0]);
+    fs.writeFileSync(path.join(h, 'docs/README'), 'upper\n');
+    fs.writeFileSync(path.join(h, 'docs/readme'), 'lower\n');
+    for (let i = 0; i < 2; i++) {
+      const r = bisync(h, stick, state);
+      assert.deepEqual(r.codes, [0, 0, 1], r.stderr);
+      assert.deepEqual(summary(r.results), ['conflict - docs/README conflict', 'conflict - docs/readme conflict']);
+      assert.deepEqual(
+        r.results.map((x) => x.why),
+        ['differs only in case from "readme": side b cannot hold both', 'differs only in case from "README": side b cannot hold both'],
+      );
+      assert.deepEqual(fs.readdirSync(path.join(stick, 'docs')).sort(), ['a.txt', 'other.txt']);
+    }
+    // Settled by hand on the laptop: one of them renamed.
+    fs.renameSync(path.join(h, 'docs/readme'), path.join(h, 'docs/readme-2.txt'));
+    const r = bisync(h, stick, state);
+    assert.deepEqual(r.codes, [0, 0, 0], r.stderr);
+    assert.deepEqual(summary(r.results), ['copy b docs/README done', 'copy b docs/readme-2.txt done']);
+    assert.equal(fs.readFileSync(path.join(stick, 'docs/README'), 'utf8'), 'upper\n');
+  });
+});
+
+test('FAT side: a change of case is a rename, both ways, and nothing is copied', async (t) => {
+  await withFat(t, (stick) => {
+    const { home: h, state } = home();
+    assert.deepEqual(bisync(h, stick, state).codes, [0, 0, 0]);
+    fs.renameSync(path.join(h, 'docs/a.txt'), path.join(h, 'docs/A.txt'));
+    let r = bisync(h, stick, state);
+    assert.deepEqual(r.codes, [0, 0, 0], r.stderr);
+    assert.deepEqual(summary(r.results), ['move b docs/A.txt done']);
+    assert.deepEqual(fs.readdirSync(path.join(stick, 'docs')).sort(), ['A.txt', 'other.txt']);
+    assert.equal(fs.readFileSync(path.join(stick, 'docs/A.txt'), 'utf8'), 'a\n');
+    assert.deepEqual(summary(bisync(h, stick, state).results), [], 'settled');
+
+    // Renamed on the stick, with a new extension case: the laptop follows.
+    fs.renameSync(path.join(stick, 'docs/other.txt'), path.join(stick, 'docs/Other.TXT'));
+    r = bisync(h, stick, state);
+    assert.deepEqual(r.codes, [0, 0, 0], r.stderr);
+    assert.deepEqual(summary(r.results).filter((l) => !l.startsWith('meta')), ['move a docs/Other.TXT done']);
+    assert.deepEqual(fs.readdirSync(path.join(h, 'docs')).sort(), ['A.txt', 'Other.TXT']);
+    assert.deepEqual(summary(bisync(h, stick, state).results), [], 'settled');
+  });
+});
+
+const NFD = 'cafe\u0301.txt';
+const NFC = 'caf\u00e9.txt';
+
+test('a side that normalizes names: the NFD and NFC spellings are one file; --normalization off keeps them apart', () => {
+  const dir = tempDir('cairn-bisync-nfc-');
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
+  fs.writeFileSync(path.join(a, NFD), 'same\n');
+  fs.writeFileSync(path.join(b, NFC), 'same\n');
+  const state = path.join(dir, 'state.ndjson');
+  const r = bisync(a, b, state, [], ['--caps-b', 'unicode_normalizes=true']);
+  assert.deepEqual(r.codes, [0, 0, 0], r.stderr);
+  // Side b (which normalizes) takes side a's spelling: one rename, no copy.
+  assert.deepEqual(summary(r.results), [`move b ${NFD} done`]);
+  assert.deepEqual(fs.readdirSync(b), [NFD]);
+  assert.deepEqual(summary(bisync(a, b, state, [], ['--caps-b', 'unicode_normalizes=true']).results), []);
+
+  const off = path.join(dir, 'off.ndjson');
+  fs.renameSync(path.join(b, NFD), path.join(b, NFC));
+  const o = bisync(a, b, off, [], ['--caps-b', 'unicode_normalizes=true', '--normalization', 'off']);
+  assert.deepEqual(o.codes, [0, 0, 0], o.stderr);
+  assert.deepEqual(summary(o.results), [`copy a ${NFC} done`, `copy b ${NFD} done`]);
+});
