@@ -163,7 +163,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
           await new Promise<void>((r) => setImmediate(r));
           if (state !== undefined && Date.now() >= checkpoint) {
             await settle(true);
-            if (state.store.changed) await state.store.write();
+            if (state.store.changed) state.store.writeSync();
             checkpoint = Date.now() + o.checkpointMs;
           }
         }
@@ -185,7 +185,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       toA.dropTemp();
       toB.dropTemp();
       // What finished is recorded, even when the run cannot go on.
-      if (state !== undefined) await state.finish();
+      if (state !== undefined) state.finish();
       if (err instanceof FatalApplyError) {
         writer.flush();
         throw new FatalIoError(err.path, `${err.why} (stopped${err.removedTemp ? '; temporary file removed' : ''})`);
@@ -194,7 +194,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     }
     toA.dropTemp();
     toB.dropTemp();
-    if (state !== undefined) await state.finish();
+    if (state !== undefined) state.finish();
     progress?.done();
     if (o.interrupted()) writer.flush();
     else await writer.end();

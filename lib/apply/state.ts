@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { hashFile } from '../hash/file-hash';
-import { STREAM_VERSION, type Action, type EntriesHeader, type HashAlg, type PlanHeader } from '../records/types';
+import { STREAM_VERSION, type Action, type EntriesHeader, type EntryBody, type HashAlg, type PlanHeader } from '../records/types';
 import { unionCaps } from '../state/caps';
 import { takeLock } from '../state/lock';
 import { StateStore } from '../state/store';
@@ -12,7 +12,7 @@ export interface OpenState {
   /** A done action's `state`, made exact from what is on disk now. */
   agree(a: Action): void;
   /** Writes the state if anything changed (or it does not exist yet), and lets go of the lock. */
-  finish(): Promise<void>;
+  finish(): void;
 }
 
 /** cairn-apply --state: locks the pair and records what each finished action agreed on. */
@@ -40,13 +40,22 @@ export function openState(file: string, h: PlanHeader, aRoot: string, bRoot: str
   }
   const isNew = !fs.existsSync(file);
   let finished = false;
-  return {
+  // A closed output pipe or a second Ctrl-C ends the process at once: what was done is still recorded.
+  const atExit = () => {
+    try {
+      result.finish();
+    } catch (err) {
+      process.stderr.write(`cairn-apply: ${file}: the state could not be written: ${(err as Error).message}\n`);
+    }
+  };
+  process.on('exit', atExit);
+  const result: OpenState = {
     store,
     agree(a) {
       // A rename: the old name leaves the state.
       if (a.op === 'move' && a.state !== undefined) store.set({ path: a.from!, ...(a.from_b64 !== undefined ? { path_b64: a.from_b64 } : {}) }, null);
       if (a.state === null || a.state === undefined || a.to === undefined) {
-        store.set(a, a.state ?? null);
+        store.set(a, a.state ? ofAlg(a.state, alg) : null);
         return;
       }
       const e = { ...a.state };
@@ -64,6 +73,7 @@ export function openState(file: string, h: PlanHeader, aRoot: string, bRoot: str
         }
       }
       // The state keeps content hashes: what a later run needs to tell a touch from an edit.
+      if (e.hash !== undefined && !e.hash.startsWith(`${alg}:`)) delete e.hash;
       if (e.type === 'file' && e.hash === undefined && (a.op === 'copy' || a.op === 'update')) {
         try {
           e.hash = hashFile(abs, alg);
@@ -73,15 +83,24 @@ export function openState(file: string, h: PlanHeader, aRoot: string, bRoot: str
       }
       store.set(a, e);
     },
-    async finish() {
+    finish() {
       if (finished) return;
       finished = true;
+      process.off('exit', atExit);
       try {
-        if (store.changed || isNew) await store.write();
+        if (store.changed || isNew) store.writeSync();
       } finally {
         store.close();
         release();
       }
     },
   };
+  return result;
+}
+
+/** An entry with its hash only if it is of the state's algorithm (a side scanned with --hash md5 is not). */
+function ofAlg(e: EntryBody, alg: HashAlg): EntryBody {
+  if (e.hash === undefined || e.hash.startsWith(`${alg}:`)) return e;
+  const { hash: _, ...rest } = e;
+  return rest;
 }

@@ -6,8 +6,8 @@ import { parseCount, parseDurationNs } from '../cli/values';
 
 const flags = {
   'dry-run': { type: 'boolean', short: 'n', help: 'check every action (stale or not) but change nothing' },
-  src: { type: 'string', arg: 'DIR', help: "read from DIR instead of the plan's source root" },
-  dst: { type: 'string', arg: 'DIR', help: "act on DIR instead of the plan's destination root" },
+  src: { type: 'string', arg: 'DIR', help: "read from DIR instead of the plan's source root (bisync: side a's root)" },
+  dst: { type: 'string', arg: 'DIR', help: "act on DIR instead of the plan's destination root (bisync: side b's root)" },
   verify: { type: 'boolean', help: 'hash every written file and compare it with the source before it is put in place' },
   fsync: { type: 'boolean', help: 'sync every new file before it is put in place (replaced files always are)' },
   retry: { type: 'string', arg: 'N', help: 'try an action that failed with a transient error N more times' },

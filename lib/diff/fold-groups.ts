@@ -19,6 +19,7 @@ export interface Folding {
 /** One spelling of a name, with what each side (and the base) holds under it. */
 export interface Spelling {
   path: string;
+  path_b64?: string;
   a?: Entry;
   b?: Entry;
   base?: Entry;
@@ -77,7 +78,7 @@ export async function findFoldGroups(
       let key: Entry | undefined;
       for (const s of sides) if (heads[s] !== undefined && (key === undefined || compareKeyed(heads[s]!, key) < 0)) key = heads[s];
       if (key === undefined) break;
-      const sp: Spelling = { path: key.path };
+      const sp: Spelling = key.path_b64 !== undefined ? { path: key.path, path_b64: key.path_b64 } : { path: key.path };
       for (const s of sides) {
         const e = heads[s];
         if (e !== undefined && compareKeyed(e, key) === 0) {

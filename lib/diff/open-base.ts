@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
@@ -27,7 +26,7 @@ export async function openBase(file: string, a: EntriesHeader, b: EntriesHeader,
   const header: EntriesHeader = {
     cairn: 'entries',
     version: STREAM_VERSION,
-    root: path.resolve(file),
+    root: a.root,
     hash: a.hash ?? b.hash ?? 'sha256',
     caps: unionCaps(a.caps, b.caps),
     filters: [],

@@ -40,6 +40,10 @@ export function checkLine(c: Change): string {
   return `${c.change}\t${what}\t${oneLine(c.path)}\n`;
 }
 
+function sideChanged(c: Change['a_change']): boolean {
+  return c !== undefined && c !== 'unchanged';
+}
+
 function optional<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
   return (v !== undefined ? { [k]: v } : {}) as { [P in K]?: V };
 }
@@ -97,7 +101,8 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   };
   const emit = o.check
     ? (c: Change) => {
-        if (c.change !== 'same' || c.conflict !== undefined) writer.writeText(checkLine(c));
+        // Three-way: every record says something happened on a side since the base.
+        if (c.change !== 'same' || c.conflict !== undefined || sideChanged(c.a_change) || sideChanged(c.b_change)) writer.writeText(checkLine(c));
       }
     : (c: Change) => writer.write(c);
   if (rbase !== undefined) {

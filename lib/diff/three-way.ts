@@ -56,6 +56,7 @@ interface Frame {
   goneB: 'deleted' | 'replaced' | undefined;
 }
 
+const opaque = (e: EntryBody | undefined): boolean => e?.type === 'dir' && (e.error !== undefined || e.unscanned !== undefined);
 const changed = (c: SideChange | undefined): boolean => c !== undefined && c !== 'unchanged';
 const other = (s: SideName): SideName => (s === 'a' ? 'b' : 'a');
 
@@ -140,11 +141,14 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
 
     let kind: ChangeKind;
     let attrs: Attr[] = [];
+    let unreadable: string | undefined;
     if (ba && bb) {
       attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
       // Both sides changed a file to the same size: the content decides whether they agree.
       if (ba.type === 'file' && bb.type === 'file' && ba.size === bb.size && changed(ca) && changed(cb)) {
         if (ba.error === undefined && bb.error === undefined && hashed('a', (a ?? held)!, ba) && hashed('b', (b ?? held)!, bb)) attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
+        // Metadata cannot tell two changes to the same size apart: unread content is never taken as equal.
+        else unreadable = 'changed on both sides, and the content of one could not be read to compare';
       }
       kind = attrs.length > 0 ? 'differ' : 'same';
     } else kind = ba ? 'a-only' : bb ? 'b-only' : 'base-only';
@@ -159,7 +163,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
         }
       }
     }
-    if (conflict === undefined && changed(ca) && changed(cb)) conflict = bothChanged(ca!, cb!, ba, bb, attrs);
+    if (conflict === undefined && changed(ca) && changed(cb)) conflict = unreadable ?? bothChanged(ca!, cb!, ba, bb, attrs);
     if (conflict !== undefined) counts.conflicts++;
     if (base?.type === 'dir' && (ba?.type !== 'dir' || bb?.type !== 'dir')) {
       stack.push({
@@ -169,7 +173,8 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
       });
     }
 
-    const interesting = rename !== undefined || changed(ca) || changed(cb) || kind !== 'same';
+    // A directory whose contents are unknown on a side (unreadable, unscanned) is written, so that the plan leaves its subtree alone.
+    const interesting = rename !== undefined || changed(ca) || changed(cb) || kind !== 'same' || opaque(ba) || opaque(bb);
     if (interesting || o.all) {
       if (interesting) counts.differences++;
       o.emit({
@@ -182,7 +187,7 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
         ...(ca ? { a_change: ca } : {}),
         ...(cb ? { b_change: cb } : {}),
         ...(conflict !== undefined ? { conflict } : {}),
-        ...(rename !== undefined ? { renamed: { side: rename.t, from: rename.from.path } } : {}),
+        ...(rename !== undefined ? { renamed: { side: rename.t, from: rename.from.path, ...(rename.from.path_b64 !== undefined ? { from_b64: rename.from.path_b64 } : {}) } } : {}),
       });
     }
     if (x) eo = await so.next();
@@ -242,7 +247,9 @@ function collision(g: FoldGroup, path: string, ba: EntryBody | undefined, bb: En
     if (mine !== undefined || theirs === undefined || !changed(change)) continue;
     const rival = g.find((sp) => sp.path !== path && (sp.a !== undefined || sp.b !== undefined));
     if (rival === undefined) continue;
-    const what = o.folding?.caseFold ? 'case' : 'normalization';
+    const mineName = path.slice(path.lastIndexOf('/') + 1);
+    const rivalName = rival.path.slice(rival.path.lastIndexOf('/') + 1);
+    const what = mineName.normalize('NFC') === rivalName.normalize('NFC') ? 'normalization' : 'case';
     return `differs only in ${what} from ${JSON.stringify(rival.path.slice(rival.path.lastIndexOf('/') + 1))}: side ${t} cannot hold both`;
   }
   return undefined;

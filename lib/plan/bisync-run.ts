@@ -62,6 +62,8 @@ export async function planBisync(o: RunPlanOptions): Promise<{ refused: boolean 
       (a: Action) => writer.write(a),
     );
     let steps = 0;
+    // Entries per side, for a stream whose end record has no counts (made by hand).
+    const seen = { a: 0, b: 0 };
     for (;;) {
       const c = reader.take();
       if (c === MORE) {
@@ -69,6 +71,8 @@ export async function planBisync(o: RunPlanOptions): Promise<{ refused: boolean 
         continue;
       }
       if (c === undefined) break;
+      if (c.a !== undefined) seen.a++;
+      if (c.b !== undefined) seen.b++;
       planner.feed(c);
       if (++steps >= 1024) {
         steps = 0;
@@ -93,7 +97,7 @@ export async function planBisync(o: RunPlanOptions): Promise<{ refused: boolean 
     }
     if (o.maxDelete !== undefined) {
       for (const side of ['a', 'b'] as const) {
-        const entries = n[side] ?? 0;
+        const entries = n[side] ?? seen[side];
         const limit = 'count' in o.maxDelete ? o.maxDelete.count : Math.floor((entries * o.maxDelete.percent) / 100);
         if (s.deletes[side] > limit) {
           const of = 'percent' in o.maxDelete ? ` (${o.maxDelete.percent}% of ${entries} entries)` : '';

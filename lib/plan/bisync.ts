@@ -173,8 +173,8 @@ export class BisyncPlanner {
       return;
     }
     if (c.conflict !== undefined) return this.conflict(c);
-    if (c.a?.error !== undefined || c.b?.error !== undefined) {
-      this.skip('objects unreadable on one side');
+    if (c.a?.error !== undefined || c.b?.error !== undefined || c.a?.unscanned !== undefined || c.b?.unscanned !== undefined) {
+      this.skip('objects unreadable or unscanned on one side');
       if (c.a?.type === 'dir' || c.b?.type === 'dir') {
         this.toA.hold(c.path);
         this.toB.hold(c.path);
@@ -182,7 +182,7 @@ export class BisyncPlanner {
       }
       return;
     }
-    if (c.renamed !== undefined) return this.rename(c, c.renamed.side, c.renamed.from);
+    if (c.renamed !== undefined) return this.rename(c, c.renamed.side, c.renamed.from, c.renamed.from_b64);
     const ca = c.a_change;
     const cb = c.b_change;
     if (!changed(ca) && !changed(cb)) return;
@@ -240,14 +240,14 @@ export class BisyncPlanner {
    * still under the old name, is renamed, then brought up to date if the
    * content changed too. The old name leaves the state with the move.
    */
-  private rename(c: Change, t: Side, from: string): void {
+  private rename(c: Change, t: Side, from: string, fromB64: string | undefined): void {
     if (c.conflict !== undefined) return this.conflict(c);
     const s = other(t);
     const old = c[t]!;
     const agreed = c.change === 'same' ? agreedEntry(c.a!, c.b!, this.o.capsA, this.o.capsB) : stateEntry(old);
     // The object is the base's, renamed: so is its hash.
     if (agreed.hash === undefined && c.base?.hash !== undefined && agreed.type === 'file' && c[`${t}_change`] === 'unchanged') agreed.hash = c.base.hash;
-    this.write({ op: 'move', ...this.key(c), from, to: t, src: old, expect: old, state: agreed, why: `renamed on ${s}` });
+    this.write({ op: 'move', ...this.key(c), from, ...(fromB64 !== undefined ? { from_b64: fromB64 } : {}), to: t, src: old, expect: old, state: agreed, why: `renamed on ${s}` });
     if (c.change === 'same') return;
     // Then the contents, from the side that changed them (both: the diff called it a conflict, or they agree).
     const cs = c[`${s}_change`];
@@ -285,7 +285,8 @@ export class BisyncPlanner {
   private settle(c: Change, prefer: Prefer): boolean {
     const a = c.a;
     const b = c.b;
-    if (c.conflict!.includes(' inside a directory ') || c.renamed !== undefined) return false;
+    // Left as conflicts: changes inside a directory the other side removed, names a side cannot hold apart.
+    if (c.conflict!.includes(' inside a directory ') || c.conflict!.startsWith('differs only in ') || c.renamed !== undefined) return false;
     if (a === undefined || b === undefined) {
       const survivor = (a ?? b)!;
       if (survivor.type === 'dir') return false;

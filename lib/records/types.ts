@@ -117,7 +117,7 @@ export interface Change {
   /** Three-way diff only: why the two sides' changes cannot both be kept. */
   conflict?: string;
   /** Three-way diff only: a change of case or normalization; `side` still has the object under the name `from`. */
-  renamed?: { side: Side; from: string };
+  renamed?: { side: Side; from: string; from_b64?: string };
 }
 
 /** How cairn-diff compared: derived from both sides' caps and the flags. */

@@ -1,12 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
-import { ENTRIES } from '../records/entries';
 import { compareKeyed, type Keyed } from '../records/order';
-import { StreamReader } from '../records/stream-reader';
 import { TEMP_PREFIX, type EntriesHeader, type Entry, type EntryBody } from '../records/types';
-import { NdjsonWriter } from '../records/writer';
 
 interface Delta {
   key: Keyed;
@@ -47,26 +43,35 @@ export class StateStore {
     return this.dirty;
   }
 
-  /** Writes the state atomically: data synced first, then a temporary file, fsynced, renamed over the old one. */
-  async write(): Promise<void> {
-    for (const root of this.roots) spawnSync('sync', ['-f', root], { stdio: 'ignore' });
+  /**
+   * Writes the state atomically: data synced first, then a temporary file,
+   * fsynced, renamed over the old one. Synchronous, so that it can run from
+   * an exit handler too (a closed pipe or a second Ctrl-C ends the process
+   * at once; what was done by then must still be recorded).
+   */
+  writeSync(): void {
+    for (const root of this.roots) {
+      // syncfs for the tree's filesystem; where that fails, everything.
+      if (spawnSync('sync', ['-f', root], { stdio: 'ignore' }).status !== 0) spawnSync('sync', { stdio: 'ignore' });
+    }
     const sorted = [...this.deltas.values()].sort((x, y) => compareKeyed(x.key, y.key));
     const dir = path.dirname(this.file);
-    const tmp = path.join(dir, `${TEMP_PREFIX}state.${process.pid}`);
+    // One name per state file: a leftover of a killed write is simply written over.
+    const tmp = path.join(dir, `${TEMP_PREFIX}${path.basename(this.file)}`);
     const fd = fs.openSync(tmp, 'w', 0o644);
     try {
-      const sink = new Writable({ write: (chunk: Buffer, _enc, cb) => (writeAll(fd, chunk), cb()) });
-      const w = new NdjsonWriter(sink);
-      w.write({ ...this.header, created: new Date().toISOString() });
+      const out = new LineBuffer(fd);
+      out.line(JSON.stringify({ ...this.header, created: new Date().toISOString() }));
       let count = 0;
       const put = (key: Keyed, e: EntryBody) => {
         count++;
-        w.write({ ...key, ...e } as Entry);
+        out.line(JSON.stringify({ ...key, ...e }));
       };
       let i = 0;
       if (this.oldFd !== undefined) {
-        const old = await StreamReader.open(`/proc/self/fd/${this.oldFd}`, ENTRIES);
-        await old.each((e) => {
+        for (const text of linesOf(this.oldFd, this.file)) {
+          const e = JSON.parse(text) as Entry & { cairn?: string };
+          if (e.cairn !== undefined) continue;
           while (i < sorted.length && compareKeyed(sorted[i]!.key, e) < 0) {
             const d = sorted[i++]!;
             if (d.entry !== null) put(d.key, d.entry);
@@ -74,17 +79,18 @@ export class StateStore {
           if (i < sorted.length && compareKeyed(sorted[i]!.key, e) === 0) {
             const d = sorted[i++]!;
             if (d.entry !== null) put(d.key, d.entry);
-            return;
+            continue;
           }
           const { path: p, path_b64: raw, ...rest } = e;
           put(raw !== undefined ? { path: p, path_b64: raw } : { path: p }, rest);
-        });
+        }
       }
       for (; i < sorted.length; i++) {
         const d = sorted[i]!;
         if (d.entry !== null) put(d.key, d.entry);
       }
-      await w.end({ entries: count });
+      out.line(JSON.stringify({ cairn: 'end', counts: { entries: count } }));
+      out.flush();
       fs.fsyncSync(fd);
     } catch (err) {
       fs.closeSync(fd);
@@ -109,4 +115,36 @@ export class StateStore {
 
 function writeAll(fd: number, chunk: Buffer): void {
   for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+}
+
+/** Lines joined into large writes. */
+class LineBuffer {
+  private buf = '';
+  constructor(private readonly fd: number) {}
+  line(text: string): void {
+    this.buf += text + '\n';
+    if (this.buf.length >= 1 << 20) this.flush();
+  }
+  flush(): void {
+    writeAll(this.fd, Buffer.from(this.buf));
+    this.buf = '';
+  }
+}
+
+/** The lines of the old state, read from its descriptor (from the start, whatever replaced its name since). */
+function* linesOf(fd: number, file: string): Generator<string> {
+  const chunk = Buffer.alloc(1 << 20);
+  let pos = 0;
+  let rest = '';
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (;;) {
+    const n = fs.readSync(fd, chunk, 0, chunk.length, pos);
+    if (n === 0) break;
+    pos += n;
+    const text = rest + decoder.decode(chunk.subarray(0, n), { stream: true });
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (l !== '') yield l;
+  }
+  if (rest !== '') throw new Error(`${file}: the old state ends without a newline`);
 }

@@ -33,6 +33,11 @@ test('FAT side: README and readme from the laptop are conflicts, never an overwr
       );
       assert.deepEqual(fs.readdirSync(path.join(stick, 'docs')).sort(), ['a.txt', 'other.txt']);
     }
+    // --prefer cannot choose between two names: still conflicts, the stick untouched.
+    const p = bisync(h, stick, state, ['--prefer', 'newer']);
+    assert.deepEqual(p.codes, [0, 0, 1], p.stderr);
+    assert.deepEqual(summary(p.results), ['conflict - docs/README conflict', 'conflict - docs/readme conflict']);
+    assert.deepEqual(fs.readdirSync(path.join(stick, 'docs')).sort(), ['a.txt', 'other.txt']);
     // Settled by hand on the laptop: one of them renamed.
     fs.renameSync(path.join(h, 'docs/readme'), path.join(h, 'docs/readme-2.txt'));
     const r = bisync(h, stick, state);

@@ -213,23 +213,22 @@ class Scenario {
     const root = this.root[side];
     const snap = snapshot(root);
     for (const k of [...snap.keys()]) if (isTempName(k) || k === ANCHOR) snap.delete(k);
-    const files = [...snap].filter(([, o]) => o.type === 'file');
-    const dirs = [...snap].filter(([, o]) => o.type === 'dir');
+    // In path order: the walk's order depends on the file system, the seed's choices must not.
+    const sorted = [...snap].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    const files = sorted.filter(([, o]) => o.type === 'file');
+    const dirs = sorted.filter(([, o]) => o.type === 'dir');
     const x = this.r();
     const say = (what: string) => this.log.push(`round ${this.round} ${side}: ${what}`);
-    if (x < 0.3 || files.length === 0) {
+    if (x < 0.25 || files.length === 0) {
       const p = this.freePath(snap);
       if (p === undefined) return;
       this.mkParents(side, p);
       say(`create ${p} = ${this.write(side, p, this.size(big))}`);
-    } else if (x < 0.55) {
-      // Often one of the first few files both sides hold: both sides edit the same one, and --prefer has work.
-      const there = snapshot(this.root[side === 'a' ? 'b' : 'a']);
-      const hot = files.filter(([p]) => there.get(p)?.type === 'file').slice(0, 3);
-      const [p, o] = this.pick(hot.length > 0 && this.r() < 0.6 ? hot : files);
+    } else if (x < 0.6) {
+      const [p, o] = this.pick(files);
       this.destroyed.add(o.hash!);
       say(`modify ${p} = ${this.write(side, p, this.size(big, o.size))}`);
-    } else if (x < 0.67) {
+    } else if (x < 0.68) {
       const [p, o] = this.pick(files);
       this.destroyed.add(o.hash!);
       fs.rmSync(path.join(root, p));
@@ -239,20 +238,20 @@ class Scenario {
       if (p === undefined) return;
       fs.mkdirSync(path.join(root, p), { recursive: true });
       say(`mkdir ${p}`);
-    } else if (x < 0.82) {
+    } else if (x < 0.8) {
       if (dirs.length === 0) return;
       const [p] = this.pick(dirs);
       this.destroy(snap, p);
       fs.rmSync(path.join(root, p), { recursive: true });
       say(`rm -r ${p}`);
-    } else if (x < 0.94) {
+    } else if (x < 0.92) {
       const [p] = this.pick([...files, ...dirs]);
       const to = this.freePath(snap, p);
       if (to === undefined) return;
       this.mkParents(side, to);
       fs.renameSync(path.join(root, p), path.join(root, to));
       say(`rename ${p} -> ${to}`);
-    } else if (x < 0.97 && dirs.length > 0) {
+    } else if (x < 0.95 && dirs.length > 0) {
       // Every file under a directory modified: many updates, each made durable, a long apply to kill.
       const [d] = this.pick(dirs);
       const under = files.filter(([p]) => p.startsWith(`${d}/`));
@@ -345,9 +344,30 @@ class Scenario {
     this.write('a', ANCHOR, 64);
   }
 
+  /**
+   * Both sides change the same file, one of the first few both hold: a conflict (or, when one side
+   * deletes it, a modification against a deletion) for --prefer to settle.
+   */
+  contest(): void {
+    const sa = snapshot(this.root.a);
+    const sb = snapshot(this.root.b);
+    const both = [...sa].filter(([p, o]) => o.type === 'file' && p !== ANCHOR && !isTempName(p) && sb.get(p)?.type === 'file').map(([p]) => p).sort();
+    if (both.length === 0) return;
+    const p = this.pick(both.slice(0, 3));
+    const say = (side: SideName, what: string) => this.log.push(`round ${this.round} ${side}: ${what} (contested)`);
+    for (const side of ['a', 'b'] as const) {
+      const o = (side === 'a' ? sa : sb).get(p)!;
+      this.destroyed.add(o.hash!);
+      if (side === 'b' && this.r() < 0.25) {
+        fs.rmSync(path.join(this.root.b, p));
+        say(side, `delete ${p}`);
+      } else say(side, `modify ${p} = ${this.write(side, p, this.size(false, o.size))}`);
+    }
+  }
+
   /** Work for a run to be killed in: every file under a directory modified, or many new files. */
   heavy(side: SideName): void {
-    const snap = snapshot(this.root[side]);
+    const snap = new Map([...snapshot(this.root[side])].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
     const dirs = [...snap].filter(([p, o]) => o.type === 'dir' && [...snap.keys()].filter((k) => k.startsWith(`${p}/`)).length >= 20);
     if (dirs.length > 0) {
       const [d] = this.pick(dirs);
@@ -438,10 +458,14 @@ function workMs(actions: Record<string, unknown>[]): number {
 
 async function runSeed(s: Scenario): Promise<void> {
   const r = s.r;
+  // Round 0: files on A, synced, so that both sides start with files in common to edit.
   s.anchor();
+  for (let i = 0; i < 8; i++) s.edit('a', false);
+  await s.sync(undefined, undefined);
   for (s.round = 1; s.round <= ROUNDS; s.round++) {
     s.lastRound = new Set();
     const kill = r() < 0.45;
+    if (r() < 0.6) s.contest();
     for (const side of ['a', 'b'] as const) {
       const n = 1 + Math.floor(r() * 5);
       for (let i = 0; i < n; i++) s.edit(side, kill);
