@@ -10,24 +10,34 @@ import { TEMP_PREFIX, actionsOf, bash, bytesOf, pipeline, prng, q, snapshot, typ
 
 /*
  * A seeded random property test of the two-way sync, with the real commands:
- * two sides A and B and a state; in each round random edits on both sides
- * over a small name space (so that they collide), then
- * `cairn-diff --base | cairn-plan --bisync [--prefer P] | cairn-apply --state`,
- * in some rounds killed with SIGKILL at a random moment and run again.
+ * two sides A and B and a state; a few rounds, each of random edits on both
+ * sides over a small name space, so that they collide (create, modify,
+ * delete, mkdir, rm -r, rename; often both sides change the same file;
+ * sometimes many files at once), then
+ * `cairn-diff --base | cairn-plan --bisync [--prefer P] | cairn-apply --state [--checkpoint D]`
+ * with P and D drawn at random; in some rounds cairn-apply is killed with
+ * SIGKILL at a random moment of its work, once or twice, before a run that is
+ * left alone. Half of the seeds set the files' times themselves, on a slow
+ * clock, so that the edits of several rounds share a second (times from
+ * cp -p or tar x, or FAT's).
  *
  * The test keeps every file version (content) it ever wrote. A version the
- * test itself never destroyed afterwards (by modifying, deleting, or removing
+ * test did not destroy afterwards itself (by modifying, deleting, or removing
  * the subtree of a file holding it, on either side) must be somewhere on A
  * or B after every run, killed or not: as a file under any name, conflict
  * copies included. Every file on A or B holds a version the test wrote (no
- * partial or foreign content under a final name). Then a few runs with
- * --prefer newer settle everything (conflicts --prefer cannot settle, those
- * involving directories, are resolved as a user would: the objects are moved
- * aside under new names); then A and B are identical, the next run plans
- * nothing, and no temporary file is left.
+ * partial or foreign content under a final name). A run left alone does
+ * every action (no stale, no failed), exits 1 only for conflicts, leaves no
+ * temporary file and releases the lock; with --prefer, the only conflicts
+ * left involve a directory. At the end, runs with --prefer newer settle
+ * everything (conflicts --prefer cannot settle are resolved as a user
+ * would: the objects are moved aside under new names); then A and B are
+ * identical, a further run plans nothing, and no temporary file is left, in
+ * the trees or beside the state file.
  *
- * CAIRN_BISYNC_SEED=N replays one seed (N,M or N-M: several) (where a kill lands still depends on
- * the machine's speed: the delays are in the log printed on failure).
+ * CAIRN_BISYNC_SEED=N replays a seed (N,M or N-M: several); where a kill
+ * lands still depends on the machine's speed (the log printed on failure
+ * says when each kill came). CAIRN_BISYNC_ROUNDS=N, CAIRN_BISYNC_VERBOSE=1.
  */
 /** Never edited: a side the edits empty would be refused as "not mounted" (a rail this test is not about). */
 const ANCHOR = 'anchor';
