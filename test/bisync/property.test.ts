@@ -18,7 +18,7 @@ import { TEMP_PREFIX, actionsOf, bash, bytesOf, pipeline, prng, q, snapshot, typ
  * with P and D drawn at random; in some rounds cairn-apply is killed with
  * SIGKILL at a random moment of its work, once or twice, before a run that is
  * left alone. Half of the seeds set the files' times themselves, on a slow
- * clock, so that the edits of several rounds share a second (times from
+ * clock, so that the edits of all rounds share one second (times from
  * cp -p or tar x, or FAT's).
  *
  * The test keeps every file version (content) it ever wrote. A version the
@@ -172,10 +172,10 @@ class Scenario {
     const head = Buffer.from(`v${this.seed}.${id}\n`);
     const data = Buffer.concat([head, bytesOf(this.seed * 1_000_003 + id, Math.max(0, size - head.length))]);
     fs.writeFileSync(path.join(this.root[side], rel), data);
-    // A slow clock (a day ago, a quarter of a second a round, a microsecond a write): the edits of
-    // several rounds share a second, as with times from cp -p or tar x, or on FAT. Still every write is newer.
+    // A slow clock (a day ago, 1/16 s a round, a microsecond a write): the edits of all rounds share
+    // one second, as with times from cp -p or tar x, or on FAT. Still every write is newer than the last.
     if (this.slowClock !== undefined) {
-      const t = this.slowClock + this.round / 4 + id / 1e6;
+      const t = this.slowClock + this.round / 16 + id / 1e6;
       fs.utimesSync(path.join(this.root[side], rel), t, t);
     }
     const h = sha(data);
@@ -363,7 +363,7 @@ class Scenario {
     const sb = snapshot(this.root.b);
     const both = [...sa].filter(([p, o]) => o.type === 'file' && p !== ANCHOR && !isTempName(p) && sb.get(p)?.type === 'file').map(([p]) => p).sort();
     if (both.length === 0) return;
-    const p = this.pick(both.slice(0, 3));
+    const p = this.pick(both.slice(0, 2));
     const say = (side: SideName, what: string) => this.log.push(`round ${this.round} ${side}: ${what} (contested)`);
     for (const side of ['a', 'b'] as const) {
       const o = (side === 'a' ? sa : sb).get(p)!;

@@ -77,6 +77,7 @@ test('a FAT side compares mtimes at 2 s; --modify-window and --ignore-hour-shift
   d = await diff(['--caps-b', 'mtime_precision_ns=2s', '--ignore-hour-shift', src, dst]);
   assert.deepEqual(d.changes, []);
   d = await diff([src, dst]);
+  assert.equal(d.code, 0, d.stderr);
   assert.deepEqual(d.changes.map((c) => [c.path, c.attrs]), [['dst', ['mtime']], ['f', ['mtime']]]);
   d = await diff(['--modify-window', '2', src, dst]);
   assert.deepEqual(d.changes.map((c) => c.path), ['dst']);

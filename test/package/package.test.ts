@@ -30,7 +30,8 @@ test('every man page renders without a warning (groff -ww) and through man -l', 
     const man = sh(`MANWIDTH=80 man -l ${file} 2>&1 | cat`);
     assert.equal(man.code, 0);
     assert.ok(man.stdout.includes('NAME'), `${page} has no NAME section`);
-    assert.doesNotMatch(man.stdout, /warning/i, page);
+    // A formatter's complaint (troff: <stdin>:12: warning: ...), not the word in the text.
+    assert.doesNotMatch(man.stdout, /^\S*(troff|tbl|grotty|man|groff)\S*: .*warning/im, page);
   }
 });
 
