@@ -9,6 +9,7 @@ import { NdjsonWriter } from '../records/writer';
 import { teeInput, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHeader } from '../records/types';
 import { openState } from './state';
+import { FreeNames } from './free-names';
 import { Applier, FatalApplyError, type Outcome } from './applier';
 
 /** Large copies in flight at once: libuv's thread pool has four threads. */
@@ -121,6 +122,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     // Bisync: actions on side a read from side b.
     const toA = bisync ? applierTo(dst, src, h.dst_caps, h.src_caps) : toB;
     const applierOf = (a: Action) => (a.to === 'a' ? toA : toB);
+    const names = new FreeNames([src, dst]);
     const state = o.state !== undefined && !o.dryRun ? openState(o.state, h, src, dst, o) : undefined;
     writer.write(header);
     const progress = o.progress ? new Progress(o.tool.split(' ')[0]!) : undefined;
@@ -150,12 +152,13 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     let checkpoint = Date.now() + o.checkpointMs;
     try {
       for (;;) {
-        const a: Action | undefined | typeof MORE = reader.take();
-        if (a === MORE) {
+        const next: Action | undefined | typeof MORE = reader.take();
+        if (next === MORE) {
           await reader.more();
           continue;
         }
-        if (a === undefined) break;
+        if (next === undefined) break;
+        const a = bisync ? names.resolve(next) : next;
         if (++steps >= 64 || writer.blocked) {
           steps = 0;
           if (writer.blocked) await writer.drain();

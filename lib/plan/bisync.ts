@@ -309,7 +309,7 @@ export class BisyncPlanner {
     const keptAs = conflictKey(c, loser, lost.mtime);
     // The loser steps aside under its conflict name, the winner takes its place, and the loser is copied across.
     const from = c.path_b64 !== undefined ? { from: c.path, from_b64: c.path_b64 } : { from: c.path };
-    this.write({ op: 'move', ...keptAs, ...from, to: loser, src: lost, expect: lost, why: `conflict (${c.conflict}): kept, --prefer ${prefer}` });
+    this.write({ op: 'move', ...keptAs, ...from, to: loser, src: lost, expect: lost, free_name: true, why: `conflict (${c.conflict}): kept, --prefer ${prefer}` });
     this.currentState = stateEntry(c[winner]!);
     const place: Change = { ...this.key(c), change: 'a-only', a: c[winner]! };
     (loser === 'b' ? this.toB : this.toA).feed(place);

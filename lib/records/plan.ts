@@ -104,6 +104,7 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
       checkRawPath(o.from_b64, at, 'from_b64');
     } else if (o.from !== undefined) fail(at, 'from', `not allowed on ${op}`);
     if (o.to !== undefined && o.to !== 'a' && o.to !== 'b') fail(at, 'to', 'must be a or b');
+    if (o.free_name !== undefined && (op !== 'move' || typeof o.free_name !== 'boolean')) fail(at, 'free_name', 'only true or false, on a move');
     if (o.state !== undefined && o.state !== null) validateBody(o.state, at, 'state.');
     if (op === 'agree' && o.state === undefined) fail(at, 'state', 'missing: agree records what the state keeps for the path (null: nothing)');
     for (const k of ['a', 'b', 'base'] as const) {

@@ -185,6 +185,8 @@ export interface Action {
   /** move: the destination path the object is moved from. */
   from?: string;
   from_b64?: string;
+  /** move (bisync, a conflict's loser): if `path` is taken on either side, use the first free NAME-2.EXT, NAME-3.EXT..., and so do later actions on it. */
+  free_name?: boolean;
   /** Keep the replaced or removed object as a numbered version instead of destroying it. */
   keep?: boolean;
   /** Why this action is there, for people reading the plan (informational); conflict: why it is one. */

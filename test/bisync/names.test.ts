@@ -94,3 +94,31 @@ test('a side that normalizes names: the NFD and NFC spellings are one file; --no
   assert.deepEqual(o.codes, [0, 0, 0], o.stderr);
   assert.deepEqual(summary(o.results), [`copy a ${NFC} done`, `copy b ${NFD} done`]);
 });
+
+test('--prefer: a conflict copy whose name is taken (a loser of the same second) gets the first free -2, -3 on both sides', () => {
+  const dir = tempDir('cairn-bisync-free-');
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
+  const state = path.join(dir, 'state.ndjson');
+  const put = (p: string, text: string, time: string) => {
+    fs.writeFileSync(p, text);
+    fs.utimesSync(p, new Date(time), new Date(time));
+  };
+  put(path.join(a, 'x.txt'), 'base\n', '2024-01-01T09:00:00Z');
+  assert.deepEqual(bisync(a, b, state).codes, [0, 0, 0]);
+  const kept = 'x.conflict-a-20240101-100000';
+  for (const [n, name] of [[1, `${kept}.txt`], [2, `${kept}-2.txt`], [3, `${kept}-3.txt`]] as const) {
+    put(path.join(a, 'x.txt'), `a${n}\n`, `2024-01-01T10:00:00.${n}Z`);
+    put(path.join(b, 'x.txt'), `b${n}\n`, `2024-01-01T10:00:0${n + 4}Z`);
+    const r = bisync(a, b, state, ['--prefer', 'newer']);
+    assert.deepEqual(r.codes, [0, 0, 0], r.stderr);
+    assert.deepEqual(summary(r.results), [`copy a x.txt done`, `copy b ${name} done`, `move a ${name} done`]);
+    for (const side of [a, b]) {
+      assert.equal(fs.readFileSync(path.join(side, name), 'utf8'), `a${n}\n`);
+      assert.equal(fs.readFileSync(path.join(side, 'x.txt'), 'utf8'), `b${n}\n`);
+    }
+  }
+  assert.deepEqual(summary(bisync(a, b, state).results), []);
+});
