@@ -47,19 +47,24 @@ export class Side {
     private readonly keep: ((e: Entry) => boolean) | undefined,
   ) {}
 
-  async next(): Promise<Entry | undefined> {
+  /** The next kept entry, or MORE when the reader has nothing buffered (then await next()): no promise per entry. */
+  take(): Entry | undefined | typeof MORE {
     for (;;) {
       const x = this.r.take();
-      if (x === MORE) {
-        await this.r.more();
-        continue;
-      }
-      if (x === undefined || this.keep === undefined) return x;
+      if (x === MORE || x === undefined || this.keep === undefined) return x;
       const under = this.skipUnder;
       if (under !== undefined && isInside(x.path, under)) continue;
       this.skipUnder = undefined;
       if (this.keep(x)) return x;
       if (x.type === 'dir') this.skipUnder = x.path;
+    }
+  }
+
+  async next(): Promise<Entry | undefined> {
+    for (;;) {
+      const x = this.take();
+      if (x !== MORE) return x;
+      await this.r.more();
     }
   }
 }
@@ -128,8 +133,13 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
       const leader = useLinks ? (cmp < 0 ? linksA : linksB).leaderOf(e) : undefined;
       write({ ...keyOf(e), change: cmp < 0 ? 'a-only' : 'b-only', [side]: body(e, leader) });
       if (e.type === 'dir') stack.push({ path: e.path, pending: undefined });
-      if (cmp < 0) a = await sa.next();
-      else b = await sb.next();
+      if (cmp < 0) {
+        const t = sa.take();
+        a = t === MORE ? await sa.next() : t;
+      } else {
+        const t = sb.take();
+        b = t === MORE ? await sb.next() : t;
+      }
       continue;
     }
     const ea = a!;
@@ -158,8 +168,10 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
     } else if (ea.type === 'dir') {
       stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: body(ea, la), b: body(eb, lb) } });
     }
-    a = await sa.next();
-    b = await sb.next();
+    const ta = sa.take();
+    a = ta === MORE ? await sa.next() : ta;
+    const tb = sb.take();
+    b = tb === MORE ? await sb.next() : tb;
   }
   return counts;
 }

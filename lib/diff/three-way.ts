@@ -3,6 +3,7 @@ import { compareKeyed, isInside } from '../records/order';
 import type { Attr, Change, ChangeKind, CompareSettings, Entry, EntryBody, HashAlg, Side as SideName, SideChange } from '../records/types';
 import { compareEntries } from './compare';
 import { Side, body, keyOf, type EntriesReader } from './diff';
+import { MORE } from '../records/stream-reader';
 import type { FoldGroup, Folding, Spelling } from './fold-groups';
 
 export interface ThreeWayOptions {
@@ -46,7 +47,8 @@ const CONTENT: readonly Attr[] = ['type', 'size', 'hash', 'target', 'rdev'];
 /** Directory times say only that the contents changed, which the contents say for themselves. */
 function attrsOf(x: EntryBody, y: EntryBody, s: CompareSettings): Attr[] {
   const attrs = compareEntries(x, y, s);
-  return x.type === 'dir' && y.type === 'dir' ? attrs.filter((a) => a !== 'mtime') : attrs;
+  if (attrs.length === 0) return attrs;
+  return (x.type === 'dir' && y.type === 'dir' ? attrs.filter((a) => a !== 'mtime') : attrs).filter((a) => a !== 'link');
 }
 
 interface Frame {
@@ -57,6 +59,10 @@ interface Frame {
 }
 
 const opaque = (e: EntryBody | undefined): boolean => e?.type === 'dir' && (e.error !== undefined || e.unscanned !== undefined);
+const pull = (s: Side): Promise<Entry | undefined> | Entry | undefined => {
+  const t = s.take();
+  return t === MORE ? s.next() : t;
+};
 const changed = (c: SideChange | undefined): boolean => c !== undefined && c !== 'unchanged';
 const other = (s: SideName): SideName => (s === 'a' ? 'b' : 'a');
 
@@ -79,27 +85,34 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
   let steps = 0;
 
   /** Hashes a side's file unless it has a hash of the algorithm already; false if it cannot be read. */
-  const hashed = (side: SideName, e: Entry, bd: EntryBody): boolean => {
-    if (bd.hash !== undefined && bd.hash.startsWith(`${o.alg}:`)) return true;
+  const hashed = (side: SideName, e: Entry): boolean => {
+    if (e.hash !== undefined && e.hash.startsWith(`${o.alg}:`)) return true;
     const r = o.hash(side, e, o.alg);
-    if ('hash' in r) bd.hash = r.hash;
+    if ('hash' in r) e.hash = r.hash;
     return 'hash' in r;
   };
 
   /** What one side did to the base's object at this path. */
-  const classify = (side: SideName, base: EntryBody | undefined, e: Entry | undefined, bd: EntryBody | undefined): SideChange | undefined => {
+  const classify = (side: SideName, base: EntryBody | undefined, bd: Entry | undefined): SideChange | undefined => {
     if (bd === undefined) return base === undefined ? undefined : 'deleted';
     if (base === undefined) return 'new';
-    const attrs = attrsOf(base, bd, side === 'a' ? o.baseA : o.baseB).filter((x) => x !== 'error' && x !== 'link');
+    let attrs = attrsOf(base, bd, side === 'a' ? o.baseA : o.baseB);
+    if (attrs.length > 0) attrs = attrs.filter((x) => x !== 'error');
     if (base.type === 'file' && bd.type === 'file') {
-      counts[`${side}_common`]++;
-      if (attrs.includes('mtime')) counts[`${side}_retimed`]++;
+      const retimed = attrs.includes('mtime');
+      if (side === 'a') {
+        counts.a_common++;
+        if (retimed) counts.a_retimed++;
+      } else {
+        counts.b_common++;
+        if (retimed) counts.b_retimed++;
+      }
     }
     if (attrs.length === 0) return 'unchanged';
     if (attrs.some((x) => CONTENT.includes(x))) return 'modified';
     // A new time over the same content (the base knows its hash) is only a touch.
     if (attrs.includes('mtime')) {
-      return base.hash !== undefined && bd.error === undefined && hashed(side, e!, bd) && bd.hash === base.hash ? 'touched' : 'modified';
+      return base.hash !== undefined && bd.error === undefined && hashed(side, bd) && bd.hash === base.hash ? 'touched' : 'modified';
     }
     return 'touched';
   };
@@ -113,7 +126,8 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
     }
     // The smallest path among the three heads, and who has it.
     let key: Entry = (eo ?? ea ?? eb)!;
-    for (const e of [ea, eb]) if (e !== undefined && compareKeyed(e, key) < 0) key = e;
+    if (ea !== undefined && ea !== key && compareKeyed(ea, key) < 0) key = ea;
+    if (eb !== undefined && eb !== key && compareKeyed(eb, key) < 0) key = eb;
     const x = eo !== undefined && compareKeyed(eo, key) === 0 ? eo : undefined;
     const a = ea !== undefined && compareKeyed(ea, key) === 0 ? ea : undefined;
     const b = eb !== undefined && compareKeyed(eb, key) === 0 ? eb : undefined;
@@ -126,27 +140,28 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
     const rename = group !== undefined ? renameIn(group) : undefined;
     if (rename !== undefined && rename.from.path === key.path) {
       // Handled at the new spelling: one move on the side that still has the old one.
-      if (x) eo = await so.next();
-      if (a) ea = await sa.next();
-      if (b) eb = await sb.next();
+      if (x) eo = await pull(so);
+      if (a) ea = await pull(sa);
+      if (b) eb = await pull(sb);
       continue;
     }
     const held = rename !== undefined ? rename.from[rename.t] : undefined;
     const baseEntry = rename !== undefined ? (rename.from.base ?? rename.to.base) : x;
-    const base = baseEntry ? body(baseEntry, undefined) : undefined;
-    const ba = a ? body(a, undefined) : rename?.t === 'a' ? body(held!, undefined) : undefined;
-    const bb = b ? body(b, undefined) : rename?.t === 'b' ? body(held!, undefined) : undefined;
-    const ca = classify('a', base, a ?? held, ba);
-    const cb = classify('b', base, b ?? held, bb);
+    // Entries are compared as they are (hashes computed are added to them); bodies are made only for what is written.
+    const base: Entry | undefined = baseEntry;
+    const ba: Entry | undefined = a ?? (rename?.t === 'a' ? held : undefined);
+    const bb: Entry | undefined = b ?? (rename?.t === 'b' ? held : undefined);
+    const ca = classify('a', base, ba);
+    const cb = classify('b', base, bb);
 
     let kind: ChangeKind;
     let attrs: Attr[] = [];
     let unreadable: string | undefined;
     if (ba && bb) {
-      attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
+      attrs = attrsOf(ba, bb, o.ab);
       // Both sides changed a file to the same size: the content decides whether they agree.
       if (ba.type === 'file' && bb.type === 'file' && ba.size === bb.size && changed(ca) && changed(cb)) {
-        if (ba.error === undefined && bb.error === undefined && hashed('a', (a ?? held)!, ba) && hashed('b', (b ?? held)!, bb)) attrs = attrsOf(ba, bb, o.ab).filter((x) => x !== 'link');
+        if (ba.error === undefined && bb.error === undefined && hashed('a', ba) && hashed('b', bb)) attrs = attrsOf(ba, bb, o.ab);
         // Metadata cannot tell two changes to the same size apart: unread content is never taken as equal.
         else unreadable = 'changed on both sides, and the content of one could not be read to compare';
       }
@@ -181,18 +196,27 @@ export async function diffThreeWay(rbase: EntriesReader, ra: EntriesReader, rb: 
         ...keyOf(key),
         change: kind,
         ...(kind === 'differ' ? { attrs } : {}),
-        ...(ba ? { a: ba } : {}),
-        ...(bb ? { b: bb } : {}),
-        ...(base ? { base } : {}),
+        ...(ba ? { a: body(ba, undefined) } : {}),
+        ...(bb ? { b: body(bb, undefined) } : {}),
+        ...(base ? { base: body(base, undefined) } : {}),
         ...(ca ? { a_change: ca } : {}),
         ...(cb ? { b_change: cb } : {}),
         ...(conflict !== undefined ? { conflict } : {}),
         ...(rename !== undefined ? { renamed: { side: rename.t, from: rename.from.path, ...(rename.from.path_b64 !== undefined ? { from_b64: rename.from.path_b64 } : {}) } } : {}),
       });
     }
-    if (x) eo = await so.next();
-    if (a) ea = await sa.next();
-    if (b) eb = await sb.next();
+    if (x) {
+      const t = so.take();
+      eo = t === MORE ? await so.next() : t;
+    }
+    if (a) {
+      const t = sa.take();
+      ea = t === MORE ? await sa.next() : t;
+    }
+    if (b) {
+      const t = sb.take();
+      eb = t === MORE ? await sb.next() : t;
+    }
   }
   return counts;
 }
