@@ -18,8 +18,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: node_modules/.package-lock.json
+# Rebuilt only when a source changed: a `make install` run by a test must not
+# rewrite dist/ under the other tests running beside it.
+SOURCES = $(shell find lib test bench scripts -name '*.ts') tsconfig.json package.json
+
+build: dist/.built
+
+dist/.built: node_modules/.package-lock.json $(SOURCES)
 	$(TSC) -p .
+	@touch $@
 
 test: build
 	$(NODE) --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)

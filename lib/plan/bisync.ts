@@ -276,11 +276,13 @@ export class BisyncPlanner {
   }
 
   /**
-   * --prefer: settles a conflict between two objects that are not
-   * directories, or a modification against a deletion (the modification
-   * always wins: a deletion never destroys a change). Returns false for what
-   * it leaves as a conflict: directories, and changes inside a directory the
-   * other side removed.
+   * --prefer: settles a conflict between two objects, not both directories,
+   * or a modification against a deletion (the modification always wins: a
+   * deletion never destroys a change). A directory that loses is renamed
+   * whole and reaches the other side on the next run. Returns false for what
+   * it leaves as a conflict: two directories, a directory against a
+   * deletion, changes inside a directory the other side removed, a
+   * directory winning where the base had one, names a side cannot hold apart.
    */
   private settle(c: Change, prefer: Prefer): boolean {
     const a = c.a;
@@ -293,7 +295,7 @@ export class BisyncPlanner {
       this.propagate(c, a !== undefined ? 'a' : 'b');
       return true;
     }
-    if (a.type === 'dir' || b.type === 'dir' || a.error !== undefined || b.error !== undefined) return false;
+    if ((a.type === 'dir' && b.type === 'dir') || a.error !== undefined || b.error !== undefined) return false;
     const winner: Side =
       prefer === 'a' || prefer === 'b'
         ? prefer
@@ -306,6 +308,9 @@ export class BisyncPlanner {
             : newer(b, a) ? 'b' : 'a';
     const loser = other(winner);
     const lost = c[loser]!;
+    // A directory that wins over a file takes its contents along only when the base knew no directory
+    // there: else the loser's side reads as having deleted them, and they would go.
+    if (c[winner]!.type === 'dir' && c.base?.type === 'dir') return false;
     const keptAs = conflictKey(c, loser, lost.mtime);
     // The loser steps aside under its conflict name, the winner takes its place, and the loser is copied across.
     const from = c.path_b64 !== undefined ? { from: c.path, from_b64: c.path_b64 } : { from: c.path };
@@ -313,6 +318,11 @@ export class BisyncPlanner {
     this.currentState = stateEntry(c[winner]!);
     const place: Change = { ...this.key(c), change: 'a-only', a: c[winner]! };
     (loser === 'b' ? this.toB : this.toA).feed(place);
+    // A directory that lost is kept, whole, under its conflict name on its side; the next run carries it across.
+    if (lost.type === 'dir') {
+      this.skipUnder = c.path;
+      return true;
+    }
     const across = { ...keptAs, to: winner, src: stateEntry(lost), state: stateEntry(lost) };
     if (lost.type === 'file') this.write({ op: 'copy', ...across });
     else if (lost.type === 'symlink') {

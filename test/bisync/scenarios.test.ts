@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { bisyncAsync, summary, type BisyncRun } from '../helpers/bisync';
+import { bisync, bisyncAsync, summary, type BisyncRun } from '../helpers/bisync';
 import { tempDir } from '../helpers/run';
 import { bytesOf } from '../helpers/sync';
 import { setTime } from '../helpers/tree';
@@ -766,16 +766,41 @@ const cases: Case[] = [
     ops: ['move a g.conflict-a-20250304-050607.txt done', 'copy a g.txt done', 'symlink b g.conflict-a-20250304-050607.txt done'],
   },
   {
-    name: '--prefer newer leaves a file against a directory as a conflict',
+    name: '--prefer newer: a directory (made now) wins over an older file, which is kept on both sides',
     init: I,
     editA: (s) => s.write('n', 'a file\n', T2),
     editB: (s) => s.write('n/inner', 'in a dir\n', T1),
     flags: ['--prefer', 'newer'],
-    apply: 1,
+    apply: 0,
+    a: tree(I, { 'n/inner': 'in a dir\n', 'n.conflict-a-20240506-070809': 'a file\n' }),
+    b: tree(I, { 'n/inner': 'in a dir\n', 'n.conflict-a-20240506-070809': 'a file\n' }),
+    ops: ['copy a n/inner done', 'copy b n.conflict-a-20240506-070809 done', 'meta a n done', 'mkdir a n done', 'move a n.conflict-a-20240506-070809 done'],
+    state: [...IP, 'n', 'n.conflict-a-20240506-070809', 'n/inner'],
+  },
+  {
+    name: '--prefer older: a file wins over a directory, which is kept whole under its conflict name and crosses on the next run',
+    init: I,
+    editA: (s) => s.write('n', 'a file\n', T1),
+    editB: (s) => {
+      s.write('n/inner', 'in a dir\n', T1);
+      s.touch('n', T2);
+    },
+    flags: ['--prefer', 'older'],
+    apply: 0,
     a: tree(I, { n: 'a file\n' }),
-    b: tree(I, { 'n/inner': 'in a dir\n' }),
-    ops: ['conflict - n conflict'],
-    state: IP,
+    b: tree(I, { n: 'a file\n', 'n.conflict-b-20240506-070809/inner': 'in a dir\n' }),
+    ops: ['copy b n done', 'move b n.conflict-b-20240506-070809 done'],
+    second: 'none',
+    check: (A, B) => {
+      // The next run carries the kept directory across, and then there is nothing left to do.
+      const S = path.join(path.dirname(A), 'state.ndjson');
+      const next = bisync(A, B, S);
+      assert.deepEqual(next.codes, [0, 0, 0], next.stderr);
+      assert.deepEqual(summary(next.results), ['copy a n.conflict-b-20240506-070809/inner done', 'meta a n.conflict-b-20240506-070809 done', 'mkdir a n.conflict-b-20240506-070809 done']);
+      assertTree(A, tree(I, { n: 'a file\n', 'n.conflict-b-20240506-070809/inner': 'in a dir\n' }), 'side A after the next run');
+      assert.deepEqual(summary(bisync(A, B, S).results), []);
+    },
+    state: [...IP, 'n'],
   },
 
   // ------------------------------------------------ conflicts persist until resolved
