@@ -109,6 +109,8 @@ export class BisyncPlanner {
   private readonly dirStates = new Map<string, EntryBody>();
   /** A directory in conflict: its subtree is left alone on both sides. */
   private skipUnder: string | undefined;
+  /** Directories one side deleted and the other still has (ancestors of the current path), outermost first. */
+  private gone: Array<{ c: Change; by: Side; made: boolean }> = [];
   readonly stats: BisyncStats = { ops: {}, copyBytes: 0, deletes: { a: 0, b: 0 }, conflicts: 0, resolved: 0, skipped: {} };
 
   constructor(
@@ -156,6 +158,11 @@ export class BisyncPlanner {
     this.toA.advance(c.path);
     this.toB.advance(c.path);
     for (const p of this.dirStates.keys()) if (p !== c.path && !isInside(c.path, p)) this.dirStates.delete(p);
+    while (this.gone.length > 0 && !isInside(c.path, this.gone[this.gone.length - 1]!.c.path)) this.gone.pop();
+    for (const by of ['a', 'b'] as const) {
+      const kept = c[other(by)];
+      if (c.base?.type === 'dir' && c[by] === undefined && kept?.type === 'dir') this.gone.push({ c, by, made: false });
+    }
     this.current = c;
     this.currentState = undefined;
     if (this.skipUnder !== undefined && isInside(c.path, this.skipUnder)) return this.skip('objects inside a directory in conflict');
@@ -287,8 +294,9 @@ export class BisyncPlanner {
   private settle(c: Change, prefer: Prefer): boolean {
     const a = c.a;
     const b = c.b;
-    // Left as conflicts: changes inside a directory the other side removed, names a side cannot hold apart.
-    if (c.conflict!.includes(' inside a directory ') || c.conflict!.startsWith('differs only in ') || c.renamed !== undefined) return false;
+    if (c.conflict!.includes(' inside a directory ')) return this.rescue(c);
+    // Left as conflicts: names a side cannot hold apart.
+    if (c.conflict!.startsWith('differs only in ') || c.renamed !== undefined) return false;
     if (a === undefined || b === undefined) {
       const survivor = (a ?? b)!;
       if (survivor.type === 'dir') return false;
@@ -328,6 +336,37 @@ export class BisyncPlanner {
     else if (lost.type === 'symlink') {
       if ((winner === 'a' ? this.o.capsA : this.o.capsB).symlinks) this.write({ op: 'symlink', ...across });
     } else this.write({ op: 'special', ...across });
+    return true;
+  }
+
+  /**
+   * --prefer, for a change inside a directory the other side deleted: the
+   * change wins (a deletion never destroys a change). The directories on the
+   * way are made again on the side that deleted them, then the object is
+   * carried there. Inside a directory replaced by another object, nothing
+   * can be made: left as a conflict.
+   */
+  private rescue(c: Change): boolean {
+    if (c.conflict!.includes(' inside a directory replaced on ')) return false;
+    const from: Side | undefined = c.a_change !== undefined && c.a_change !== 'unchanged' && c.a_change !== 'deleted' ? 'a' : c.b_change !== undefined && c.b_change !== 'unchanged' && c.b_change !== 'deleted' ? 'b' : undefined;
+    if (from === undefined || c[from] === undefined) return false;
+    const to = other(from);
+    const ways = this.gone.filter((g) => g.by === to && isInside(c.path, g.c.path));
+    // Every directory between the root and the object must be one the other side deleted, or still there.
+    if (ways.length === 0 || c[to] !== undefined) return false;
+    const planner = to === 'a' ? this.toA : this.toB;
+    for (const g of ways) {
+      if (g.made) continue;
+      g.made = true;
+      this.current = g.c;
+      this.currentState = stateEntry(g.c[from]!);
+      planner.feed(fromSide({ ...g.c, change: from === 'a' ? 'a-only' : 'b-only' }, from));
+    }
+    this.current = c;
+    this.currentState = undefined;
+    this.propagate(c, from);
+    // The directories stay on the side that kept them too: no removal of them is planned there.
+    (from === 'a' ? this.toA : this.toB).hold(c.path);
     return true;
   }
 

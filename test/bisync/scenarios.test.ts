@@ -450,6 +450,15 @@ const cases: Case[] = [
     state: ipWithout('d/e', 'd/e/z', 'd/x', 'd/y'),
   },
   {
+    name: '--prefer newer, directory deleted on A, file added inside on B: the change wins, the directory is made again on A',
+    init: I,
+    editA: (s) => s.rm('d'),
+    editB: (s) => s.write('d/new', 'new in d\n'),
+    flags: ['--prefer', 'newer'],
+    a: tree(I, { 'd/e': null, 'd/x': null, 'd/y': null, 'd/new': 'new in d\n' }),
+    ops: ['mkdir a d done', 'copy a d/new done', 'meta a d done', 'remove b d/e/z done', 'rmdir b d/e done', 'remove b d/x done', 'remove b d/y done'],
+  },
+  {
     name: 'directory tree deleted on A, unchanged on B: deleted on B',
     init: I,
     editA: (s) => s.rm('d'),
