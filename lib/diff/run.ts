@@ -1,4 +1,4 @@
-import { oneLine } from '../cli/errors';
+import { UsageError, oneLine } from '../cli/errors';
 import { NdjsonWriter } from '../records/writer';
 import { STREAM_VERSION, type Change, type ChangesHeader, type CompareSettings, type EntriesHeader, type Entry, type FilterRule, type HashAlg } from '../records/types';
 import { compileFilter } from '../filter/rules';
@@ -40,6 +40,12 @@ export function checkLine(c: Change): string {
   return `${c.change}\t${what}\t${oneLine(c.path)}\n`;
 }
 
+/** Two sides of a two-way sync that are one tree, or one inside the other, would feed each other without end. */
+function refuseOverlap(a: string, b: string): void {
+  const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
+  if (inside(a, b) || inside(b, a)) throw new UsageError(`${a} ${b}`, a === b ? 'both sides are the same tree' : 'one side lies inside the other: a two-way sync needs two separate trees');
+}
+
 function sideChanged(c: Change['a_change']): boolean {
   return c !== undefined && c !== 'unchanged';
 }
@@ -76,6 +82,7 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     return (e) => !(noLinks && e.type === 'symlink') && !(filtered !== undefined && filtered.excludes(e.path, e.type === 'dir'));
   };
 
+  if (o.base !== undefined) refuseOverlap(ra.header.root, rb.header.root);
   const rbase = o.base !== undefined ? await openBase(o.base, ra.header, rb.header, o.scan.tool, o.scan.warn) : undefined;
   // Bisync propagates files, not hard links: each side keeps its own.
   const flat = (s: CompareSettings): CompareSettings => (rbase !== undefined ? { ...s, hardlinks: false } : s);

@@ -48,3 +48,22 @@ test('a lock whose process is gone (a run killed) is taken over with a warning, 
   assert.deepEqual(summary(r.results), ['copy b g.txt done']);
   assert.equal(fs.existsSync(`${state}.lock`), false, 'released at the end');
 });
+
+test('two sides that overlap (one inside the other, or the same tree) are refused before anything is planned', () => {
+  const dir = tempDir('cairn-bisync-overlap-');
+  const a = path.join(dir, 'a');
+  fs.mkdirSync(path.join(a, 'inner'), { recursive: true });
+  fs.writeFileSync(path.join(a, 'f.txt'), 'f\n');
+  const state = path.join(dir, 'state.ndjson');
+  for (const [x, y, why] of [
+    [a, path.join(a, 'inner'), 'one side lies inside the other: a two-way sync needs two separate trees'],
+    [path.join(a, 'inner'), a, 'one side lies inside the other: a two-way sync needs two separate trees'],
+    [a, a, 'both sides are the same tree'],
+  ] as const) {
+    const r = bisync(x, y, state);
+    assert.equal(r.codes[0], 2);
+    assert.match(r.stderr, new RegExp(`^cairn-diff: ${x} ${y}: ${why}$`, 'm'));
+    assert.deepEqual(r.results, []);
+    assert.equal(fs.existsSync(state), false);
+  }
+});
