@@ -251,8 +251,9 @@ function renameIn(g: FoldGroup): { s: SideName; t: SideName; from: Spelling; to:
   if (onA.length !== 1 || onB.length !== 1 || onA[0] === onB[0] || inBase.length > 1) return undefined;
   if (g.some((sp) => sp.a?.type === 'dir' || sp.b?.type === 'dir' || sp.base?.type === 'dir')) return undefined;
   const known = inBase[0];
-  const s: SideName = known === undefined || known === onB[0] ? 'a' : known === onA[0] ? 'b' : 'none' as never;
-  if (s !== 'a' && s !== 'b') return undefined;
+  // The side whose spelling the base does not know is the one that renamed.
+  const s: SideName | undefined = known === undefined || known === onB[0] ? 'a' : known === onA[0] ? 'b' : undefined;
+  if (s === undefined) return undefined;
   const t = other(s);
   return { s, t, from: (t === 'a' ? onA : onB)[0]!, to: (s === 'a' ? onA : onB)[0]! };
 }
