@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describeSystemError } from '../cli/errors';
 import { hashFile } from '../hash/file-hash';
 import { formatTime } from '../records/time';
-import type { Action, EntryBody, HashAlg, ResultStatus } from '../records/types';
+import { RENAME_PREFIX, type Action, type EntryBody, type HashAlg, type ResultStatus } from '../records/types';
 import { fsPathOf } from '../tree/local/fs-path';
 import type { FsPath } from '../tree/local/list-dir';
 import {
@@ -204,8 +204,8 @@ export class Applier {
         // A change of case on a case-insensitive side finds the object itself under the new name.
         if (this.sameObject(from, abs)) {
           // A change of case alone, through a temporary name: some FAT drivers (fusefat) hang on it done at once.
-          // The object itself goes through the temporary name: never removed as a leftover of this run.
-          const tmp = tempBeside(abs);
+          // The object itself goes through the intermediate name, which no plan removes as a leftover.
+          const tmp = tempBeside(abs, RENAME_PREFIX);
           fs.renameSync(from, tmp);
           try {
             fs.renameSync(tmp, abs);

@@ -2,7 +2,7 @@ import { parseTimeNs } from '../records/time';
 import { isInside } from '../records/order';
 import { readableName } from '../records/raw-names';
 import { copiedBytes } from '../records/plan';
-import { inVersions, isTemp } from '../records/reserved';
+import { inVersions, isRenaming, isTemp } from '../records/reserved';
 import type { Action, Caps, Change, CompareSettings, EntryBody, PlanOp, Side, SideChange } from '../records/types';
 import { Planner } from './planner';
 
@@ -171,6 +171,12 @@ export class BisyncPlanner {
       if ((c.a ?? c.b ?? c.base)!.type === 'dir') this.skipUnder = c.path;
       return;
     }
+    // An object a stopped change of case left under its intermediate name: the user's, reported, left alone.
+    if (isRenaming(c.path)) {
+      this.stats.conflicts++;
+      this.write({ op: 'conflict', ...this.key(c), why: 'left by an interrupted change of case: give it back its name by hand', ...(c.a ? { a: c.a } : {}), ...(c.b ? { b: c.b } : {}) });
+      return;
+    }
     // Leftovers of an interrupted cairn-apply: removed where they are, never propagated.
     if (isTemp(c.path)) {
       for (const side of ['a', 'b'] as const) {
@@ -260,7 +266,13 @@ export class BisyncPlanner {
     const cs = c[`${s}_change`];
     const ct = c[`${t}_change`];
     if (changed(ct) && !changed(cs)) this.propagate(c, t);
-    else if (changed(cs) || changed(ct)) this.propagate(c, changed(cs) && changed(ct) && newer(old, c[s]!) ? t : s);
+    else if (changed(cs) && !changed(ct)) this.propagate(c, s);
+    else if (changed(cs) && changed(ct)) {
+      // As for any path: a content change wins over a touch, else the newer.
+      const contentS = cs !== 'touched';
+      const contentT = ct !== 'touched';
+      this.propagate(c, contentS !== contentT ? (contentS ? s : t) : newer(old, c[s]!) ? t : s);
+    }
   }
 
   private conflict(c: Change): void {

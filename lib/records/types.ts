@@ -153,6 +153,13 @@ export interface ChangesHeader {
  */
 export const TEMP_PREFIX = '.cairn-tmp.';
 
+/**
+ * Name prefix of an object in the middle of a change of case on a
+ * case-insensitive side: the user's object itself, never removed as a
+ * leftover; a plan that meets one reports it.
+ */
+export const RENAME_PREFIX = '.cairn-rename.';
+
 /** Where --versions keeps replaced and removed objects; no plan touches it, with --versions or without. */
 export const VERSIONS_DIR = '.cairn-versions';
 

@@ -122,3 +122,47 @@ test('--prefer: a conflict copy whose name is taken (a loser of the same second)
   }
   assert.deepEqual(summary(bisync(a, b, state).results), []);
 });
+
+test('a change of case on one side and a content edit on the other: the edit is kept under the new name', () => {
+  const dir = tempDir('cairn-bisync-case-edit-');
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
+  const state = path.join(dir, 'state.ndjson');
+  const at = (p: string, iso: string) => fs.utimesSync(p, new Date(iso), new Date(iso));
+  fs.writeFileSync(path.join(a, 'README'), 'v1\n');
+  at(path.join(a, 'README'), '2024-01-01T00:00:00Z');
+  const flags = ['--caps-b', 'case_sensitive=false'];
+  assert.deepEqual(bisync(a, b, state, [], flags).codes, [0, 0, 0]);
+  fs.writeFileSync(path.join(a, 'README'), 'v2, an edit\n');
+  at(path.join(a, 'README'), '2024-02-01T00:00:00Z');
+  // Renamed on b, and touched later than the edit: the touch must not win over the content.
+  fs.renameSync(path.join(b, 'README'), path.join(b, 'readme'));
+  at(path.join(b, 'readme'), '2024-03-01T00:00:00Z');
+  const r = bisync(a, b, state, [], flags);
+  assert.deepEqual(r.codes, [0, 0, 0], r.stderr);
+  for (const side of [a, b]) assert.equal(fs.readFileSync(path.join(side, 'readme'), 'utf8'), 'v2, an edit\n');
+  assert.deepEqual(fs.readdirSync(a), ['readme']);
+});
+
+test('an object a stopped change of case left under its intermediate name is reported and kept, never removed', () => {
+  const dir = tempDir('cairn-bisync-renaming-');
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
+  const state = path.join(dir, 'state.ndjson');
+  fs.writeFileSync(path.join(a, 'README'), 'v1\n');
+  fs.writeFileSync(path.join(a, 'other'), 'o\n');
+  const flags = ['--caps-a', 'case_sensitive=false'];
+  assert.deepEqual(bisync(a, b, state, [], flags).codes, [0, 0, 0]);
+  // As after kill -9 between the two renames of a change of case on side a.
+  fs.writeFileSync(path.join(a, 'README'), "a's edit\n");
+  fs.renameSync(path.join(a, 'README'), path.join(a, '.cairn-rename.4242.1'));
+  const r = bisync(a, b, state, [], flags);
+  assert.equal(r.codes[2], 1, r.stderr);
+  assert.ok(summary(r.results).includes('conflict - .cairn-rename.4242.1 conflict'), summary(r.results).join('\n'));
+  assert.equal(fs.readFileSync(path.join(a, '.cairn-rename.4242.1'), 'utf8'), "a's edit\n");
+  assert.equal(fs.existsSync(path.join(b, '.cairn-rename.4242.1')), false, 'never carried across');
+});

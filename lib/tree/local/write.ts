@@ -12,8 +12,8 @@ const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL } = fs.const
 let tempCounter = 0;
 
 /** A temporary name next to `abs`, in the same directory, so the final rename is atomic. */
-export function tempBeside(abs: FsPath): FsPath {
-  return childOf(parentOf(abs), `${TEMP_PREFIX}${process.pid}.${++tempCounter}`);
+export function tempBeside(abs: FsPath, prefix: string = TEMP_PREFIX): FsPath {
+  return childOf(parentOf(abs), `${prefix}${process.pid}.${++tempCounter}`);
 }
 
 /**
