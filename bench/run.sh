@@ -577,8 +577,10 @@ bench_bisync_noop() {
   _s=$DIR/tree100k.ndjson _m=$DIR/entries1m.ndjson
   if ensure_tree && { [ -s "$_s" ] || "$SCAN" "$TREE" >"$_s" 2>"$LOGS/bisync-scan.err"; } &&
     { [ -s "$_m" ] || "$NODE" "$GEN" fixture "$_s" "$_m" 10 >/dev/null 2>"$LOGS/bisync-fixture.err"; }; then
-    rss bn_rss_100k "$RSS_RUNS" "$(q "$DIFF") --base $(q "$_s") $(q "$_s") $(q "$_s")"
-    rss bn_rss_1m "$RSS_RUNS" "$(q "$DIFF") --base $(q "$_m") $(q "$_m") $(q "$_m")"
+    # Side b: the same entries under another root (cairn-diff --base refuses two sides that are one tree).
+    sed '1s|"root":"|"root":"/side-b|' "$_s" >"$_s.b" && sed '1s|"root":"|"root":"/side-b|' "$_m" >"$_m.b"
+    rss bn_rss_100k "$RSS_RUNS" "$(q "$DIFF") --base $(q "$_s") $(q "$_s") $(q "$_s.b")"
+    rss bn_rss_1m "$RSS_RUNS" "$(q "$DIFF") --base $(q "$_m") $(q "$_m") $(q "$_m.b")"
     _a=$(res bn_rss_100k) _b=$(res bn_rss_1m)
     if is_ok "$_a" && is_ok "$_b"; then
       _x=$(ratio "$(val "$_b")" "$(val "$_a")")
