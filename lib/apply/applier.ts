@@ -19,6 +19,7 @@ import {
   versionPath,
 } from '../tree/local/write';
 import { lstatOrNone } from '../tree/local/stat';
+import { foldName } from '../diff/fold-groups';
 import { mismatch } from './expect';
 import { ParentGuard } from './parent-guard';
 
@@ -47,6 +48,9 @@ export interface Outcome {
   kept?: string;
   bytes?: number;
 }
+
+/** Names a case-insensitive or normalizing side takes for one. */
+const ANY_FOLDING = { caseFold: true, nfc: true };
 
 /** Errors that end the whole run: the destination as a whole is unusable. */
 const FATAL = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
@@ -243,10 +247,9 @@ export class Applier {
    */
   private sameObject(x: FsPath, y: FsPath): boolean {
     if (typeof x !== 'string' || typeof y !== 'string' || path.dirname(x) !== path.dirname(y)) return false;
-    const fold = (n: string) => n.normalize('NFC').toLowerCase();
     const nx = path.basename(x);
     const ny = path.basename(y);
-    if (nx === ny || fold(nx) !== fold(ny)) return false;
+    if (nx === ny || foldName(nx, ANY_FOLDING) !== foldName(ny, ANY_FOLDING)) return false;
     try {
       return !fs.readdirSync(path.dirname(y)).includes(ny);
     } catch {

@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { compareKeyed, isInside } from '../records/order';
-import { privateTemp, type PrivateTemp } from '../records/spool';
+import { privateTemp, type PrivateTemp, syncWriter } from '../records/spool';
 import { StreamReader, openInput } from '../records/stream-reader';
 import type { Entry, Side } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
@@ -65,7 +63,7 @@ export async function findFoldGroups(
     for (const s of sides) {
       const t = privateTemp(`fold-${s}`);
       spools[s] = t;
-      writers[s] = new NdjsonWriter(new Writable({ write: (chunk: Buffer, _e, cb) => (fs.writeSync(t.fd, chunk), cb()) }));
+      writers[s] = new NdjsonWriter(syncWriter(t.fd));
       writers[s].write(readers[s].header);
       sr[s] = new SideReader(readers[s], keep[s]);
       heads[s] = await sr[s].next();

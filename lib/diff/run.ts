@@ -7,7 +7,7 @@ import { fsPathOf } from '../tree/local/fs-path';
 import { rehash } from '../tree/local/rehash';
 import { compareSettings, type CompareFlags } from './compare';
 import { diffStreams, type EntriesReader } from './diff';
-import { diffThreeWay } from './three-way';
+import { diffThreeWay, type ThreeWayCounts } from './three-way';
 import { openBase } from './open-base';
 import { findFoldGroups } from './fold-groups';
 import { isLocation, openScan, openStream, type SideScan } from './open-side';
@@ -112,6 +112,18 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
         if (c.change !== 'same' || c.conflict !== undefined || sideChanged(c.a_change) || sideChanged(c.b_change)) writer.writeText(checkLine(c));
       }
     : (c: Change) => writer.write(c);
+  /** The end of either kind of diff: the end record with its counts (none for --check or when interrupted). */
+  const finish = async (differences: number, counts: Record<string, number>) => {
+    if (o.interrupted()) {
+      writer.flush();
+      return { differences, problems: 0 };
+    }
+    if (o.check) {
+      writer.flush();
+      await writer.drain();
+    } else await writer.end(counts);
+    return { differences, problems: (scanA?.problems() ?? 0) + (scanB?.problems() ?? 0) };
+  };
   if (rbase !== undefined) {
     // A side that folds names (FAT: case; macOS: normalization) needs to know the siblings that fold together: a first pass.
     const caps = { a: ra.header.caps, b: rb.header.caps };
@@ -129,34 +141,27 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
       readers = await fold.reopen();
       keeps = { base: undefined, a: undefined, b: undefined };
     }
+    let counts: ThreeWayCounts;
     try {
-    const counts = await diffThreeWay(readers.base, readers.a, readers.b, {
-      ab: settings,
-      baseA: flat(compareSettings(rbase.header, ra.header, o.compare)),
-      baseB: flat(compareSettings(rbase.header, rb.header, o.compare)),
-      all: o.all && !o.check,
-      alg,
-      hash: (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h),
-      ...optional('keep', keeps.base),
-      ...optional('keepA', keeps.a),
-      ...optional('keepB', keeps.b),
-      ...(fold !== undefined ? { groups: fold.groups, folds, folding } : {}),
-      emit,
-      pause,
-      interrupted: o.interrupted,
-    });
-    if (o.interrupted()) {
-      writer.flush();
-      return { differences: counts.differences, problems: 0 };
-    }
-    if (o.check) {
-      writer.flush();
-      await writer.drain();
-    } else await writer.end({ ...counts });
-    return { differences: counts.differences, problems: (scanA?.problems() ?? 0) + (scanB?.problems() ?? 0) };
+      counts = await diffThreeWay(readers.base, readers.a, readers.b, {
+        ab: settings,
+        baseA: flat(compareSettings(rbase.header, ra.header, o.compare)),
+        baseB: flat(compareSettings(rbase.header, rb.header, o.compare)),
+        all: o.all && !o.check,
+        alg,
+        hash: (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h),
+        ...optional('keep', keeps.base),
+        ...optional('keepA', keeps.a),
+        ...optional('keepB', keeps.b),
+        ...(fold !== undefined ? { groups: fold.groups, folds, folding } : {}),
+        emit,
+        pause,
+        interrupted: o.interrupted,
+      });
     } finally {
       fold?.done();
     }
+    return finish(counts.differences, { ...counts });
   }
   const counts = await diffStreams(ra, rb, {
     settings,
@@ -169,13 +174,5 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     pause,
     interrupted: o.interrupted,
   });
-  if (o.interrupted()) {
-    writer.flush();
-    return { differences: counts.differences, problems: 0 };
-  }
-  if (o.check) {
-    writer.flush();
-    await writer.drain();
-  } else await writer.end({ a: counts.a, b: counts.b, differences: counts.differences });
-  return { differences: counts.differences, problems: (scanA?.problems() ?? 0) + (scanB?.problems() ?? 0) };
+  return finish(counts.differences, { a: counts.a, b: counts.b, differences: counts.differences });
 }

@@ -1,10 +1,8 @@
-import * as fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { CairnError, InputError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import { human } from '../cli/progress';
 import { CHANGES } from '../records/changes';
-import { privateTemp } from '../records/spool';
+import { privateTemp, syncWriter } from '../records/spool';
 import { MORE, StreamReader } from '../records/stream-reader';
 import { STREAM_VERSION, type Action, type PlanHeader, type Side } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
@@ -55,7 +53,7 @@ export async function planBisync(o: RunPlanOptions): Promise<{ refused: boolean 
   };
   const spool = privateTemp('plan');
   try {
-    const writer = new NdjsonWriter(new Writable({ write: (chunk: Buffer, _enc, cb) => (fs.writeSync(spool.fd, chunk), cb()) }));
+    const writer = new NdjsonWriter(syncWriter(spool.fd));
     writer.write(header);
     const planner = new BisyncPlanner(
       { settings: h.compare, capsA: h.a.caps, capsB: h.b.caps, ...(o.prefer !== undefined ? { prefer: o.prefer } : {}) },

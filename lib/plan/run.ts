@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { InputError, UsageError } from '../cli/errors';
 import { human } from '../cli/progress';
 import { compileFilter, type Filter } from '../filter/rules';
 import { CHANGES } from '../records/changes';
 import { LineReader } from '../records/line-reader';
-import { privateTemp, rereadable } from '../records/spool';
+import { privateTemp, rereadable, syncWriter } from '../records/spool';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { MoveFinder } from './moves';
 import { NdjsonWriter } from '../records/writer';
@@ -92,9 +91,7 @@ async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinde
     created: new Date().toISOString(),
   };
   const spool = o.maxDelete !== undefined ? privateTemp('plan') : undefined;
-  // Written synchronously: the spool is read back as soon as the plan is complete.
-  const toSpool = (fd: number) => new Writable({ write: (chunk: Buffer, _enc, cb) => (fs.writeSync(fd, chunk), cb()) });
-  const writer = spool !== undefined ? new NdjsonWriter(toSpool(spool.fd)) : new NdjsonWriter();
+  const writer = spool !== undefined ? new NdjsonWriter(syncWriter(spool.fd)) : new NdjsonWriter();
   try {
     writer.write(header);
     const planner = new Planner(

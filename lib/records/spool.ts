@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { openInput } from './stream-reader';
 
 export interface Rereadable {
@@ -24,6 +25,16 @@ export interface PrivateTemp {
  * A temporary file only this process sees. Unlinked at once where /proc lets
  * us reopen it by descriptor, so that even kill -9 leaves nothing behind.
  */
+/** A stream that writes synchronously to a descriptor: for spools, read back as soon as they are complete. */
+export function syncWriter(fd: number): Writable {
+  return new Writable({ write: (chunk: Buffer, _enc, cb) => (writeAll(fd, chunk), cb()) });
+}
+
+/** All of the chunk, however short the writes. */
+export function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+}
+
 export function privateTemp(what: string): PrivateTemp {
   const named = path.join(os.tmpdir(), `cairn-${what}.${process.pid}.${Date.now()}.spool`);
   const fd = fs.openSync(named, 'wx+', 0o600);

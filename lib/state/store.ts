@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { compareKeyed, type Keyed } from '../records/order';
+import { writeAll } from '../records/spool';
 import { TEMP_PREFIX, type EntriesHeader, type Entry, type EntryBody } from '../records/types';
 
 interface Delta {
@@ -111,10 +112,6 @@ export class StateStore {
   close(): void {
     if (this.oldFd !== undefined) fs.closeSync(this.oldFd);
   }
-}
-
-function writeAll(fd: number, chunk: Buffer): void {
-  for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
 }
 
 /** Lines joined into large writes. */

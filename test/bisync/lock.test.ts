@@ -4,16 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/run';
-import { bisync, summary } from '../helpers/bisync';
+import { bisync, newPair, summary } from '../helpers/bisync';
 
 function pair(): { a: string; b: string; state: string } {
-  const dir = tempDir('cairn-bisync-lock-');
-  const a = path.join(dir, 'a');
-  const b = path.join(dir, 'b');
-  fs.mkdirSync(a);
-  fs.mkdirSync(b);
-  fs.writeFileSync(path.join(a, 'f.txt'), 'one\n');
-  return { a, b, state: path.join(dir, 'state.ndjson') };
+  const p = newPair('cairn-bisync-lock-');
+  fs.writeFileSync(path.join(p.a, 'f.txt'), 'one\n');
+  return p;
 }
 
 test('a live lock stops cairn-diff --base and cairn-apply --state; nothing is done', async () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/run';
-import { bisync, summary } from '../helpers/bisync';
+import { bisync, newPair, summary } from '../helpers/bisync';
 import { withFat } from '../helpers/sync';
 
 /* Names a side folds together: case on FAT, Unicode normalization on a side that normalizes. */
@@ -73,11 +73,7 @@ const NFD = 'cafe\u0301.txt';
 const NFC = 'caf\u00e9.txt';
 
 test('a side that normalizes names: the NFD and NFC spellings are one file; --normalization off keeps them apart', () => {
-  const dir = tempDir('cairn-bisync-nfc-');
-  const a = path.join(dir, 'a');
-  const b = path.join(dir, 'b');
-  fs.mkdirSync(a);
-  fs.mkdirSync(b);
+  const { dir, a, b } = newPair('cairn-bisync-nfc-');
   fs.writeFileSync(path.join(a, NFD), 'same\n');
   fs.writeFileSync(path.join(b, NFC), 'same\n');
   const state = path.join(dir, 'state.ndjson');
@@ -96,12 +92,7 @@ test('a side that normalizes names: the NFD and NFC spellings are one file; --no
 });
 
 test('--prefer: a conflict copy whose name is taken (a loser of the same second) gets the first free -2, -3 on both sides', () => {
-  const dir = tempDir('cairn-bisync-free-');
-  const a = path.join(dir, 'a');
-  const b = path.join(dir, 'b');
-  fs.mkdirSync(a);
-  fs.mkdirSync(b);
-  const state = path.join(dir, 'state.ndjson');
+  const { a, b, state } = newPair('cairn-bisync-free-');
   const put = (p: string, text: string, time: string) => {
     fs.writeFileSync(p, text);
     fs.utimesSync(p, new Date(time), new Date(time));
@@ -124,12 +115,7 @@ test('--prefer: a conflict copy whose name is taken (a loser of the same second)
 });
 
 test('a change of case on one side and a content edit on the other: the edit is kept under the new name', () => {
-  const dir = tempDir('cairn-bisync-case-edit-');
-  const a = path.join(dir, 'a');
-  const b = path.join(dir, 'b');
-  fs.mkdirSync(a);
-  fs.mkdirSync(b);
-  const state = path.join(dir, 'state.ndjson');
+  const { a, b, state } = newPair('cairn-bisync-case-edit-');
   const at = (p: string, iso: string) => fs.utimesSync(p, new Date(iso), new Date(iso));
   fs.writeFileSync(path.join(a, 'README'), 'v1\n');
   at(path.join(a, 'README'), '2024-01-01T00:00:00Z');
@@ -147,12 +133,7 @@ test('a change of case on one side and a content edit on the other: the edit is 
 });
 
 test('an object a stopped change of case left under its intermediate name is reported and kept, never removed', () => {
-  const dir = tempDir('cairn-bisync-renaming-');
-  const a = path.join(dir, 'a');
-  const b = path.join(dir, 'b');
-  fs.mkdirSync(a);
-  fs.mkdirSync(b);
-  const state = path.join(dir, 'state.ndjson');
+  const { a, b, state } = newPair('cairn-bisync-renaming-');
   fs.writeFileSync(path.join(a, 'README'), 'v1\n');
   fs.writeFileSync(path.join(a, 'other'), 'o\n');
   const flags = ['--caps-a', 'case_sensitive=false'];

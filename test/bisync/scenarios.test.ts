@@ -17,8 +17,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { bisync, bisyncAsync, summary, type BisyncRun } from '../helpers/bisync';
-import { tempDir } from '../helpers/run';
+import { bisync, bisyncAsync, newPair, summary, type BisyncRun } from '../helpers/bisync';
 import { bytesOf } from '../helpers/sync';
 import { setTime } from '../helpers/tree';
 
@@ -887,13 +886,9 @@ function said(r: BisyncRun): string {
 }
 
 /** Where a case's pair lives. */
-function newPair(): { A: string; B: string; S: string } {
-  const dir = tempDir('cairn-bisync-');
-  const A = path.join(dir, 'a');
-  const B = path.join(dir, 'b');
-  fs.mkdirSync(A);
-  fs.mkdirSync(B);
-  return { A, B, S: path.join(dir, 'state.ndjson') };
+function newCasePair(): { A: string; B: string; S: string } {
+  const { a, b, state } = newPair();
+  return { A: a, B: b, S: state };
 }
 
 /**
@@ -908,7 +903,7 @@ function syncedOnce(init: Tree): Promise<{ A: string; B: string; S: string }> {
   let p = synced.get(init);
   if (p === undefined) {
     p = (async () => {
-      const t = newPair();
+      const t = newCasePair();
       makeTree(t.A, init);
       const r0 = await bisyncAsync(t.A, t.B, t.S);
       assert.deepEqual(r0.codes, [0, 0, 0], `the first sync${said(r0)}`);
@@ -933,7 +928,7 @@ function copyPair(from: { A: string; B: string; S: string }, to: { A: string; B:
 }
 
 async function runCase(c: Case): Promise<void> {
-  const pair = newPair();
+  const pair = newCasePair();
   const { A, B, S } = pair;
   if (c.first !== undefined) {
     makeTree(A, c.first.a);

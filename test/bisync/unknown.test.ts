@@ -73,3 +73,24 @@ test('cairn-apply --state | head: the state records what was done, and the lock 
   assert.ok(summary(next.results).every((l) => l.startsWith('copy b ') || l.startsWith('mkdir b ') || l.startsWith('meta b ') || l.startsWith('agree ')), summary(next.results).join('\n'));
   assert.deepEqual(summary(bisync(a, b, state).results), []);
 });
+
+test('--checkpoint: a run killed half-way has written a state of what it had done by then', async () => {
+  const { dir, a, b, state } = pair();
+  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(a, `n${String(i).padStart(4, '0')}.txt`), `${i}\n`);
+  const plan = path.join(dir, 'plan.ndjson');
+  assert.equal(bash(`cairn-diff --base ${q(state)} ${q(a)} ${q(b)} | cairn-plan --bisync > ${q(plan)}`).code, 0);
+  const results = path.join(dir, 'results.ndjson');
+  const { spawn } = await import('node:child_process');
+  const out = fs.openSync(results, 'w');
+  const apply = spawn(path.join(__dirname, '../../../bin/cairn-apply'), ['--state', state, '--checkpoint', '0s', plan], { stdio: ['ignore', out, 'ignore'] });
+  const lines = () => fs.readFileSync(results, 'utf8').split('\n').length;
+  for (let i = 0; i < 600 && lines() < 1500 && apply.exitCode === null; i++) await new Promise((r) => setTimeout(r, 10));
+  apply.kill('SIGKILL');
+  await new Promise((r) => apply.on('exit', r));
+  fs.closeSync(out);
+  assert.ok(fs.existsSync(state), 'a checkpoint wrote the state before the kill (a first run has none until then)');
+  const inState = records(fs.readFileSync(state, 'utf8')).filter((e) => typeof e.path === 'string' && e.type === 'file');
+  assert.ok(inState.length > 0 && inState.length < 3000, `${inState.length} files in the state`);
+  // The state records only what is really there.
+  for (const e of inState) assert.equal(fs.readFileSync(path.join(b, e.path as string), 'utf8'), fs.readFileSync(path.join(a, e.path as string), 'utf8'));
+});

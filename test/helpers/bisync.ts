@@ -1,6 +1,19 @@
 import { spawn } from 'node:child_process';
 import { BIN, ROOT } from './run';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tempDir } from './run';
 import { bash, q } from './sync';
+
+/** A fresh pair: empty directories a and b, and where their state goes (not made yet). */
+export function newPair(prefix = 'cairn-bisync-'): { dir: string; a: string; b: string; state: string } {
+  const dir = tempDir(prefix);
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
+  return { dir, a, b, state: path.join(dir, 'state.ndjson') };
+}
 
 export interface BisyncRun {
   /** Exit codes of diff, plan, apply. */
