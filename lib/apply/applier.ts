@@ -161,6 +161,7 @@ export class Applier {
     // Records for the state and for people: nothing to do on disk.
     if (a.op === 'agree') return { status: this.o.dryRun ? 'dry-run' : 'done' };
     if (a.op === 'conflict') return { status: 'conflict', error: a.why! };
+    if (a.op === 'store' || a.op === 'tombstone') throw new Error(`${a.op}: archive plans are laid out by cairn-apply --dst, not applied`);
     if (a.path !== '.') {
       const bad = this.guard.check(a.path, a.path_b64);
       if (bad !== undefined) return { status: 'failed', error: bad };

@@ -9,6 +9,7 @@ import { NdjsonWriter } from '../records/writer';
 import { teeInput, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHeader } from '../records/types';
 import { openState } from './state';
+import type { ArchivePlanInput } from '../archive/plan-input';
 import { FreeNames } from './free-names';
 import { Applier, FatalApplyError, type Outcome } from './applier';
 
@@ -86,6 +87,12 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
   const checked = await checkPlan(o.input);
   try {
     const h = checked.header;
+    if (h.mode === 'archive') {
+      if (o.dst === undefined) throw new UsageError('', 'an archive plan is laid out into a directory: give --dst DIR (the plan\'s destination is its catalog)');
+      if (o.dryRun || o.state !== undefined || o.src !== undefined) throw new UsageError(o.dryRun ? '--dry-run' : o.state !== undefined ? '--state' : '--src', 'not with an archive plan');
+      const { layOut } = await import('../archive/lay-out');
+      return await layOut({ header: h as ArchivePlanInput['header'], input: checked.input, name: inputName(o.input) }, { dst: o.dst, tool: o.tool, warn: o.warn, interrupted: o.interrupted });
+    }
     const bisync = h.mode === 'bisync';
     const dst = rootDir(o.dst ?? h.dst, bisync ? 'side b' : 'destination');
     const src = o.src !== undefined || bisync ? rootDir(o.src ?? h.src, bisync ? 'side a' : 'source') : h.src;

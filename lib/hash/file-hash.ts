@@ -31,3 +31,17 @@ export function hashFd(fd: number, alg: HashAlg): string {
   }
   return `${alg}:${h.digest('hex')}`;
 }
+
+/** Hash `size` bytes of an open file from `offset`: the part of a split file. */
+export function hashRange(fd: number, offset: number, size: number, alg: HashAlg): string {
+  const h = createHash(alg);
+  let pos = offset;
+  const end = offset + size;
+  while (pos < end) {
+    const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, end - pos), pos);
+    if (n === 0) throw Object.assign(new Error('EOF: the file is shorter than planned'), { code: 'ESHORT' });
+    h.update(buffer.subarray(0, n));
+    pos += n;
+  }
+  return `${alg}:${h.digest('hex')}`;
+}

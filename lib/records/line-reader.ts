@@ -42,6 +42,11 @@ export class LineReader {
     this.iter = source[Symbol.asyncIterator]();
   }
 
+  /** Stops reading (closes the source) before its end. */
+  close(): void {
+    void this.iter.return?.();
+  }
+
   /** The next line without its `\n`, or undefined at the end of input. */
   async next(): Promise<string | undefined> {
     if (this.index < this.lines.length || (await this.fill())) return this.take();

@@ -2,7 +2,7 @@ import { InputError } from '../cli/errors';
 import { POSIX_CAPS, pathProblem, validateBody } from './entries';
 import type { Loc, StreamSpec } from './stream-reader';
 import { isTime } from './time';
-import { HASH_ALGS, PLAN_OPS, type Action, type Caps, type HashAlg, type PlanHeader, type PlanOp } from './types';
+import { HASH_ALGS, MEDIUM_FORMATS, PLAN_OPS, type MediumFormat, type Action, type Caps, type HashAlg, type PlanHeader, type PlanOp } from './types';
 
 function fail(at: Loc, field: string | undefined, why: string): never {
   throw new InputError(at.file, at.line, field, why);
@@ -19,6 +19,8 @@ const NEEDS: Record<PlanOp, { src: boolean; expect: 'yes' | 'no' | 'may' }> = {
   meta: { src: false, expect: 'may' },
   agree: { src: false, expect: 'no' },
   conflict: { src: false, expect: 'no' },
+  store: { src: true, expect: 'no' },
+  tombstone: { src: false, expect: 'no' },
   move: { src: true, expect: 'yes' },
   remove: { src: false, expect: 'yes' },
   rmdir: { src: false, expect: 'yes' },
@@ -39,6 +41,24 @@ function checkRawPath(v: unknown, at: Loc, field: string): void {
   if (bad) fail(at, field, `${bad}: plan paths stay inside their root`);
 }
 
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function checkArchive(v: unknown, at: Loc): void {
+  const a = v as Record<string, unknown> | undefined;
+  if (typeof a !== 'object' || a === null) fail(at, 'archive', 'an archive plan needs its archive object');
+  if (typeof a.catalog !== 'string' || !a.catalog.startsWith('/')) fail(at, 'archive.catalog', 'missing or not an absolute path');
+  if (!isCount(a.medium_size) || a.medium_size === 0) fail(at, 'archive.medium_size', 'must be a positive byte count');
+  if (!MEDIUM_FORMATS.includes(a.format as MediumFormat)) fail(at, 'archive.format', `must be one of ${MEDIUM_FORMATS.join(', ')}`);
+  if (!Array.isArray(a.volumes)) fail(at, 'archive.volumes', 'must be a list');
+  for (const vol of a.volumes as Record<string, unknown>[]) {
+    if (typeof vol !== 'object' || vol === null || !isCount(vol.volume) || vol.volume < 1 || typeof vol.label !== 'string') fail(at, 'archive.volumes', 'each is {volume, label, bytes, files}');
+  }
+  if (!Array.isArray(a.discards) || !a.discards.every((n) => isCount(n) && n >= 1)) fail(at, 'archive.discards', 'must be a list of volume numbers');
+  if (typeof a.compress !== 'boolean') fail(at, 'archive.compress', 'must be true or false');
+}
+
 function caps(v: unknown): Caps {
   return typeof v === 'object' && v !== null ? { ...POSIX_CAPS, ...(v as Partial<Caps>) } : { ...POSIX_CAPS };
 }
@@ -51,7 +71,9 @@ export function copiedBytes(a: Action): number {
 export const PLAN: StreamSpec<PlanHeader, Action> = {
   kind: 'plan',
   header(o, at) {
-    if (o.mode !== 'mirror' && o.mode !== 'copy' && o.mode !== 'bisync') fail(at, 'mode', 'must be mirror, copy or bisync');
+    if (o.mode !== 'mirror' && o.mode !== 'copy' && o.mode !== 'bisync' && o.mode !== 'archive') fail(at, 'mode', 'must be mirror, copy, bisync or archive');
+    if (o.mode === 'archive') checkArchive(o.archive, at);
+    else if (o.archive !== undefined) fail(at, 'archive', 'only in an archive plan');
     for (const k of ['src', 'dst'] as const) {
       if (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')) fail(at, k, 'missing or not an absolute path');
     }
@@ -74,7 +96,7 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
       created: typeof o.created === 'string' ? o.created : '',
     };
   },
-  record(o, at) {
+  record(o, at, plan) {
     const op = o.op;
     if (typeof op !== 'string' || !OPS.has(op)) fail(at, 'op', `unknown op ${JSON.stringify(op)} (one of ${PLAN_OPS.join(', ')})`);
     const need = NEEDS[op as PlanOp];
@@ -114,6 +136,19 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
     }
     if (op === 'conflict' && (typeof o.why !== 'string' || o.why === '')) fail(at, 'why', 'missing: a conflict says why it is one');
     if (o.keep !== undefined && typeof o.keep !== 'boolean') fail(at, 'keep', 'must be true or false');
+    const archival = op === 'store' || op === 'tombstone';
+    if (archival !== (o.volume !== undefined)) fail(at, 'volume', archival ? `missing: ${op} names its volume` : `not allowed on ${op}`);
+    if (archival) {
+      if (!(Number.isSafeInteger(o.volume) && (o.volume as number) >= 1)) fail(at, 'volume', 'must be a volume number from 1');
+      if (!plan.archive!.volumes.some((v) => v.volume === o.volume)) fail(at, 'volume', `${o.volume} is not a volume of this plan (header archive.volumes)`);
+    } else if (plan.mode === 'archive') fail(at, 'op', `${op} is not an archive action (store or tombstone)`);
+    if (o.part !== undefined) {
+      const part = o.part as Record<string, unknown>;
+      if (op !== 'store' || (o.src as { type?: string }).type !== 'file') fail(at, 'part', 'only on the store of a file');
+      if (typeof part !== 'object' || part === null || !isCount(part.offset) || !isCount(part.size) || part.size === 0) fail(at, 'part', 'must be {offset, size} with a positive size');
+      if ((part.offset as number) + (part.size as number) > ((o.src as { size?: number }).size ?? 0)) fail(at, 'part', 'goes past the end of the file');
+    }
+    if (op === 'store' && (o.src as { type?: string }).type === 'file' && (o.src as { hash?: string }).hash === undefined) fail(at, 'src.hash', 'a stored file carries its hash');
     const src = o.src as { type?: string } | undefined;
     const kindOk: Partial<Record<PlanOp, (t: string) => boolean>> = {
       mkdir: (t) => t === 'dir',
@@ -121,6 +156,7 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
       update: (t) => t === 'file',
       symlink: (t) => t === 'symlink',
       special: (t) => t === 'fifo' || t === 'socket' || t === 'block' || t === 'char',
+      store: (t) => t !== 'socket',
     };
     if (src?.type !== undefined && kindOk[op as PlanOp] && !kindOk[op as PlanOp]!(src.type)) fail(at, 'src.type', `${src.type} cannot be made by ${op}`);
     return o as unknown as Action;

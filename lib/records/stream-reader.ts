@@ -95,6 +95,11 @@ export class StreamReader<H, R> {
 
   private trusted = false;
 
+  /** Stops reading before the end (only the header was wanted). */
+  close(): void {
+    this.lines.close();
+  }
+
   get file(): string {
     return this.lines.file;
   }

@@ -163,8 +163,16 @@ export const RENAME_PREFIX = '.cairn-rename.';
 /** Where --versions keeps replaced and removed objects; no plan touches it, with --versions or without. */
 export const VERSIONS_DIR = '.cairn-versions';
 
-export type PlanOp = 'mkdir' | 'copy' | 'update' | 'symlink' | 'special' | 'meta' | 'move' | 'remove' | 'rmdir' | 'agree' | 'conflict';
-export const PLAN_OPS: readonly PlanOp[] = ['mkdir', 'copy', 'update', 'symlink', 'special', 'meta', 'move', 'remove', 'rmdir', 'agree', 'conflict'];
+export type PlanOp = 'mkdir' | 'copy' | 'update' | 'symlink' | 'special' | 'meta' | 'move' | 'remove' | 'rmdir' | 'agree' | 'conflict' | 'store' | 'tombstone';
+export const PLAN_OPS: readonly PlanOp[] = ['mkdir', 'copy', 'update', 'symlink', 'special', 'meta', 'move', 'remove', 'rmdir', 'agree', 'conflict', 'store', 'tombstone'];
+
+/** A byte range of a file too large for one medium, stored on one volume. */
+export interface Part {
+  offset: number;
+  size: number;
+  /** `alg:hex` of the range; in descriptors (the plan does not know it yet). */
+  hash?: string;
+}
 
 export type Side = 'a' | 'b';
 
@@ -206,23 +214,85 @@ export interface Action {
   a?: EntryBody;
   b?: EntryBody;
   base?: EntryBody;
+  /** store, tombstone: the volume the record goes to. */
+  volume?: number;
+  /** store: only this byte range of the file. */
+  part?: Part;
+}
+
+/** What a volume is written as: the format decides the overhead the budget counts. */
+export type MediumFormat = 'iso' | 'tar' | 'dir';
+export const MEDIUM_FORMATS: readonly MediumFormat[] = ['iso', 'tar', 'dir'];
+
+/** One volume of an archive plan, as its header lists it. */
+export interface PlannedVolume {
+  volume: number;
+  label: string;
+  /** Upper bound of the bytes the medium needs. */
+  bytes: number;
+  files: number;
+}
+
+/** The archive fields of a plan header (mode archive). */
+export interface ArchivePlan {
+  catalog: string;
+  medium_size: number;
+  format: MediumFormat;
+  volumes: PlannedVolume[];
+  /** Volumes counted as not archived; the next descriptor written records them. */
+  discards: number[];
+  /** Descriptors are written gzip-compressed. */
+  compress: boolean;
 }
 
 export interface PlanHeader {
   cairn: 'plan';
   version: number;
-  mode: 'mirror' | 'copy' | 'bisync';
+  mode: 'mirror' | 'copy' | 'bisync' | 'archive';
   /** The source root (bisync: side a). */
   src: string;
-  /** The destination root (bisync: side b). */
+  /** The destination root (bisync: side b; archive: the catalog directory). */
   dst: string;
   src_caps: Caps;
   dst_caps: Caps;
   hash: HashAlg | null;
   /** Directory under dst that holds numbered versions (--versions), or null. */
   versions: string | null;
+  /** mode archive only. */
+  archive?: ArchivePlan;
   tool: string;
   created: string;
+}
+
+/**
+ * A record of a volume descriptor: an object stored on the medium (a file
+ * entry always with its hash; `part` when only a range of it is there; `link`
+ * when it is a hard link to a path stored earlier on the same medium), or a
+ * tombstone for a path gone from the source since the previous volume.
+ */
+export type VolumeRecord = (Entry & { link?: string; part?: Part; tombstone?: undefined }) | Tombstone;
+
+export interface Tombstone {
+  path: string;
+  path_b64?: string;
+  tombstone: true;
+}
+
+export interface VolumeHeader {
+  cairn: 'volume';
+  version: number;
+  volume: number;
+  created: string;
+  medium_size: number;
+  format: MediumFormat;
+  label: string;
+  /** The source root the entries are relative to. */
+  root: string;
+  hash: HashAlg;
+  caps: Caps;
+  /** Earlier volumes this one declares discarded (their records no longer count). */
+  discards: number[];
+  tool: string;
 }
 
 export type ResultStatus = 'done' | 'skipped' | 'stale' | 'failed' | 'dry-run' | 'conflict';

@@ -4,6 +4,14 @@ export class MinHeap<T> {
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
 
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   push(item: T): void {
     const h = this.items;
     h.push(item);

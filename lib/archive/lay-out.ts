@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FatalIoError, UsageError } from '../cli/errors';
+import { Applier, type Outcome } from '../apply/applier';
+import { partName, rawBytes } from '../pack/member';
+import { writeAll } from '../records/spool';
+import { STREAM_VERSION, type Action, type ResultsHeader } from '../records/types';
+import { NdjsonWriter } from '../records/writer';
+import { setAttrsFd, tempBeside, IS_ROOT } from '../tree/local/write';
+import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from './plan-input';
+import { VolumeJob, keyOf, sourcePath } from './volume-job';
+
+export interface LayOutOptions {
+  dst: string;
+  tool: string;
+  warn: (what: string, why: string) => void;
+  interrupted: () => boolean;
+}
+
+/** What a store becomes on a plain directory: the one-way applier's ops. */
+function asAction(a: Action): Action {
+  const src = a.src!;
+  const op = src.type === 'dir' ? 'mkdir' : src.type === 'file' ? 'copy' : src.type === 'symlink' ? 'symlink' : 'special';
+  const { volume: _v, ...rest } = a;
+  return { ...rest, op };
+}
+
+/**
+ * cairn-apply --dst DIR on an archive plan: the volume laid out as a plain
+ * directory (a USB disk, DVD-RAM), `.cairn/` first, every object written
+ * atomically by the one-way applier, directory times last; everything
+ * synced before the volume enters the catalog. Results stream on stdout.
+ */
+export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<{ attention: boolean }> {
+  const pattern = hasPattern(o.dst);
+  let attention = false;
+  const w = new NdjsonWriter();
+  const header: ResultsHeader = {
+    cairn: 'results',
+    version: STREAM_VERSION,
+    src: plan.header.src,
+    dst: path.resolve(o.dst),
+    dry_run: false,
+    plan: plan.header,
+    tool: o.tool,
+    created: new Date().toISOString(),
+  };
+  w.write(header);
+  for (const v of volumesToWrite(plan, pattern, '--dst')) {
+    const dst = path.resolve(pattern ? expandPattern(o.dst, v) : o.dst);
+    if (!fs.statSync(dst, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--dst ${dst}`, 'not a directory');
+    const job = new VolumeJob(plan, v, o.warn);
+    try {
+      const previous = job.checkCatalog();
+      await job.prepare(o.tool);
+      const cairnDir = path.join(dst, '.cairn');
+      fs.mkdirSync(cairnDir, { recursive: true, mode: 0o755 });
+      for (const f of [{ name: job.name, file: job.descriptorFile }, ...previous]) copyWhole(f.file, path.join(cairnDir, f.name));
+      const applier = new Applier({
+        src: plan.header.src,
+        dst,
+        versions: null,
+        dryRun: false,
+        verify: false,
+        fsync: true,
+        retry: 0,
+        owners: plan.header.src_caps.owners && IS_ROOT,
+        perms: plan.header.src_caps.perms,
+        dstPerms: true,
+        dstOwners: IS_ROOT,
+      });
+      const failed = new Set<string>();
+      const dirs: Action[] = [];
+      for await (const a of volumeActions(plan, v)) {
+        if (o.interrupted()) throw new FatalIoError(dst, 'interrupted: the volume is incomplete and not in the catalog');
+        let r: Outcome;
+        if (a.op === 'tombstone') r = { status: 'done' };
+        else if (job.left.has(keyOf(a))) r = { status: 'stale', error: job.left.get(keyOf(a))! };
+        else if (a.part !== undefined) r = copyPart(plan, a, dst, job.partHashes.get(keyOf(a))!);
+        else {
+          r = await applier.run(asAction(a));
+          if (a.src!.type === 'dir' && r.status === 'done') dirs.push(a);
+        }
+        if (r.status !== 'done') {
+          attention = true;
+          if (a.op === 'store') failed.add(keyOf(a));
+          o.warn(a.path, `${r.status}: ${r.error ?? ''}`);
+        }
+        const { bytes: _b, ...rest } = r;
+        w.write({ ...a, ...rest });
+        if (w.blocked) await w.drain();
+      }
+      // Directory times last: making their contents changed them.
+      for (const d of dirs.reverse()) {
+        await applier.run({ op: 'meta', path: d.path, ...(d.path_b64 !== undefined ? { path_b64: d.path_b64 } : {}), set: { mtime: d.src!.mtime } });
+      }
+      if (spawnSync('sync', ['-f', dst], { stdio: 'ignore' }).status !== 0) spawnSync('sync', { stdio: 'ignore' });
+      await job.commit(failed);
+    } catch (err) {
+      job.abort();
+      throw err;
+    } finally {
+      job.done();
+    }
+  }
+  await w.end();
+  return { attention };
+}
+
+/** A whole small file (a descriptor) copied atomically. */
+function copyWhole(from: string, to: string): void {
+  const temp = `${to}.cairn-tmp`;
+  fs.copyFileSync(from, temp);
+  const fd = fs.openSync(temp, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(temp, to);
+}
+
+/** A part of a split file, as its own file NAME.cairn-part-OFFSET beside where the file would be. */
+function copyPart(plan: ArchivePlanInput, a: Action, dst: string, hash: string): Outcome {
+  const final = Buffer.concat([Buffer.from(`${dst}/`), partName(rawBytes(a.path, a.path_b64), a.part!.offset)]);
+  const temp = tempBeside(final);
+  const src = fs.openSync(sourcePath(plan.header.src, a), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  let out: number | undefined;
+  try {
+    out = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    const alg = plan.header.hash ?? 'sha256';
+    const h = createHash(alg);
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let pos = a.part!.offset, end = pos + a.part!.size; pos < end; ) {
+      const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);
+      if (n === 0) return { status: 'stale', error: 'shorter than planned (changed while being copied)' };
+      h.update(buf.subarray(0, n));
+      writeAll(out, buf.subarray(0, n));
+      pos += n;
+    }
+    if (`${alg}:${h.digest('hex')}` !== hash) return { status: 'stale', error: 'changed while being copied' };
+    setAttrsFd(out, { mode: '0644', mtime: a.src!.mtime });
+    fs.fsyncSync(out);
+    fs.renameSync(temp, final);
+    return { status: 'done', bytes: a.part!.size };
+  } catch (err) {
+    return { status: 'failed', error: (err as Error).message };
+  } finally {
+    if (out !== undefined) fs.closeSync(out);
+    fs.rmSync(temp, { force: true });
+    fs.closeSync(src);
+  }
+}

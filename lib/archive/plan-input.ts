@@ -1,0 +1,78 @@
+import { InputError, UsageError } from '../cli/errors';
+import { LineReader } from '../records/line-reader';
+import { PLAN } from '../records/plan';
+import { teeInput, type Rereadable } from '../records/spool';
+import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
+import type { Action, ArchivePlan, PlanHeader } from '../records/types';
+
+export interface ArchivePlanInput {
+  header: PlanHeader & { archive: ArchivePlan };
+  input: Rereadable;
+  name: string;
+}
+
+/**
+ * Reads a whole archive plan, validating every record, before any byte of a
+ * volume is written: a truncated or wrongly edited plan produces nothing.
+ * A pipe is kept in a private spool to be read again per volume.
+ */
+export async function readArchivePlan(source: string): Promise<ArchivePlanInput> {
+  const tee = teeInput(source, 'volume');
+  return checkArchivePlan(tee.source, tee.input, inputName(source));
+}
+
+/** As readArchivePlan, for input already opened (and kept to be read again). */
+export async function checkArchivePlan(source: AsyncIterable<Uint8Array>, input: Rereadable, name: string): Promise<ArchivePlanInput> {
+  const tee = { input };
+  try {
+    const reader = await StreamReader.fromLines(new LineReader(source, name), PLAN);
+    const h = reader.header;
+    if (h.mode !== 'archive') throw new InputError(reader.file, 1, 'mode', `expected an archive plan (cairn-plan --archive), got ${h.mode}`);
+    let last = 0;
+    await reader.each((a) => {
+      if (a.volume! < last) throw new InputError(reader.file, reader.line, 'volume', 'volumes out of order: a plan lists volume by volume');
+      last = a.volume!;
+    });
+    return { header: h as ArchivePlanInput['header'], input: tee.input, name };
+  } catch (err) {
+    tee.input.done();
+    throw err;
+  }
+}
+
+/** The actions of one volume, read again from the checked plan. */
+export async function* volumeActions(p: ArchivePlanInput, volume: number): AsyncGenerator<Action> {
+  const reader = await StreamReader.fromLines(new LineReader(openInput(p.input.file), p.name), PLAN, p.input.private);
+  try {
+    for (;;) {
+      const a = reader.take();
+      if (a === MORE) {
+        await reader.more();
+        continue;
+      }
+      if (a === undefined) return;
+      if (a.volume === volume) yield a;
+      else if (a.volume! > volume) return;
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+/** The volumes a command writes: all of them with a %-pattern output, else the plan must hold one. */
+export function volumesToWrite(p: ArchivePlanInput, pattern: boolean, flag: string): number[] {
+  const vols = p.header.archive.volumes.map((v) => v.volume);
+  if (vols.length > 1 && !pattern) {
+    throw new UsageError(flag, `the plan holds ${vols.length} volumes (${vols.join(', ')}): give a name with %d (like vol-%04d.tar) to write each`);
+  }
+  return vols;
+}
+
+/** NAME with %d, %4d or %04d replaced by the volume number (printf style). */
+export function expandPattern(pattern: string, volume: number): string {
+  return pattern.replace(/%(0?)(\d*)d/g, (_m, zero: string, width: string) => String(volume).padStart(Number(width || 0), zero ? '0' : ' '));
+}
+
+export function hasPattern(name: string): boolean {
+  return /%0?\d*d/.test(name);
+}

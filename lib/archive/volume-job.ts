@@ -1,0 +1,241 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
+import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
+import { listCatalog, descriptorName } from '../catalog/names';
+import { hashRange } from '../hash/file-hash';
+import { rawBytes } from '../pack/member';
+import { privateTemp, syncWriter, type PrivateTemp } from '../records/spool';
+import { parseTimeNs } from '../records/time';
+import { STREAM_VERSION, type Action, type EntryBody, type VolumeHeader } from '../records/types';
+import { NdjsonWriter } from '../records/writer';
+import { volumeActions, type ArchivePlanInput } from './plan-input';
+
+const TEMP = '.cairn-tmp.';
+
+/** The key of a stored object (a part is keyed by its offset too). */
+export function keyOf(a: Action): string {
+  return `${a.path_b64 ?? a.path}\0${a.part?.offset ?? ''}`;
+}
+
+/** Absolute raw path of an object of the source. */
+export function sourcePath(root: string, a: { path: string; path_b64?: string }): Buffer {
+  return Buffer.concat([Buffer.from(root.endsWith('/') ? root : `${root}/`), rawBytes(a.path, a.path_b64)]);
+}
+
+/** Why the object at `abs` is not the one the plan stores, or undefined. */
+export function unlike(abs: Buffer, src: EntryBody): string | undefined {
+  let st: fs.BigIntStats;
+  try {
+    st = fs.lstatSync(abs, { bigint: true });
+  } catch (err) {
+    return describeSystemError(err);
+  }
+  const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'socket';
+  if (type !== src.type) return `now a ${type}, not a ${src.type}`;
+  if (type === 'file') {
+    if (st.size !== BigInt(src.size ?? 0)) return `size ${st.size}, planned ${src.size}`;
+    if (st.mtimeNs !== parseTimeNs(src.mtime)) return 'modified since the scan';
+  }
+  if (type === 'symlink' && !fs.readlinkSync(abs, { encoding: 'buffer' }).equals(rawBytes(src.target ?? '', src.target_b64))) return 'link target changed';
+  return undefined;
+}
+
+/** A descriptor record of a store or tombstone action. */
+export function descriptorRecord(a: Action, partHash?: string): Record<string, unknown> {
+  const r: Record<string, unknown> = { path: a.path };
+  if (a.path_b64 !== undefined) r.path_b64 = a.path_b64;
+  if (a.op === 'tombstone') {
+    r.tombstone = true;
+    return r;
+  }
+  Object.assign(r, a.src);
+  if (a.link !== undefined) r.link = a.link;
+  if (a.part !== undefined) r.part = { offset: a.part.offset, size: a.part.size, hash: partHash };
+  return r;
+}
+
+/**
+ * One volume of an archive plan on its way onto a medium, whatever the
+ * format: checks the catalog still expects it, checks every object against
+ * the plan before a byte is written (what changed is left out and
+ * reported), writes its descriptor, and enters it in the catalog only once
+ * the medium is produced (commit). A run that dies before commit leaves the
+ * catalog as it was; its temporary file is removed by the next run.
+ */
+export class VolumeJob {
+  readonly catalog: string;
+  readonly name: string;
+  /** Objects left out: key -> why. */
+  readonly left = new Map<string, string>();
+  /** Hashes of the parts on this volume, by key. */
+  readonly partHashes = new Map<string, string>();
+  /** The descriptor as it goes on the medium (compressed when the plan says so), in the catalog directory. */
+  descriptorFile = '';
+  private raw: PrivateTemp | undefined;
+  private readonly temp: string;
+  stored = 0;
+
+  constructor(
+    readonly plan: ArchivePlanInput,
+    readonly volume: number,
+    private readonly warn: (what: string, why: string) => void,
+  ) {
+    this.catalog = plan.header.archive.catalog;
+    this.name = descriptorName(volume, plan.header.archive.compress);
+    this.temp = path.join(this.catalog, `${TEMP}${process.pid}.${this.name}`);
+  }
+
+  get first(): boolean {
+    return this.plan.header.archive.volumes[0]!.volume === this.volume;
+  }
+
+  /** The catalog must be as the plan found it: the volumes before this one there, this one not. */
+  checkCatalog(): { volume: number; file: string; name: string }[] {
+    cleanTemps(this.catalog);
+    const files = listCatalog(this.catalog);
+    const last = files.length > 0 ? files[files.length - 1]!.volume : 0;
+    if (files.some((f) => f.volume >= this.volume)) {
+      throw new UsageError(this.plan.name, `volume ${this.volume} is already in the catalog ${this.catalog}: the plan is out of date (plan again)`);
+    }
+    if (last !== this.volume - 1) {
+      throw new UsageError(this.plan.name, `the catalog ends at volume ${last}, and this plan's volume is ${this.volume}: write the volumes of a plan in order (plan again)`);
+    }
+    return files.map((f) => ({ volume: f.volume, file: f.file, name: path.basename(f.file) }));
+  }
+
+  /** Checks every object and writes the descriptor of what passes. */
+  async prepare(tool: string): Promise<void> {
+    const h = this.plan.header;
+    const header: VolumeHeader = {
+      cairn: 'volume',
+      version: STREAM_VERSION,
+      volume: this.volume,
+      created: new Date().toISOString(),
+      medium_size: h.archive.medium_size,
+      format: h.archive.format,
+      label: h.archive.volumes.find((v) => v.volume === this.volume)!.label,
+      root: h.src,
+      hash: h.hash ?? 'sha256',
+      caps: h.src_caps,
+      discards: this.first ? h.archive.discards : [],
+      tool,
+    };
+    this.raw = privateTemp('descriptor');
+    const w = new NdjsonWriter(syncWriter(this.raw.fd));
+    w.write(header);
+    const leftPaths = new Set<string>();
+    for await (const a of volumeActions(this.plan, this.volume)) {
+      if (a.op === 'store') {
+        const abs = sourcePath(h.src, a);
+        const why = a.link !== undefined && leftPaths.has(a.link) ? 'its hard link was left out' : unlike(abs, a.src!);
+        if (why !== undefined) {
+          this.left.set(keyOf(a), why);
+          leftPaths.add(a.path);
+          this.warn(a.path, `${why}: left out of volume ${this.volume} (the next volume stores it)`);
+          continue;
+        }
+        let partHash: string | undefined;
+        if (a.part !== undefined) {
+          const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+          try {
+            partHash = hashRange(fd, a.part.offset, a.part.size, header.hash);
+          } finally {
+            fs.closeSync(fd);
+          }
+          this.partHashes.set(keyOf(a), partHash);
+        }
+        if (a.src!.type === 'file') this.stored++;
+        w.write(descriptorRecord(a, partHash));
+      } else w.write(descriptorRecord(a));
+    }
+    await w.end();
+    this.descriptorFile = this.temp;
+    await this.finalBytes(this.raw.file, undefined);
+  }
+
+  /** The descriptor as written to the catalog temp file: compressed or not, less the `drop` keys. */
+  private async finalBytes(from: string, drop: Set<string> | undefined): Promise<void> {
+    const stages: unknown[] = [fs.createReadStream(from, { highWaterMark: 1 << 20 })];
+    if (drop !== undefined) stages.push(dropLines(drop));
+    if (this.plan.header.archive.compress) stages.push(zlib.createGzip());
+    stages.push(fs.createWriteStream(this.temp, { flags: 'w', mode: 0o644 }));
+    await (pipeline as (...s: unknown[]) => Promise<void>)(...stages);
+  }
+
+  /**
+   * Enters the volume in the catalog: the descriptor under its final name,
+   * never over an existing one (link, not rename), synced. Objects that
+   * failed while being written (`failed` keys) are taken out of the
+   * catalog's copy, so the next volume stores them again.
+   */
+  async commit(failed: Set<string>): Promise<void> {
+    if (failed.size > 0) await this.finalBytes(this.raw!.file, failed);
+    const final = path.join(this.catalog, this.name);
+    try {
+      const fd = fs.openSync(this.temp, 'r');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fs.linkSync(this.temp, final);
+    } catch (err) {
+      throw new FatalIoError(final, `${describeSystemError(err)} (the medium is written, but its volume is not in the catalog)`);
+    } finally {
+      fs.rmSync(this.temp, { force: true });
+    }
+    const dir = fs.openSync(this.catalog, 'r');
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
+  }
+
+  /** Drops what an unfinished volume left (its temporary descriptor). */
+  abort(): void {
+    fs.rmSync(this.temp, { force: true });
+    this.raw?.done();
+  }
+
+  done(): void {
+    this.raw?.done();
+  }
+}
+
+/** Temporary descriptors of runs that are gone. */
+function cleanTemps(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^\.cairn-tmp\.(\d+)\.vol-/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid !== process.pid;
+    if (alive) {
+      try {
+        process.kill(pid, 0);
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/** A transform that drops descriptor lines whose record key is in `drop`. */
+function dropLines(drop: Set<string>) {
+  let rest = '';
+  const decoder = new StringDecoder('utf8');
+  return async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      const text = rest + decoder.write(chunk);
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      const kept = lines.filter((l) => {
+        const r = JSON.parse(l) as { path?: string; path_b64?: string; part?: { offset: number } };
+        return r.path === undefined || !drop.has(`${r.path_b64 ?? r.path}\0${r.part?.offset ?? ''}`);
+      });
+      if (kept.length > 0) yield kept.join('\n') + '\n';
+    }
+    if (rest !== '') yield rest;
+  };
+}

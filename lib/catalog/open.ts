@@ -1,0 +1,40 @@
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
+import { UsageError, describeSystemError } from '../cli/errors';
+import { LineReader } from '../records/line-reader';
+import { StreamReader } from '../records/stream-reader';
+import type { VolumeHeader, VolumeRecord } from '../records/types';
+import type { CatalogFile } from './names';
+import { VOLUME } from './volume-spec';
+
+export type VolumeReader = StreamReader<VolumeHeader, VolumeRecord>;
+
+/**
+ * Reads a descriptor, plain or gzip-compressed: the first two bytes decide,
+ * not the name, so a descriptor renamed or copied off a medium reads either way.
+ * Small read buffers: a catalog of hundreds of volumes is merged at once.
+ */
+export function openDescriptor(file: string, name = file): Promise<VolumeReader> {
+  let fd: number;
+  const magic = Buffer.alloc(2);
+  try {
+    fd = fs.openSync(file, 'r');
+    fs.readSync(fd, magic, 0, 2, 0);
+  } catch (err) {
+    throw new UsageError(name, describeSystemError(err));
+  }
+  const raw = fs.createReadStream('', { fd, highWaterMark: 1 << 16 });
+  const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
+  const source = gzip ? raw.pipe(zlib.createGunzip({ chunkSize: 1 << 16 })) : raw;
+  if (gzip) raw.on('error', (err) => source.destroy(err));
+  return StreamReader.fromLines(new LineReader(source, name), VOLUME);
+}
+
+/** The header of a descriptor, the rest unread. */
+export async function readVolumeHeader(f: CatalogFile): Promise<VolumeHeader> {
+  const r = await openDescriptor(f.file);
+  const h = r.header;
+  if (h.volume !== f.volume) throw new UsageError(f.file, `holds volume ${h.volume}, not ${f.volume} as its name says`);
+  r.close();
+  return h;
+}

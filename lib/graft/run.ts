@@ -1,0 +1,145 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
+import { readArchivePlan, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
+import { VolumeJob, keyOf, sourcePath } from '../archive/volume-job';
+import { createHash } from 'node:crypto';
+import { partName, rawBytes } from '../pack/member';
+import { isInside } from '../records/order';
+import { writeAll } from '../records/spool';
+import type { Action } from '../records/types';
+import { graftLine, type GraftTool } from './escape';
+
+export interface GraftOptions {
+  input: string;
+  tool: GraftTool;
+  /** Where parts of split files are cut out to; an empty directory for empty directories lives there too. */
+  spool?: string;
+  toolName: string;
+  warn: (what: string, why: string) => void;
+}
+
+/** genisoimage cannot store a file of 4 GiB or more (no multi-extent files). */
+const GENISOIMAGE_MAX_FILE = 4294967294;
+
+/**
+ * cairn-graft: the graft-points list of one volume. Every object is checked
+ * against the plan first (what changed is left out and reported), parts of
+ * split files are cut out into the spool, the descriptor enters the catalog,
+ * and then the list is printed: the `.cairn/` catalog first, then every file,
+ * symlink and empty directory of the volume.
+ */
+export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }> {
+  const plan = await readArchivePlan(o.input);
+  try {
+    const [volume] = volumesToWrite(plan, false, 'PLAN');
+    if (volume === undefined) {
+      o.warn('', 'the plan holds no volume: nothing to graft');
+      return { attention: false };
+    }
+    if (plan.header.archive.format !== 'iso') {
+      throw new InputError(plan.name, 1, 'archive.format', `the plan was budgeted for ${plan.header.archive.format}, not iso: plan with --format iso`);
+    }
+    const job = new VolumeJob(plan, volume, o.warn);
+    try {
+      const previous = job.checkCatalog();
+      await job.prepare(o.toolName);
+      const spool = o.spool !== undefined ? path.resolve(o.spool) : undefined;
+      const lines: Buffer[] = [];
+      const list = (dest: Buffer, src: Buffer, what: string): void => {
+        lines.push(graftLine(dest, src, o.tool, what));
+      };
+      const descriptor = path.join(job.catalog, job.name);
+      list(Buffer.from(`.cairn/${job.name}`), Buffer.from(descriptor), 'descriptor');
+      for (const p of previous) list(Buffer.from(`.cairn/${p.name}`), Buffer.from(p.file), 'descriptor');
+      let empty: Buffer | undefined;
+      const emptyDir = (): Buffer => {
+        if (empty !== undefined) return empty;
+        const dir = path.join(spool ?? job.catalog, '.cairn-empty');
+        fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+        if (fs.readdirSync(dir).length > 0) throw new UsageError(dir, 'must be empty: cairn-graft grafts empty directories from it');
+        return (empty = Buffer.from(dir));
+      };
+      // A directory is grafted only when nothing of this volume lies under it (it is implied otherwise).
+      let pendingDir: Action | undefined;
+      const flushDir = (next: Action | undefined): void => {
+        if (pendingDir !== undefined && !(next !== undefined && isInside(next.path, pendingDir.path))) {
+          list(rawBytes(pendingDir.path, pendingDir.path_b64), emptyDir(), pendingDir.path);
+        }
+        pendingDir = undefined;
+      };
+      for await (const a of volumeActions(plan, volume)) {
+        if (a.op !== 'store' || job.left.has(keyOf(a))) continue;
+        flushDir(a);
+        const src = a.src!;
+        const dest = rawBytes(a.path, a.path_b64);
+        if (src.type === 'dir') {
+          pendingDir = a;
+          continue;
+        }
+        if (src.type !== 'file' && src.type !== 'symlink') continue; // devices and fifos: the descriptor restores them
+        if (a.part === undefined) {
+          if (o.tool === 'genisoimage' && (src.size ?? 0) > GENISOIMAGE_MAX_FILE) {
+            throw new UsageError(a.path, 'genisoimage cannot store a file of 4 GiB or more: use --format xorriso (with -iso-level 3)');
+          }
+          list(dest, sourcePath(plan.header.src, a), a.path);
+          continue;
+        }
+        if (spool === undefined) throw new UsageError(a.path, `volume ${volume} holds a part of this file: give --spool DIR to cut it out to`);
+        if (o.tool === 'genisoimage' && a.part.size > GENISOIMAGE_MAX_FILE) {
+          throw new UsageError(a.path, 'genisoimage cannot store a part of 4 GiB or more: use --format xorriso (with -iso-level 3)');
+        }
+        const member = partName(dest, a.part.offset);
+        const cut = cutPart(plan, a, job.partHashes.get(keyOf(a))!, spool, volume);
+        list(member, cut, a.path);
+      }
+      flushDir(undefined);
+      await job.commit(new Set());
+      for (const l of lines) writeAll(1, l);
+      return { attention: job.left.size > 0 };
+    } catch (err) {
+      job.abort();
+      throw err;
+    } finally {
+      job.done();
+    }
+  } finally {
+    plan.input.done();
+  }
+}
+
+/**
+ * Copies a part of a file into the spool (SPOOL/vol-NNNN/<n>), checked
+ * against the hash the descriptor records, written under a temporary name
+ * and synced before it is renamed into place.
+ */
+function cutPart(plan: ArchivePlanInput, a: Action, hash: string, spool: string, volume: number): Buffer {
+  const dir = path.join(spool, `vol-${String(volume).padStart(4, '0')}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const final = path.join(dir, `part-${String(a.part!.offset).padStart(15, '0')}-${Buffer.from(a.path).toString('hex').slice(0, 32)}`);
+  const temp = `${final}.cairn-tmp`;
+  const src = fs.openSync(sourcePath(plan.header.src, a), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  const out = fs.openSync(temp, 'w', 0o644);
+  try {
+    const alg = plan.header.hash ?? 'sha256';
+    const h = createHash(alg);
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let pos = a.part!.offset, end = pos + a.part!.size; pos < end; ) {
+      const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);
+      if (n === 0) throw new FatalIoError(a.path, 'shorter than planned (changed while being cut)');
+      h.update(buf.subarray(0, n));
+      writeAll(out, buf.subarray(0, n));
+      pos += n;
+    }
+    if (`${alg}:${h.digest('hex')}` !== hash) throw new FatalIoError(a.path, 'changed while its part was being cut');
+    fs.fsyncSync(out);
+    fs.renameSync(temp, final);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw err instanceof FatalIoError ? err : new FatalIoError(final, describeSystemError(err));
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(src);
+  }
+  return Buffer.from(final);
+}

@@ -1,0 +1,264 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
+import { checkArchivePlan, expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
+import { VolumeJob, keyOf, sourcePath } from '../archive/volume-job';
+import { ENTRIES } from '../records/entries';
+import { LineReader } from '../records/line-reader';
+import { teeInput } from '../records/spool';
+import { MORE, StreamReader, inputName } from '../records/stream-reader';
+import { parseTimeNs } from '../records/time';
+import type { Entry, HashAlg } from '../records/types';
+import { archivable, memberOf, partName, rawBytes } from './member';
+import { END_OF_ARCHIVE, contentPadding, encodeHeader } from './tar-header';
+import { TarOut } from './tar-out';
+import { writeFile, writeMember } from './write-member';
+
+export interface PackOptions {
+  input: string;
+  /** A file name, or a pattern with %d for every volume of a plan; undefined: stdout. */
+  output?: string;
+  gzip: boolean;
+  tool: string;
+  warn: (what: string, why: string) => void;
+  interrupted: () => boolean;
+}
+
+const { O_RDONLY, O_NOFOLLOW } = fs.constants;
+
+/** Reads the first line of an input to learn its stream kind, keeping every byte for the real reader. */
+async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ kind: unknown; source: AsyncIterable<Uint8Array> }> {
+  const it = source[Symbol.asyncIterator]();
+  const kept: Uint8Array[] = [];
+  let kind: unknown;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) break;
+    kept.push(r.value);
+    const all = Buffer.concat(kept);
+    const nl = all.indexOf(0x0a);
+    if (nl >= 0) {
+      try {
+        kind = (JSON.parse(all.subarray(0, nl).toString('utf8')) as { cairn?: unknown }).cairn;
+      } catch {
+        // The real reader says what is wrong with it.
+      }
+      break;
+    }
+  }
+  const replay = (async function* () {
+    yield* kept;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  })();
+  return { kind, source: replay };
+}
+
+export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
+  const tee = teeInput(o.input, 'pack');
+  try {
+    const { kind, source } = await sniff(tee.source);
+    if (kind === 'entries') {
+      const reader = await StreamReader.fromLines(new LineReader(source, inputName(o.input)), ENTRIES);
+      if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
+      return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
+    }
+    const plan = await checkArchivePlan(source, tee.input, inputName(o.input));
+    const pattern = o.output !== undefined && hasPattern(o.output);
+    let attention = false;
+    for (const v of volumesToWrite(plan, pattern, '-o')) {
+      if (o.interrupted()) break;
+      const r = await packVolume(plan, v, o.output !== undefined ? expandPattern(o.output, v) : undefined, o);
+      attention ||= r.attention;
+    }
+    return { attention };
+  } finally {
+    tee.input.done();
+  }
+}
+
+/**
+ * Runs `fn` on the output: stdout, or a file written under a temporary
+ * name beside it, synced and renamed into place once complete (an
+ * interrupted run leaves no half tar under the final name).
+ */
+async function withOutput<T>(output: string | undefined, gzip: boolean, fn: (out: TarOut) => Promise<T>, before?: () => Promise<void>): Promise<T> {
+  if (output === undefined) {
+    const out = new TarOut(1, gzip);
+    const r = await fn(out);
+    await out.end(false);
+    if (before) await before();
+    return r;
+  }
+  const final = path.resolve(output);
+  const temp = path.join(path.dirname(final), `.cairn-tmp.${process.pid}.${path.basename(final)}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(temp, 'wx', 0o644);
+  } catch (err) {
+    throw new UsageError(`-o ${output}`, describeSystemError(err));
+  }
+  try {
+    const out = new TarOut(fd, gzip);
+    const r = await fn(out);
+    await out.end(true);
+    fs.closeSync(fd);
+    fd = -1;
+    fs.renameSync(temp, final);
+    const dir = fs.openSync(path.dirname(final), 'r');
+    fs.fsyncSync(dir);
+    fs.closeSync(dir);
+    if (before) await before();
+    return r;
+  } catch (err) {
+    if (fd >= 0) fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** One volume of a plan: the `.cairn/` catalog first, then every object in plan order. */
+async function packVolume(plan: ArchivePlanInput, volume: number, output: string | undefined, o: PackOptions): Promise<{ attention: boolean }> {
+  const job = new VolumeJob(plan, volume, o.warn);
+  try {
+    const previous = job.checkCatalog();
+    await job.prepare(o.tool);
+    const failed = new Set<string>();
+    const alg = (plan.header.hash ?? 'sha256') as HashAlg;
+    await withOutput(
+      output,
+      o.gzip,
+      async (out) => {
+        const mtimeNs = nowNs();
+        const meta = { mtimeNs, mode: 0o644, uid: 0, gid: 0 };
+        await writeMember(out, { ...meta, path: Buffer.from('.cairn'), type: 'dir', size: 0, mode: 0o755 });
+        const files = [{ name: job.name, file: job.descriptorFile }, ...previous.map((p) => ({ name: p.name, file: p.file }))];
+        for (const f of files) {
+          const fd = fs.openSync(f.file, O_RDONLY);
+          try {
+            const size = fs.fstatSync(fd).size;
+            await writeFile(out, { ...meta, path: Buffer.from(`.cairn/${f.name}`), type: 'file', size }, { fd, offset: 0, size, alg });
+          } finally {
+            fs.closeSync(fd);
+          }
+        }
+        for await (const a of volumeActions(plan, volume)) {
+          if (a.op !== 'store' || job.left.has(keyOf(a))) continue;
+          const name = rawBytes(a.path, a.path_b64);
+          const src = a.src!;
+          if (a.link !== undefined || src.type !== 'file') {
+            await writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined));
+            continue;
+          }
+          const offset = a.part?.offset ?? 0;
+          const size = a.part?.size ?? src.size ?? 0;
+          const m = memberOf(a.part ? partName(name, offset) : name, src, size);
+          let fd: number;
+          try {
+            fd = fs.openSync(sourcePath(plan.header.src, a), O_RDONLY | O_NOFOLLOW);
+          } catch (err) {
+            // Checked a moment ago; gone now. The member must still be there: the descriptor on the medium lists it.
+            failed.add(keyOf(a));
+            o.warn(a.path, `${describeSystemError(err)}: stored as zeros, left out of the catalog`);
+            await out.put(encodeHeader(m));
+            await out.zeros(size + contentPadding(size));
+            continue;
+          }
+          try {
+            const hash = a.part ? job.partHashes.get(keyOf(a)) : src.hash;
+            const why = await writeFile(out, m, { fd, offset, size, alg, ...(hash !== undefined ? { hash } : {}) }, src);
+            if (why !== undefined) {
+              failed.add(keyOf(a));
+              o.warn(a.path, `${why}: left out of the catalog (the next volume stores it again)`);
+            }
+          } finally {
+            fs.closeSync(fd);
+          }
+          if (o.interrupted()) throw new FatalIoError(output ?? 'stdout', 'interrupted: the volume is incomplete and not in the catalog');
+        }
+        await out.put(END_OF_ARCHIVE);
+      },
+      () => job.commit(failed),
+    );
+    return { attention: job.left.size > 0 || failed.size > 0 };
+  } catch (err) {
+    job.abort();
+    throw err;
+  } finally {
+    job.done();
+  }
+}
+
+/** An ad-hoc tar of an entries stream: every object, hard links as links, nothing of a catalog. */
+async function packEntries(reader: StreamReader<import('../records/types').EntriesHeader, Entry>, out: TarOut, o: PackOptions): Promise<{ attention: boolean }> {
+  const root = reader.header.root;
+  const alg = reader.header.hash ?? 'sha256';
+  const links = new Map<string, Buffer>();
+  let attention = false;
+  let sockets = 0;
+  for (;;) {
+    const e = reader.take();
+    if (e === MORE) {
+      await reader.more();
+      continue;
+    }
+    if (e === undefined) break;
+    if (!archivable(e.type)) {
+      sockets++;
+      continue;
+    }
+    if (e.error !== undefined && e.type !== 'dir') {
+      attention = true;
+      o.warn(e.path, `${e.error}: not in the tar`);
+      continue;
+    }
+    const name = rawBytes(e.path, e.path_b64);
+    if (e.type !== 'file') {
+      await writeMember(out, memberOf(name, e, 0));
+      continue;
+    }
+    if ((e.nlink ?? 1) > 1 && e.ino !== undefined) {
+      const key = `${e.dev ?? ''}:${e.ino}`;
+      const first = links.get(key);
+      if (first !== undefined) {
+        await writeMember(out, memberOf(name, e, 0, first));
+        continue;
+      }
+      links.set(key, name);
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(Buffer.concat([Buffer.from(`${root}/`), name]), O_RDONLY | O_NOFOLLOW);
+    } catch (err) {
+      attention = true;
+      o.warn(e.path, `${describeSystemError(err)}: not in the tar`);
+      continue;
+    }
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      if (st.size !== BigInt(e.size ?? 0) || st.mtimeNs !== parseTimeNs(e.mtime)) {
+        attention = true;
+        o.warn(e.path, 'changed since the scan: not in the tar');
+        continue;
+      }
+      const why = await writeFile(out, memberOf(name, e, e.size ?? 0), { fd, offset: 0, size: e.size ?? 0, alg, ...(e.hash !== undefined ? { hash: e.hash } : {}) }, e);
+      if (why !== undefined) {
+        attention = true;
+        o.warn(e.path, `${why}: its bytes in the tar are not the scanned file`);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (o.interrupted()) break;
+  }
+  await out.put(END_OF_ARCHIVE);
+  if (sockets > 0) o.warn('', `${sockets} sockets left out (no tar format stores them)`);
+  return { attention };
+}

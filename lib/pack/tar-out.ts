@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import type { Writable } from 'node:stream';
+import * as zlib from 'node:zlib';
+
+const SIZE = 4 << 20;
+
+/**
+ * Where a tar goes: a file descriptor written with large positional-free
+ * writes, or a stream (a pipe on stdout, gzip). Two buffers take turns: one
+ * is filled (file contents are read straight into it) while the other is
+ * being written, so reading, hashing and writing overlap.
+ */
+export class TarOut {
+  private buf = Buffer.allocUnsafe(SIZE);
+  private spare = Buffer.allocUnsafe(SIZE);
+  private pos = 0;
+  private pending: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly stream: Writable | undefined;
+  private readonly finished: Promise<void> | undefined;
+  /** Bytes of tar handed out so far (before compression). */
+  bytes = 0;
+
+  constructor(
+    private readonly fd: number,
+    gzip: boolean,
+  ) {
+    // A pipe may be non-blocking (EAGAIN): streams handle that, fs.write does not.
+    const regular = fs.fstatSync(fd).isFile();
+    if (gzip || !regular) {
+      const sink: Writable = fd === 1 ? process.stdout : fs.createWriteStream('', { fd, autoClose: false });
+      if (gzip) {
+        const gz = zlib.createGzip({ chunkSize: 1 << 16 });
+        gz.pipe(sink);
+        this.stream = gz;
+        this.finished = new Promise((resolve, reject) => {
+          sink.once('error', reject);
+          gz.once('error', reject);
+          (sink === process.stdout ? gz : sink).once(sink === process.stdout ? 'end' : 'finish', () => resolve());
+        });
+      } else this.stream = sink;
+      this.stream.on('error', (err) => (this.failure ??= err));
+    }
+  }
+
+  /** Room in the current buffer, at least 512 bytes (a whole block), for reading into. */
+  room(): Buffer {
+    return this.buf.subarray(this.pos);
+  }
+
+  /** `n` bytes of room() were filled. */
+  async advance(n: number): Promise<void> {
+    this.pos += n;
+    this.bytes += n;
+    if (this.pos >= SIZE - 512) await this.flush();
+  }
+
+  /** Copies bytes in. */
+  async put(b: Uint8Array): Promise<void> {
+    for (let off = 0; off < b.length; ) {
+      const n = Math.min(b.length - off, SIZE - this.pos);
+      this.buf.set(b.subarray(off, off + n), this.pos);
+      off += n;
+      await this.advance(n);
+    }
+  }
+
+  /** `n` zero bytes. */
+  async zeros(n: number): Promise<void> {
+    while (n > 0) {
+      const k = Math.min(n, SIZE - this.pos);
+      this.buf.fill(0, this.pos, this.pos + k);
+      n -= k;
+      await this.advance(k);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending) await this.pending;
+    if (this.failure) throw this.failure;
+    if (this.pos === 0) return;
+    const chunk = this.buf.subarray(0, this.pos);
+    this.pending = this.write(chunk);
+    [this.buf, this.spare] = [this.spare, this.buf];
+    this.pos = 0;
+  }
+
+  private write(chunk: Buffer): Promise<void> {
+    if (this.stream !== undefined) {
+      const s = this.stream;
+      return new Promise((resolve, reject) => {
+        s.write(chunk, (err) => (err ? reject(err) : resolve()));
+      });
+    }
+    return (async () => {
+      for (let off = 0; off < chunk.length; ) {
+        const { bytesWritten } = await new Promise<{ bytesWritten: number }>((resolve, reject) =>
+          fs.write(this.fd, chunk, off, chunk.length - off, null, (err, bytesWritten) => (err ? reject(err) : resolve({ bytesWritten }))),
+        );
+        off += bytesWritten;
+      }
+    })();
+  }
+
+  /** Writes out what is buffered and waits for it; syncs a file when asked. */
+  async end(sync: boolean): Promise<void> {
+    await this.flush();
+    if (this.pending) await this.pending;
+    if (this.stream !== undefined && this.stream !== process.stdout) {
+      this.stream.end();
+      if (this.finished) await this.finished;
+    } else if (this.stream === process.stdout) {
+      await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve()));
+    }
+    if (this.failure) throw this.failure;
+    if (sync && fs.fstatSync(this.fd).isFile()) fs.fsyncSync(this.fd);
+  }
+}
