@@ -10,7 +10,8 @@ import { STREAM_VERSION, type Action, type ResultsHeader } from '../records/type
 import { NdjsonWriter } from '../records/writer';
 import { setAttrsFd, tempBeside, IS_ROOT } from '../tree/local/write';
 import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from './plan-input';
-import { VolumeJob, keyOf, sourcePath } from './volume-job';
+import { keyOf, prepareVolumes, sourcePath } from './volume-job';
+import { openInput } from '../records/stream-reader';
 
 export interface LayOutOptions {
   dst: string;
@@ -48,13 +49,17 @@ export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<
     created: new Date().toISOString(),
   };
   w.write(header);
-  for (const v of volumesToWrite(plan, pattern, '--dst')) {
-    const dst = path.resolve(pattern ? expandPattern(o.dst, v) : o.dst);
+  volumesToWrite(plan, pattern, '--dst');
+  for (const v of plan.header.archive.volumes) {
+    const dst = path.resolve(pattern ? expandPattern(o.dst, v.volume) : o.dst);
     if (!fs.statSync(dst, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--dst ${dst}`, 'not a directory');
-    const job = new VolumeJob(plan, v, o.warn);
+  }
+  const { jobs } = await prepareVolumes(openInput(plan.input.file), plan.input, plan.name, o.tool, o.warn);
+  for (const job of jobs) {
+    const v = job.volume;
+    const dst = path.resolve(pattern ? expandPattern(o.dst, v) : o.dst);
     try {
       const previous = job.checkCatalog();
-      await job.prepare(o.tool);
       const cairnDir = path.join(dst, '.cairn');
       fs.mkdirSync(cairnDir, { recursive: true, mode: 0o755 });
       for (const f of [{ name: job.name, file: job.descriptorFile }, ...previous]) copyWhole(f.file, path.join(cairnDir, f.name));
@@ -99,7 +104,7 @@ export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<
       if (spawnSync('sync', ['-f', dst], { stdio: 'ignore' }).status !== 0) spawnSync('sync', { stdio: 'ignore' });
       await job.commit(failed);
     } catch (err) {
-      job.abort();
+      for (const j of jobs) j.abort();
       throw err;
     } finally {
       job.done();

@@ -22,7 +22,12 @@ export async function readArchivePlan(source: string): Promise<ArchivePlanInput>
 }
 
 /** As readArchivePlan, for input already opened (and kept to be read again). */
-export async function checkArchivePlan(source: AsyncIterable<Uint8Array>, input: Rereadable, name: string): Promise<ArchivePlanInput> {
+export async function checkArchivePlan(
+  source: AsyncIterable<Uint8Array>,
+  input: Rereadable,
+  name: string,
+  each?: (a: Action, header: ArchivePlanInput['header']) => void,
+): Promise<ArchivePlanInput> {
   const tee = { input };
   try {
     const reader = await StreamReader.fromLines(new LineReader(source, name), PLAN);
@@ -32,6 +37,7 @@ export async function checkArchivePlan(source: AsyncIterable<Uint8Array>, input:
     await reader.each((a) => {
       if (a.volume! < last) throw new InputError(reader.file, reader.line, 'volume', 'volumes out of order: a plan lists volume by volume');
       last = a.volume!;
+      each?.(a, h as ArchivePlanInput['header']);
     });
     return { header: h as ArchivePlanInput['header'], input: tee.input, name };
   } catch (err) {

@@ -8,10 +8,12 @@ import { listCatalog, descriptorName } from '../catalog/names';
 import { hashRange } from '../hash/file-hash';
 import { rawBytes } from '../pack/member';
 import { privateTemp, syncWriter, type PrivateTemp } from '../records/spool';
-import { parseTimeNs } from '../records/time';
+import { timeNs } from '../records/time';
+import { inputName } from '../records/stream-reader';
+import { teeInput } from '../records/spool';
 import { STREAM_VERSION, type Action, type EntryBody, type VolumeHeader } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
-import { volumeActions, type ArchivePlanInput } from './plan-input';
+import { checkArchivePlan, type ArchivePlanInput } from './plan-input';
 
 const TEMP = '.cairn-tmp.';
 
@@ -37,7 +39,7 @@ export function unlike(abs: Buffer, src: EntryBody): string | undefined {
   if (type !== src.type) return `now a ${type}, not a ${src.type}`;
   if (type === 'file') {
     if (st.size !== BigInt(src.size ?? 0)) return `size ${st.size}, planned ${src.size}`;
-    if (st.mtimeNs !== parseTimeNs(src.mtime)) return 'modified since the scan';
+    if (st.mtimeNs !== timeNs(src.mtime)) return 'modified since the scan';
   }
   if (type === 'symlink' && !fs.readlinkSync(abs, { encoding: 'buffer' }).equals(rawBytes(src.target ?? '', src.target_b64))) return 'link target changed';
   return undefined;
@@ -79,17 +81,17 @@ export class VolumeJob {
   stored = 0;
 
   constructor(
-    readonly plan: ArchivePlanInput,
+    readonly header: ArchivePlanInput['header'],
     readonly volume: number,
     private readonly warn: (what: string, why: string) => void,
   ) {
-    this.catalog = plan.header.archive.catalog;
-    this.name = descriptorName(volume, plan.header.archive.compress);
+    this.catalog = header.archive.catalog;
+    this.name = descriptorName(volume, header.archive.compress);
     this.temp = path.join(this.catalog, `${TEMP}${process.pid}.${this.name}`);
   }
 
   get first(): boolean {
-    return this.plan.header.archive.volumes[0]!.volume === this.volume;
+    return this.header.archive.volumes[0]!.volume === this.volume;
   }
 
   /** The catalog must be as the plan found it: the volumes before this one there, this one not. */
@@ -98,17 +100,20 @@ export class VolumeJob {
     const files = listCatalog(this.catalog);
     const last = files.length > 0 ? files[files.length - 1]!.volume : 0;
     if (files.some((f) => f.volume >= this.volume)) {
-      throw new UsageError(this.plan.name, `volume ${this.volume} is already in the catalog ${this.catalog}: the plan is out of date (plan again)`);
+      throw new UsageError(this.header.archive.catalog, `volume ${this.volume} is already in the catalog ${this.catalog}: the plan is out of date (plan again)`);
     }
     if (last !== this.volume - 1) {
-      throw new UsageError(this.plan.name, `the catalog ends at volume ${last}, and this plan's volume is ${this.volume}: write the volumes of a plan in order (plan again)`);
+      throw new UsageError(this.header.archive.catalog, `the catalog ends at volume ${last}, and this plan's volume is ${this.volume}: write the volumes of a plan in order (plan again)`);
     }
     return files.map((f) => ({ volume: f.volume, file: f.file, name: path.basename(f.file) }));
   }
 
-  /** Checks every object and writes the descriptor of what passes. */
-  async prepare(tool: string): Promise<void> {
-    const h = this.plan.header;
+  private out: NdjsonWriter | undefined;
+  private readonly leftPaths = new Set<string>();
+
+  /** Starts the descriptor: its header. */
+  begin(tool: string): void {
+    const h = this.header;
     const header: VolumeHeader = {
       cairn: 'volume',
       version: STREAM_VERSION,
@@ -124,43 +129,54 @@ export class VolumeJob {
       tool,
     };
     this.raw = privateTemp('descriptor');
-    const w = new NdjsonWriter(syncWriter(this.raw.fd));
-    w.write(header);
-    const leftPaths = new Set<string>();
-    for await (const a of volumeActions(this.plan, this.volume)) {
-      if (a.op === 'store') {
-        const abs = sourcePath(h.src, a);
-        const why = a.link !== undefined && leftPaths.has(a.link) ? 'its hard link was left out' : unlike(abs, a.src!);
-        if (why !== undefined) {
-          this.left.set(keyOf(a), why);
-          leftPaths.add(a.path);
-          this.warn(a.path, `${why}: left out of volume ${this.volume} (the next volume stores it)`);
-          continue;
-        }
-        let partHash: string | undefined;
-        if (a.part !== undefined) {
-          const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-          try {
-            partHash = hashRange(fd, a.part.offset, a.part.size, header.hash);
-          } finally {
-            fs.closeSync(fd);
-          }
-          this.partHashes.set(keyOf(a), partHash);
-        }
-        if (a.src!.type === 'file') this.stored++;
-        w.write(descriptorRecord(a, partHash));
-      } else w.write(descriptorRecord(a));
+    this.out = new NdjsonWriter(syncWriter(this.raw.fd));
+    this.out.write(header);
+  }
+
+  /**
+   * Checks one object against the plan (what changed is left out and
+   * reported) and records what passes; a part is hashed here, for the
+   * descriptor that leads the medium.
+   */
+  see(a: Action): void {
+    if (a.op !== 'store') {
+      this.out!.write(descriptorRecord(a));
+      return;
     }
-    await w.end();
+    const abs = sourcePath(this.header.src, a);
+    const why = a.link !== undefined && this.leftPaths.has(a.link) ? 'its hard link was left out' : unlike(abs, a.src!);
+    if (why !== undefined) {
+      this.left.set(keyOf(a), why);
+      this.leftPaths.add(a.path);
+      this.warn(a.path, `${why}: left out of volume ${this.volume} (the next volume stores it)`);
+      return;
+    }
+    let partHash: string | undefined;
+    if (a.part !== undefined) {
+      const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      try {
+        partHash = hashRange(fd, a.part.offset, a.part.size, this.header.hash ?? 'sha256');
+      } finally {
+        fs.closeSync(fd);
+      }
+      this.partHashes.set(keyOf(a), partHash);
+    }
+    if (a.src!.type === 'file') this.stored++;
+    this.out!.write(descriptorRecord(a, partHash));
+  }
+
+  /** Ends the descriptor and makes the bytes that go on the medium. */
+  async end(): Promise<void> {
+    await this.out!.end();
     this.descriptorFile = this.temp;
-    await this.finalBytes(this.raw.file, undefined);
+    await this.finalBytes(this.raw!.file, undefined);
   }
 
   /** The descriptor as written to the catalog temp file: compressed or not, less the `drop` keys. */
   private async finalBytes(from: string, drop: Set<string> | undefined): Promise<void> {
     const stages: unknown[] = [fs.createReadStream(from, { highWaterMark: 1 << 20 })];
     if (drop !== undefined) stages.push(dropLines(drop));
-    if (this.plan.header.archive.compress) stages.push(zlib.createGzip());
+    if (this.header.archive.compress) stages.push(zlib.createGzip());
     stages.push(fs.createWriteStream(this.temp, { flags: 'w', mode: 0o644 }));
     await (pipeline as (...s: unknown[]) => Promise<void>)(...stages);
   }
@@ -209,13 +225,12 @@ function cleanTemps(dir: string): void {
     const m = /^\.cairn-tmp\.(\d+)\.vol-/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
-    let alive = pid !== process.pid;
-    if (alive) {
-      try {
-        process.kill(pid, 0);
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
+    if (pid === process.pid) continue; // this run's own
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
     }
     if (!alive) fs.rmSync(path.join(dir, name), { force: true });
   }
@@ -238,4 +253,60 @@ function dropLines(drop: Set<string>) {
     }
     if (rest !== '') yield rest;
   };
+}
+
+/**
+ * Reads and checks a whole archive plan, and in the same pass checks every
+ * object of every volume against the disk and writes the volumes'
+ * descriptors: one reading of the plan before the media are written.
+ * The catalog must expect the plan's first volume.
+ */
+export async function prepareVolumes(
+  source: AsyncIterable<Uint8Array>,
+  input: import('../records/spool').Rereadable,
+  name: string,
+  tool: string,
+  warn: (what: string, why: string) => void,
+): Promise<{ plan: ArchivePlanInput; jobs: VolumeJob[] }> {
+  const jobs: VolumeJob[] = [];
+  let current: VolumeJob | undefined;
+  try {
+    const plan = await checkArchivePlan(source, input, name, (a, h) => {
+      if (current === undefined || current.volume !== a.volume) {
+        current = jobs.find((j) => j.volume === a.volume);
+        if (current === undefined) {
+          current = new VolumeJob(h, a.volume!, warn);
+          if (jobs.length === 0) current.checkCatalog();
+          current.begin(tool);
+          jobs.push(current);
+        }
+      }
+      current.see(a);
+    });
+    // Volumes of the header with no action (cannot come from cairn-plan, but a plan may be edited).
+    for (const v of plan.header.archive.volumes) {
+      if (jobs.some((j) => j.volume === v.volume)) continue;
+      const j = new VolumeJob(plan.header, v.volume, warn);
+      if (jobs.length === 0) j.checkCatalog();
+      j.begin(tool);
+      jobs.push(j);
+    }
+    jobs.sort((x, y) => x.volume - y.volume);
+    for (const j of jobs) await j.end();
+    return { plan, jobs };
+  } catch (err) {
+    for (const j of jobs) j.abort();
+    throw err;
+  }
+}
+
+/** prepareVolumes on a file or stdin. */
+export async function prepareInput(source: string, tool: string, warn: (what: string, why: string) => void): Promise<{ plan: ArchivePlanInput; jobs: VolumeJob[] }> {
+  const tee = teeInput(source, 'volume');
+  try {
+    return await prepareVolumes(tee.source, tee.input, inputName(source), tool, warn);
+  } catch (err) {
+    tee.input.done();
+    throw err;
+  }
 }

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
-import { readArchivePlan, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
-import { VolumeJob, keyOf, sourcePath } from '../archive/volume-job';
+import { volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
+import { keyOf, prepareInput, sourcePath } from '../archive/volume-job';
 import { createHash } from 'node:crypto';
 import { partName, rawBytes } from '../pack/member';
 import { isInside } from '../records/order';
@@ -30,7 +30,7 @@ const GENISOIMAGE_MAX_FILE = 4294967294;
  * symlink and empty directory of the volume.
  */
 export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }> {
-  const plan = await readArchivePlan(o.input);
+  const { plan, jobs } = await prepareInput(o.input, o.toolName, o.warn);
   try {
     const [volume] = volumesToWrite(plan, false, 'PLAN');
     if (volume === undefined) {
@@ -40,10 +40,9 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
     if (plan.header.archive.format !== 'iso') {
       throw new InputError(plan.name, 1, 'archive.format', `the plan was budgeted for ${plan.header.archive.format}, not iso: plan with --format iso`);
     }
-    const job = new VolumeJob(plan, volume, o.warn);
+    const job = jobs[0]!;
     try {
       const previous = job.checkCatalog();
-      await job.prepare(o.toolName);
       const spool = o.spool !== undefined ? path.resolve(o.spool) : undefined;
       const lines: Buffer[] = [];
       const list = (dest: Buffer, src: Buffer, what: string): void => {
@@ -104,6 +103,7 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
       job.done();
     }
   } finally {
+    for (const j of jobs) j.abort();
     plan.input.done();
   }
 }

@@ -1,4 +1,4 @@
-import { parseTimeNs } from '../records/time';
+import { timeNs } from '../records/time';
 import type { EntryBody } from '../records/types';
 import type { TarMember, TarType } from './tar-header';
 
@@ -39,7 +39,7 @@ export function memberOf(name: Buffer, e: EntryBody, size: number, link?: Buffer
     path: name,
     type: link !== undefined ? 'hardlink' : TYPES[e.type]!,
     size: link !== undefined || e.type !== 'file' ? 0 : size,
-    mtimeNs: parseTimeNs(e.mtime) ?? 0n,
+    mtimeNs: timeNs(e.mtime),
     mode: parseInt(e.mode ?? '0644', 8),
     uid: e.uid ?? 0,
     gid: e.gid ?? 0,

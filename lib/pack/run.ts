@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
-import { checkArchivePlan, expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
-import { VolumeJob, keyOf, sourcePath } from '../archive/volume-job';
+import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
+import { VolumeJob, keyOf, prepareVolumes, sourcePath } from '../archive/volume-job';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { teeInput } from '../records/spool';
 import { MORE, StreamReader, inputName } from '../records/stream-reader';
-import { parseTimeNs } from '../records/time';
+import { timeNs } from '../records/time';
 import type { Entry, HashAlg } from '../records/types';
 import { archivable, memberOf, partName, rawBytes } from './member';
 import { END_OF_ARCHIVE, contentPadding, encodeHeader } from './tar-header';
@@ -66,15 +66,20 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
       if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
       return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
     }
-    const plan = await checkArchivePlan(source, tee.input, inputName(o.input));
-    const pattern = o.output !== undefined && hasPattern(o.output);
-    let attention = false;
-    for (const v of volumesToWrite(plan, pattern, '-o')) {
-      if (o.interrupted()) break;
-      const r = await packVolume(plan, v, o.output !== undefined ? expandPattern(o.output, v) : undefined, o);
-      attention ||= r.attention;
+    const { plan, jobs } = await prepareVolumes(source, tee.input, inputName(o.input), o.tool, o.warn);
+    try {
+      const pattern = o.output !== undefined && hasPattern(o.output);
+      volumesToWrite(plan, pattern, '-o');
+      let attention = false;
+      for (const job of jobs) {
+        if (o.interrupted()) break;
+        const r = await packVolume(plan, job, o.output !== undefined ? expandPattern(o.output, job.volume) : undefined, o);
+        attention ||= r.attention;
+      }
+      return { attention };
+    } finally {
+      for (const j of jobs) j.abort();
     }
-    return { attention };
   } finally {
     tee.input.done();
   }
@@ -125,11 +130,10 @@ function nowNs(): bigint {
 }
 
 /** One volume of a plan: the `.cairn/` catalog first, then every object in plan order. */
-async function packVolume(plan: ArchivePlanInput, volume: number, output: string | undefined, o: PackOptions): Promise<{ attention: boolean }> {
-  const job = new VolumeJob(plan, volume, o.warn);
+async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string | undefined, o: PackOptions): Promise<{ attention: boolean }> {
+  const volume = job.volume;
   try {
     const previous = job.checkCatalog();
-    await job.prepare(o.tool);
     const failed = new Set<string>();
     const alg = (plan.header.hash ?? 'sha256') as HashAlg;
     await withOutput(
@@ -243,7 +247,7 @@ async function packEntries(reader: StreamReader<import('../records/types').Entri
     }
     try {
       const st = fs.fstatSync(fd, { bigint: true });
-      if (st.size !== BigInt(e.size ?? 0) || st.mtimeNs !== parseTimeNs(e.mtime)) {
+      if (st.size !== BigInt(e.size ?? 0) || st.mtimeNs !== timeNs(e.mtime)) {
         attention = true;
         o.warn(e.path, 'changed since the scan: not in the tar');
         continue;

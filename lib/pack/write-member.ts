@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { parseTimeNs } from '../records/time';
+import { timeNs } from '../records/time';
 import type { EntryBody, HashAlg } from '../records/types';
 import { contentPadding, encodeHeader, type TarMember } from './tar-header';
 import type { TarOut } from './tar-out';
@@ -27,11 +27,8 @@ export interface Content {
 
 /** Why the stored bytes are not the planned ones, or undefined when they are. */
 export async function writeFile(out: TarOut, m: TarMember, c: Content, src?: EntryBody): Promise<string | undefined> {
+  // Checked against the plan a moment ago; checked again once read (below).
   let why: string | undefined;
-  if (src !== undefined) {
-    const st = fs.fstatSync(c.fd, { bigint: true });
-    if (st.size !== BigInt(src.size ?? 0) || st.mtimeNs !== parseTimeNs(src.mtime)) why = 'changed after the check';
-  }
   await out.put(encodeHeader(m));
   const h = c.hash !== undefined ? createHash(c.alg) : undefined;
   let pos = c.offset;
@@ -53,7 +50,7 @@ export async function writeFile(out: TarOut, m: TarMember, c: Content, src?: Ent
   await out.zeros(contentPadding(c.size));
   if (why === undefined && src !== undefined) {
     const st = fs.fstatSync(c.fd, { bigint: true });
-    if (st.size !== BigInt(src.size ?? 0) || st.mtimeNs !== parseTimeNs(src.mtime)) why = 'changed while being read';
+    if (st.size !== BigInt(src.size ?? 0) || st.mtimeNs !== timeNs(src.mtime)) why = 'changed while being read';
   }
   if (why === undefined && h !== undefined && `${c.alg}:${h.digest('hex')}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
   return why;

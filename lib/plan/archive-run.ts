@@ -41,10 +41,12 @@ const LOCAL_ONLY = ['ino', 'dev', 'nlink', 'ctime'] as const;
 
 /** An entry as a descriptor (and a store action's src) carries it. */
 export function storedBody(e: Entry | EntryBody): EntryBody {
-  const { path: _p, path_b64: _b, ...body } = e as Entry;
-  for (const k of LOCAL_ONLY) delete (body as Record<string, unknown>)[k];
-  return body;
+  const body: Record<string, unknown> = {};
+  const from = e as unknown as Record<string, unknown>;
+  for (const k in from) if (!SKIP.has(k)) body[k] = from[k];
+  return body as unknown as EntryBody;
 }
+const SKIP = new Set<string>(['path', 'path_b64', ...LOCAL_ONLY]);
 
 function lastNameBytes(e: Entry): number {
   const raw = rawBytes(e.path, e.path_b64);
@@ -125,7 +127,8 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
       const pathBytes = Buffer.byteLength(e.path_b64 !== undefined ? Buffer.from(e.path_b64, 'base64') : e.path);
       if (pathBytes > maxPath) maxPath = pathBytes;
       const body = storedBody(e);
-      let desc = Buffer.byteLength(JSON.stringify({ path: e.path, path_b64: e.path_b64, ...body })) + 1;
+      // The descriptor line: path, path_b64 and the body, as cairn-pack writes it.
+      let desc = Buffer.byteLength(JSON.stringify(body)) + Buffer.byteLength(JSON.stringify(e.path)) + 9 + (e.path_b64 !== undefined ? e.path_b64.length + 14 : 0);
       if (e.type === 'file' && e.hash === undefined) desc += HASH_DESC;
       if ((e.nlink ?? 1) > 1) desc += maxPath + 12;
       const size = d.kind === 'store' ? d.missing.reduce((s, r) => s + r.size, 0) : 0;
@@ -151,7 +154,8 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
     if (o.sort === 'time') wanted.sort((a, b) => items.mtime[a]! - items.mtime[b]! || a - b);
 
     const header = volumeHeaderStub(cat.next, o, h.root, alg, h.caps);
-    const descFile = (bytes: number): number => descriptorCost(budget, bytes);
+    const descHead = descriptorCost(budget, 0);
+    const descFile = (bytes: number): number => descHead + budget.body(bytes);
     let fixed = budget.fixed;
     for (const f of cat.files) fixed += descFile(fs.statSync(f.file).size);
     const cap: Capacity = {
