@@ -7,6 +7,8 @@
  *   node dist/bench/gen.js deep DIR C L K     C chains of L nested levels, each level holding
  *                                             K-1 empty files and the next level's directory
  *   node dist/bench/gen.js big DIR N MIB      N incompressible files of MIB MiB each
+ *   node dist/bench/gen.js catalog SCAN DIR N N volumes of a catalog, each holding one copy of SCAN,
+ *                                             and a source stream of all copies with changes (archive-plan)
  *   node dist/bench/gen.js fixture SCAN OUT N an entries stream of N copies of SCAN's records,
  *                                             each under its own top directory r0, r1, ...
  *   node dist/bench/gen.js pair SCAN DIR N    DIR/a.ndjson and DIR/b.ndjson: two entries streams of N
@@ -16,6 +18,7 @@
  * Trees are built under DIR.tmp and renamed to DIR when complete, so an
  * interrupted run never leaves a half tree under the final name.
  */
+import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -247,6 +250,68 @@ async function pair(scan: string, dir: string, copies: number): Promise<void> {
   process.stdout.write(`${expect}\n`);
 }
 
+/**
+ * A catalog of `copies` volumes for the archive-plan bench: volume k holds
+ * copy k of the scan (under rk/), with hashes; and a source stream of all
+ * copies in which 1% of the files changed (new size, time and hash), 0.5%
+ * are gone and 0.5% are new. Writes DIR/cat/vol-000K.ndjson, DIR/source.ndjson
+ * and DIR/expect.txt (the objects the plan must store and the tombstones).
+ */
+async function catalog(scan: string, dir: string, copies: number): Promise<void> {
+  const lines: string[] = [];
+  const rl = readline.createInterface({ input: fs.createReadStream(scan), crlfDelay: Infinity });
+  for await (const line of rl) lines.push(line);
+  const header = JSON.parse(lines.shift()!) as Record<string, unknown>;
+  if (lines.pop() !== '{"cairn":"end"}') throw new Error(`${scan}: not a complete entries stream`);
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const firstDir = records.find((e) => e.type === 'dir')!;
+  const tmp = fresh(dir);
+  fs.mkdirSync(path.join(tmp, 'cat'));
+  const fakeHash = (seed: string): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+  const src = fs.openSync(path.join(tmp, 'source.ndjson'), 'w');
+  let bufS = `${JSON.stringify({ ...header, hash: 'sha256' })}\n`;
+  let files = 0;
+  const n = { store: 0, tombstones: 0, entries: 0 };
+  for (let k = 0; k < copies; k++) {
+    const vol = fs.openSync(path.join(tmp, 'cat', `vol-${String(k + 1).padStart(4, '0')}.ndjson`), 'w');
+    let bufV = `${JSON.stringify({ cairn: 'volume', version: 1, volume: k + 1, created: '2024-01-01T00:00:00.000Z', medium_size: 25025314816, format: 'tar', label: `CAIRN_${String(k + 1).padStart(4, '0')}`, root: header.root, hash: 'sha256', caps: header.caps, discards: [], tool: 'bench/gen' })}\n`;
+    const put = (e: Record<string, unknown>): void => {
+      const { ino: _i, dev: _d, nlink: _n, ctime: _c, ...body } = e;
+      bufV += `${JSON.stringify(body)}\n`;
+      n.entries++;
+    };
+    const dirEntry = { ...firstDir, path: `r${k}` };
+    put(dirEntry);
+    bufS += `${JSON.stringify(dirEntry)}\n`;
+    for (const e of records) {
+      const c: Record<string, unknown> = { ...e, path: `r${k}/${String(e.path)}` };
+      if (c.type === 'file' && c.hash === undefined) c.hash = fakeHash(String(c.path));
+      put(c);
+      const slot = e.type === 'file' ? files++ % 200 : -1;
+      if (slot === 17 || slot === 117) {
+        bufS += `${JSON.stringify({ ...c, size: Number(c.size) + 7, mtime: later(String(c.mtime), 60), hash: fakeHash(`changed ${String(c.path)}`) })}\n`;
+        n.store++;
+      } else if (slot === 55) {
+        n.tombstones++;
+      } else bufS += `${JSON.stringify(c)}\n`;
+      if (slot === 155) {
+        bufS += `${JSON.stringify({ ...c, path: `${String(c.path)}~new`, hash: fakeHash(`new ${String(c.path)}`) })}\n`;
+        n.store++;
+      }
+      if (bufV.length > 1 << 20) (fs.writeSync(vol, bufV), (bufV = ''));
+      if (bufS.length > 1 << 20) (fs.writeSync(src, bufS), (bufS = ''));
+    }
+    fs.writeSync(vol, `${bufV}{"cairn":"end"}\n`);
+    fs.closeSync(vol);
+  }
+  fs.writeSync(src, `${bufS}{"cairn":"end"}\n`);
+  fs.closeSync(src);
+  const expect = `entries ${n.entries} store ${n.store} tombstones ${n.tombstones}`;
+  fs.writeFileSync(path.join(tmp, 'expect.txt'), `${expect}\n`);
+  fs.renameSync(tmp, dir);
+  process.stdout.write(`${expect}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [what, a, b, c, d] = argv;
   const num = (s: string | undefined, name: string): number => {
@@ -260,7 +325,8 @@ async function main(argv: string[]): Promise<void> {
   else if (what === 'big' && a) big(a, num(b, 'N'), num(c, 'MIB'));
   else if (what === 'fixture' && a && b) await fixture(a, b, num(c, 'N'));
   else if (what === 'pair' && a && b) await pair(a, b, num(c, 'N'));
-  else throw new Error('usage: gen.js tree DIR | flat DIR N | deep DIR C L K | big DIR N MIB | fixture SCAN OUT N | pair SCAN DIR N');
+  else if (what === 'catalog' && a && b) await catalog(a, b, num(c, 'N'));
+  else throw new Error('usage: gen.js tree DIR | flat DIR N | deep DIR C L K | big DIR N MIB | fixture SCAN OUT N | pair SCAN DIR N | catalog SCAN DIR N');
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {

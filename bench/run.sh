@@ -12,7 +12,8 @@
 #   BENCH_DIR=/tmp/cairn-bench
 #                       generated trees and logs; trees are reused while their
 #                       marker file (NAME.ok) matches, so reruns are quick
-#   BENCH_ONLY=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m
+#   BENCH_ONLY=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,
+#              pack-100k,pack-big,archive-plan
 #                       run a subset
 #   BENCH_TIMER=hyperfine|own
 #                       default: hyperfine when installed, else bench/measure.ts's loop
@@ -44,7 +45,7 @@ cd "$(dirname "$0")/.." || exit 2
 TOP=$(pwd)
 RUNS=${BENCH_RUNS:-5}
 RSS_RUNS=${BENCH_RSS_RUNS:-3}
-ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m
+ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,pack-100k,pack-big,archive-plan
 ONLY=${BENCH_ONLY:-$ALL}
 SYNC_WHEN=${BENCH_SYNC:-start}
 NODE=$(command -v "${NODE:-node}") || { echo "bench: node not found" >&2; exit 2; }
@@ -698,6 +699,10 @@ bench_diff_1m() {
     note "cairn: $(why "$_c")"
   fi
 }
+
+# ---- the archive sections: pack, plan --archive ---------------------------
+
+. "$TOP/bench/archive.sh"
 
 # ---- run ----------------------------------------------------------------
 

@@ -137,4 +137,45 @@ ls "$laptop/2019" "$stick/2019"
 step "in sync: nothing left to do" "cairn-diff --check --base laptop-stick.state demo-out/laptop demo-out/stick"
 cairn-diff --check --base "$state" "$laptop" "$stick" && echo "(exit status 0: nothing changed since the last sync)"
 
-printf '\nThe sample tree, the backup, the two-way pair and its state, scans and plans are in demo-out/. More: man -l man/cairn.7\n'
+# ---- archiving onto media ------------------------------------------------
+cat="$out/catalog"
+media="$out/media"
+mkdir -p "$cat" "$media"
+cairn-scan --hash sha256 "$src" > "$out/archive-scan.ndjson"
+step "archive onto media of 200 kB: what waits, and how many media it needs" \
+  "cairn-scan --hash sha256 demo-out/photos | cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar --stats --verbose"
+cairn-plan --archive --catalog "$cat" --medium-size 200k --format tar --stats --verbose "$out/archive-scan.ndjson" 2>/dev/null
+
+step "plan the volumes (the video is larger than a medium: it is split into parts) and pack each as a tar" \
+  "cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar --volumes 9 | cairn-pack -o 'demo-out/media/vol-%04d.tar'"
+cairn-plan --archive --catalog "$cat" --medium-size 200k --format tar --volumes 9 "$out/archive-scan.ndjson" 2>/dev/null > "$out/archive-plan.ndjson"
+if command -v jq >/dev/null 2>&1; then jq -c 'select(.op) | {volume, op, path, part}' "$out/archive-plan.ndjson"; fi
+cairn-pack -o "$media/vol-%04d.tar" "$out/archive-plan.ndjson"
+ls -l "$media" "$cat"
+step "each volume carries the catalog up to it in .cairn/, first: the newest medium alone describes them all" \
+  "tar -tvf demo-out/media/vol-0002.tar"
+tar -tvf "$media/vol-0002.tar"
+
+printf 'notes about 2019, revised\n' > "$src/2019/notes.txt"
+rm "$src/2024/new.jpg"
+cairn-scan --hash sha256 "$src" > "$out/archive-scan2.ndjson"
+step "a week later: notes.txt changed and 2024/new.jpg is gone; the next volume holds only the change and a tombstone" \
+  "cairn-scan --hash sha256 demo-out/photos | cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar | cairn-pack -o demo-out/media/vol-%04d.tar"
+cairn-plan --archive --catalog "$cat" --medium-size 200k --format tar "$out/archive-scan2.ndjson" 2>/dev/null > "$out/archive-plan2.ndjson"
+show < "$out/archive-plan2.ndjson" | tail -n +2
+cairn-pack -o "$media/vol-%04d.tar" "$out/archive-plan2.ndjson"
+step "nothing waits now" "cairn-plan --archive ... --stats"
+cairn-plan --archive --catalog "$cat" --medium-size 200k --format tar --stats "$out/archive-scan2.ndjson" 2>/dev/null
+
+if command -v xorriso >/dev/null 2>&1; then
+  isocat="$out/iso-catalog"
+  mkdir -p "$isocat"
+  step "the same tree onto a 1 MB ISO image: cairn-graft prints the graft points, xorriso builds the image" \
+    "cairn-plan --archive --catalog demo-out/iso-catalog --medium-size 1M | cairn-graft | xorriso -as mkisofs -R -J -joliet-long -D -iso-level 3 -graft-points -path-list - -o demo-out/media/disc-0001.iso"
+  cairn-plan --archive --catalog "$isocat" --medium-size 1M "$out/archive-scan2.ndjson" 2>/dev/null | cairn-graft > "$out/graft.list"
+  cat "$out/graft.list"
+  xorriso -as mkisofs -R -J -joliet-long -D -iso-level 3 -graft-points -path-list "$out/graft.list" -o "$media/disc-0001.iso" 2>/dev/null
+  ls -l "$media/disc-0001.iso"
+fi
+
+printf '\nThe sample tree, the backup, the two-way pair and its state, the catalog and media, scans and plans are in demo-out/. More: man -l man/cairn.7\n'

@@ -219,20 +219,23 @@ export class VolumeJob {
   }
 }
 
+/** The process that made a temporary file has exited (never true of this one). */
+export function processGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
+
 /** Temporary descriptors of runs that are gone. */
 function cleanTemps(dir: string): void {
   for (const name of fs.readdirSync(dir)) {
     const m = /^\.cairn-tmp\.(\d+)\.vol-/.exec(name);
     if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid) continue; // this run's own
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (!alive) fs.rmSync(path.join(dir, name), { force: true });
+    if (processGone(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
 

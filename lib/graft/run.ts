@@ -79,14 +79,14 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
         if (src.type !== 'file' && src.type !== 'symlink') continue; // devices and fifos: the descriptor restores them
         if (a.part === undefined) {
           if (o.tool === 'genisoimage' && (src.size ?? 0) > GENISOIMAGE_MAX_FILE) {
-            throw new UsageError(a.path, 'genisoimage cannot store a file of 4 GiB or more: use --format xorriso (with -iso-level 3)');
+            throw new UsageError(a.path, 'genisoimage cannot store a file of 4294967295 bytes (4 GiB - 1) or more: use --format xorriso (with -iso-level 3)');
           }
           list(dest, sourcePath(plan.header.src, a), a.path);
           continue;
         }
         if (spool === undefined) throw new UsageError(a.path, `volume ${volume} holds a part of this file: give --spool DIR to cut it out to`);
         if (o.tool === 'genisoimage' && a.part.size > GENISOIMAGE_MAX_FILE) {
-          throw new UsageError(a.path, 'genisoimage cannot store a part of 4 GiB or more: use --format xorriso (with -iso-level 3)');
+          throw new UsageError(a.path, 'genisoimage cannot store a part of 4294967295 bytes (4 GiB - 1) or more: use --format xorriso (with -iso-level 3)');
         }
         const member = partName(dest, a.part.offset);
         const cut = cutPart(plan, a, job.partHashes.get(keyOf(a))!, spool, volume);

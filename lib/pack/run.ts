@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
 import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
-import { VolumeJob, keyOf, prepareVolumes, sourcePath } from '../archive/volume-job';
+import { VolumeJob, keyOf, prepareVolumes, processGone, sourcePath } from '../archive/volume-job';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { teeInput } from '../records/spool';
@@ -70,6 +70,7 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
     try {
       const pattern = o.output !== undefined && hasPattern(o.output);
       volumesToWrite(plan, pattern, '-o');
+      if (jobs.length === 0) o.warn('', 'the plan holds no volume: nothing to pack');
       let attention = false;
       for (const job of jobs) {
         if (o.interrupted()) break;
@@ -99,6 +100,7 @@ async function withOutput<T>(output: string | undefined, gzip: boolean, fn: (out
     return r;
   }
   const final = path.resolve(output);
+  removeStaleTemps(path.dirname(final), path.basename(final));
   const temp = path.join(path.dirname(final), `.cairn-tmp.${process.pid}.${path.basename(final)}`);
   let fd: number;
   try {
@@ -122,6 +124,21 @@ async function withOutput<T>(output: string | undefined, gzip: boolean, fn: (out
     if (fd >= 0) fs.closeSync(fd);
     fs.rmSync(temp, { force: true });
     throw err;
+  }
+}
+
+/** What a killed run left of an output of this name: `.cairn-tmp.PID.NAME` of a process that is gone. */
+function removeStaleTemps(dir: string, name: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // opening the output reports it
+  }
+  for (const n of names) {
+    const m = /^\.cairn-tmp\.(\d+)\.(.*)$/s.exec(n);
+    if (!m || m[2] !== name || !processGone(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, n), { force: true });
   }
 }
 
@@ -263,6 +280,6 @@ async function packEntries(reader: StreamReader<import('../records/types').Entri
     if (o.interrupted()) break;
   }
   await out.put(END_OF_ARCHIVE);
-  if (sockets > 0) o.warn('', `${sockets} sockets left out (no tar format stores them)`);
+  if (sockets > 0) o.warn('', `${sockets} ${sockets === 1 ? 'socket' : 'sockets'} left out (no tar format stores them)`);
   return { attention };
 }

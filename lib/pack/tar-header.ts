@@ -1,31 +1,38 @@
 /**
- * POSIX pax member headers (ustar block, preceded by a typeflag 'x' extended
- * header only when some value does not fit ustar) for cairn-pack.
+ * POSIX pax member headers for cairn-pack: a ustar block, preceded by a
+ * typeflag 'x' extended header only when some value does not fit ustar.
  *
- * Exactness first: every value the caller gives is either stored exactly in
- * the ustar block or carried exactly by a pax record; the encoder throws rather
- * than write anything lossy. Speed second: a pack writes one header per member,
- * so the common case (short name, whole-second mtime, small ids) allocates only
- * the returned 512-byte Buffer; pax values are written straight into it.
+ * Exact first: every value is stored exactly, in the ustar block or in a pax
+ * record; what cannot be (a NUL in a name, a lone surrogate in an owner name,
+ * an out-of-range device number) throws instead of being written lossy.
+ * Fast second: cairn-pack encodes one header per member. The returned Buffer
+ * is the only Buffer, string or array made per call (splitting mtimeNs makes
+ * two small BigInts); pax values are written straight into it as digits, and
+ * checksums are summed while fields are written.
  *
- * Choices, checked against GNU tar 1.34 and bsdtar 3.6.2 (see
+ * Choices, checked against GNU tar 1.34, bsdtar 3.6.2 and tar-stream 3 (see
  * test/pack/tar-header.test.ts):
  * - Names and link targets go into ustar as raw bytes whenever they fit, ASCII
- *   or not: both tools and tar-stream read ustar names as bytes without any
- *   charset conversion, so raw is the exact form. A `path`/`linkpath` record is
- *   written only when the bytes do not fit (name 100, or prefix 155 + '/' + name 100;
- *   linkname 100).
- * - Such a record whose bytes are not valid UTF-8 is announced by
- *   `hdrcharset=BINARY` (POSIX; libarchive then takes the bytes as they are; GNU
- *   tar ignores the keyword and falls back to the raw bytes when UTF-8
- *   conversion fails, which gives the same result).
- * - `mtime` is the exact decimal value in seconds (POSIX semantics): 1.5 s
- *   before the epoch is `-1.5`, as GNU tar writes and reads it. libarchive 3.6
- *   writes and reads negative fractions differently (`-2.5` for that instant),
- *   so bsdtar is off for negative non-integral times; we follow the standard.
- * - Overflowing ustar numeric fields: size 0 and mtime clamped to 0 or the
- *   octal maximum (as GNU tar does for mtime below 0); uid/gid get 07777777, not
- *   GNU tar's 0, so a reader that ignores pax never makes a file root-owned.
+ *   or not. All three read ustar names as bytes, with no charset conversion,
+ *   in any locale. A `path`/`linkpath` record is written only when the bytes do
+ *   not fit (name 100, or prefix 155 + '/' + name 100; linkname 100): there
+ *   bsdtar converts from UTF-8 to the locale and complains (exit 1) in the C
+ *   locale, though it still writes the right bytes.
+ * - A header whose path/linkpath record is not valid UTF-8 starts with
+ *   `hdrcharset=BINARY` (POSIX). Without it bsdtar exits 1 ("Pathname can't be
+ *   converted from UTF-8"); with it bsdtar takes the bytes silently. GNU tar
+ *   warns "Ignoring unknown extended header keyword 'hdrcharset'", exits 0 and
+ *   uses the raw bytes anyway (its UTF-8 conversion fails and falls back).
+ * - `mtime` is the exact value in decimal seconds (POSIX): 1.5 s before the
+ *   epoch is `-1.5`, which GNU tar writes and extracts exactly. libarchive
+ *   (bsdtar 3.6.2) reads the fraction as positive whatever the sign (`-1.5` as
+ *   -0.5 s) and writes `-2.5` for that instant; no single string serves both,
+ *   so we keep the standard. Whole and positive times are exact in bsdtar.
+ * - ustar numeric fields that overflow: size 0 (GNU tar does the same),
+ *   mtime clamped to 0 or to the octal maximum; uid/gid 07777777 rather than
+ *   GNU tar's 0, so a reader ignoring pax never makes a file root-owned. Owner
+ *   names in pax leave the ustar field empty, so such a reader never maps a
+ *   cut name to some other user.
  */
 import { isUtf8 } from 'node:buffer';
 
@@ -39,15 +46,15 @@ export interface TarMember {
   size: number;
   /** Nanoseconds since the epoch; may be negative or beyond 2242. */
   mtimeNs: bigint;
-  /** Permission bits incl. setuid/setgid/sticky (file-type bits are ignored: typeflag says the type). */
+  /** Permission bits incl. setuid/setgid/sticky; file-type bits are ignored (typeflag carries the type). */
   mode: number;
   uid: number;
   gid: number;
   uname?: string;
   gname?: string;
-  /** Symlink target or hard-link target member name (raw bytes). */
+  /** Symlink target or hard-link target member name (raw bytes); required for those two types only. */
   linkname?: Buffer;
-  /** Char and block devices. */
+  /** Char and block devices; required for those two types. */
   rdev?: { major: number; minor: number };
   /** Extra pax records, emitted in order after the encoder's own. */
   pax?: [string, string][];
@@ -55,6 +62,8 @@ export interface TarMember {
 
 const BLOCK = 512;
 const SLASH = 0x2f;
+const NL = 0x0a;
+const ZERO = 0x30;
 
 // ustar field offsets and widths (POSIX.1-2008, pax "ustar Interchange Format").
 const NAME = 0, NAME_LEN = 100;
@@ -63,7 +72,7 @@ const SIZE = 124, MTIME = 136, BIG_LEN = 12;
 const CHKSUM = 148;
 const TYPEFLAG = 156;
 const LINKNAME = 157, LINK_LEN = 100;
-const MAGIC = 257;
+const MAGIC = 257; // "ustar\0" then version "00"
 const UNAME = 265, GNAME = 297;
 /** The owner fields are NUL-terminated strings, so 31 bytes of name at most. */
 const OWNER_MAX = 31;
@@ -84,22 +93,48 @@ const TYPE_FLAGS: Readonly<Record<TarType, number>> = {
 /** Keywords the encoder owns: a duplicate from `pax` would contradict the header. */
 const OWN_KEYWORDS = new Set(['hdrcharset', 'path', 'linkpath', 'mtime', 'uid', 'gid', 'uname', 'gname', 'size']);
 
-const PAX_NAME_PREFIX = 'PaxHeaders/';
+/** A lone UTF-16 surrogate would be written as U+FFFD: not exact, so refused. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * Headers are cut from zeroed 256 KiB slabs: a Buffer.alloc per header (its own
- * ArrayBuffer) cost about 1 us, more than encoding it. Slab memory is never
- * reused, so it is zero wherever the encoder does not write; a header kept
- * alive keeps its slab alive, as with Node's own Buffer pool. Offsets stay
- * multiples of 512, so the checksum can read aligned 32-bit words.
+ * The constant part of every extended header, up to the prefix field:
+ * name `PaxHeaders/` (the basename follows), mode 0644, ids 0, typeflag 'x',
+ * magic, devices 0. Like GNU tar's `%d/PaxHeaders/%f` without the directory,
+ * which would not fit; deterministic (no pid).
+ */
+const PAX_PREFIX_NAME = 'PaxHeaders/';
+const PAX_TEMPLATE = Buffer.alloc(PREFIX);
+/** Byte sum of PAX_TEMPLATE, the start of each extended header's checksum. */
+const PAX_TEMPLATE_SUM =
+  writeAscii(PAX_TEMPLATE, NAME, PAX_PREFIX_NAME) +
+  writeOctal(PAX_TEMPLATE, MODE, ID_LEN, 0o644) +
+  writeOctal(PAX_TEMPLATE, UID, ID_LEN, 0) +
+  writeOctal(PAX_TEMPLATE, GID, ID_LEN, 0) +
+  (PAX_TEMPLATE[TYPEFLAG] = 0x78) + // 'x'
+  writeMagic(PAX_TEMPLATE, 0) +
+  writeOctal(PAX_TEMPLATE, DEVMAJOR, ID_LEN, 0) +
+  writeOctal(PAX_TEMPLATE, DEVMINOR, ID_LEN, 0);
+
+/**
+ * Headers are cut from zeroed 256 KiB slabs: a Buffer.alloc per header (its
+ * own ArrayBuffer) cost about 1 us, more than encoding it; 64 KiB slabs were
+ * no faster. Slab memory is never reused, so it is zero wherever the encoder
+ * does not write; a header kept alive keeps its slab alive, as with Node's
+ * own Buffer pool.
  */
 const SLAB_SIZE = 256 * 1024;
-let slabWords = new Uint32Array(SLAB_SIZE / 4);
+let slab = Buffer.alloc(SLAB_SIZE);
 let slabUsed = 0;
 
-function newSlab(): void {
-  slabWords = new Uint32Array(SLAB_SIZE / 4);
-  slabUsed = 0;
+function take(n: number): Buffer {
+  if (n > SLAB_SIZE) return Buffer.alloc(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = Buffer.alloc(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const b = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return b;
 }
 
 /** Two zero blocks. Shared: do not write into it. */
@@ -108,8 +143,7 @@ export const END_OF_ARCHIVE: Buffer = Buffer.alloc(2 * BLOCK);
 /** Zero bytes after `size` content bytes to reach a multiple of 512. */
 export function contentPadding(size: number): number {
   checkCount(size, 'size');
-  const r = size % BLOCK;
-  return r === 0 ? 0 : BLOCK - r;
+  return padding(size);
 }
 
 /** Bytes the member takes in the archive: header(s), content, padding. */
@@ -119,8 +153,9 @@ export function memberSize(m: TarMember): number {
 
 /** The pax 'x' header and its records (when needed), then the ustar header. */
 export function encodeHeader(m: TarMember): Buffer {
-  const flag = TYPE_FLAGS[m.type];
+  const flag = Object.hasOwn(TYPE_FLAGS, m.type) ? TYPE_FLAGS[m.type] : undefined;
   if (flag === undefined) throw new TypeError(`tar header: unknown type ${String(m.type)}`);
+  checkCount(m.mode, 'mode');
   const isDir = m.type === 'dir';
 
   const path = m.path;
@@ -131,9 +166,8 @@ export function encodeHeader(m: TarMember): Buffer {
   const split = nameLen <= NAME_LEN ? 0 : splitPoint(path, nameLen);
   const paxPath = split < 0;
 
-  const needsLink = m.type === 'symlink' || m.type === 'hardlink';
   const link = m.linkname;
-  if (needsLink) checkBytes(link, 'linkname');
+  if (m.type === 'symlink' || m.type === 'hardlink') checkBytes(link, 'linkname');
   else if (link !== undefined) throw new TypeError(`tar header: linkname given for a ${m.type}`);
   const paxLink = link !== undefined && link.length > LINK_LEN;
 
@@ -158,13 +192,13 @@ export function encodeHeader(m: TarMember): Buffer {
     if (m.rdev === undefined) throw new TypeError(`tar header: a ${m.type} device needs rdev`);
     major = m.rdev.major;
     minor = m.rdev.minor;
-    // No pax keyword for these in POSIX; Linux majors (12 bits) and minors (20 bits) always fit.
+    // POSIX has no pax keyword for these; Linux majors (12 bits) and minors (20 bits) always fit.
     if (!Number.isInteger(major) || major < 0 || major > OCTAL7_MAX) throw new RangeError(`tar header: devmajor ${major} out of range`);
     if (!Number.isInteger(minor) || minor < 0 || minor > OCTAL7_MAX) throw new RangeError(`tar header: devminor ${minor} out of range`);
   }
 
   // mtime: whole seconds in [0, 8^11) go in ustar alone; anything else also
-  // as a pax record of sign, seconds and the fraction without trailing zeros.
+  // as a record of sign, whole seconds and the fraction without trailing zeros.
   const ns = m.mtimeNs;
   if (typeof ns !== 'bigint') throw new TypeError('tar header: mtimeNs must be a bigint');
   let mtimeField: number;
@@ -188,11 +222,12 @@ export function encodeHeader(m: TarMember): Buffer {
     fracDigits = 9;
     while (mFrac % 10 === 0) { mFrac /= 10; fracDigits--; }
   }
-  const mtimeLen = (mNeg ? 1 : 0) + decimalDigits(mSec) + (fracDigits > 0 ? 1 + fracDigits : 0);
+  const mSecDigits = decimalDigits(mSec);
+  const mtimeLen = (mNeg ? 1 : 0) + mSecDigits + (fracDigits > 0 ? 1 + fracDigits : 0);
 
   const binary = (paxPath && !isUtf8(path)) || (paxLink && !isUtf8(link!));
 
-  // Pass 1: the size of the extended header's records.
+  // Pass 1: the size of the extended header's records, in the order of pass 2.
   let paxLen = 0;
   if (binary) paxLen += recordLength(10, 6); // hdrcharset=BINARY
   if (paxPath) paxLen += recordLength(4, nameLen);
@@ -207,64 +242,50 @@ export function encodeHeader(m: TarMember): Buffer {
   if (extra !== undefined) {
     for (let i = 0; i < extra.length; i++) {
       const rec = extra[i]!;
-      paxLen += recordLength(extraKeyLength(rec[0]), storableLength(rec[1], 'pax value'));
+      paxLen += recordLength(keywordLength(rec[0]), storableLength(rec[1], 'pax value'));
     }
   }
 
   const paxBlocks = paxLen === 0 ? 0 : BLOCK + paxLen + padding(paxLen);
-  const total = paxBlocks + BLOCK;
-  let words: Uint32Array, at: number;
-  if (total <= SLAB_SIZE) {
-    if (slabUsed + total > SLAB_SIZE) newSlab();
-    words = slabWords;
-    at = slabUsed;
-    slabUsed += total;
-  } else {
-    words = new Uint32Array(total / 4);
-    at = 0;
-  }
-  const buf = Buffer.from(words.buffer, at, total);
+  const buf = take(paxBlocks + BLOCK);
 
-  // Pass 2: the extended header, then its records, in a fixed order.
+  // Pass 2: the extended header and its records.
   if (paxLen > 0) {
-    writePaxName(buf, path);
-    writeOctal(buf, MODE, ID_LEN, 0o644);
-    writeOctal(buf, UID, ID_LEN, 0);
-    writeOctal(buf, GID, ID_LEN, 0);
-    writeOctal(buf, SIZE, BIG_LEN, paxLen);
-    writeOctal(buf, MTIME, BIG_LEN, mtimeField);
-    buf[TYPEFLAG] = 0x78; // 'x'
-    writeMagic(buf, 0);
-    writeOctal(buf, DEVMAJOR, ID_LEN, 0);
-    writeOctal(buf, DEVMINOR, ID_LEN, 0);
-    writeChecksum(buf, 0, words, at);
+    PAX_TEMPLATE.copy(buf, 0);
+    let sum = PAX_TEMPLATE_SUM;
+    const base = path.lastIndexOf(SLASH) + 1;
+    const at = PAX_PREFIX_NAME.length;
+    sum += copySum(path, base, utf8Cut(path, base, NAME_LEN - at), buf, at);
+    sum += writeOctal(buf, SIZE, BIG_LEN, paxLen);
+    sum += writeOctal(buf, MTIME, BIG_LEN, mtimeField);
+    writeChecksum(buf, 0, sum);
 
     let o = BLOCK;
     if (binary) {
       o = recordHead(buf, o, 'hdrcharset', 10, 6);
-      o = writeAscii(buf, o, 'BINARY');
-      buf[o++] = 0x0a;
+      o = writeAsciiEnd(buf, o, 'BINARY');
+      buf[o++] = NL;
     }
     if (paxPath) {
       o = recordHead(buf, o, 'path', 4, nameLen);
       o += path.copy(buf, o);
       if (isDir) buf[o++] = SLASH;
-      buf[o++] = 0x0a;
+      buf[o++] = NL;
     }
     if (paxLink) {
       o = recordHead(buf, o, 'linkpath', 8, link!.length);
       o += link!.copy(buf, o);
-      buf[o++] = 0x0a;
+      buf[o++] = NL;
     }
     if (paxMtime) {
       o = recordHead(buf, o, 'mtime', 5, mtimeLen);
       if (mNeg) buf[o++] = 0x2d; // '-'
-      o = writeDecimal(buf, o, mSec, decimalDigits(mSec));
+      o = writeDecimal(buf, o, mSec, mSecDigits);
       if (fracDigits > 0) {
         buf[o++] = 0x2e; // '.'
         o = writeDecimal(buf, o, mFrac, fracDigits); // zero-padded on the left
       }
-      buf[o++] = 0x0a;
+      buf[o++] = NL;
     }
     if (paxUid) o = numberRecord(buf, o, 'uid', uid);
     if (paxGid) o = numberRecord(buf, o, 'gid', gid);
@@ -274,41 +295,42 @@ export function encodeHeader(m: TarMember): Buffer {
     if (extra !== undefined) {
       for (let i = 0; i < extra.length; i++) {
         const rec = extra[i]!;
-        const k = rec[0], v = rec[1];
-        o = recordHead(buf, o, k, Buffer.byteLength(k), Buffer.byteLength(v));
-        o += buf.write(v, o, 'utf8');
-        buf[o++] = 0x0a;
+        o = stringRecord(buf, o, rec[0], Buffer.byteLength(rec[0]), rec[1], Buffer.byteLength(rec[1]));
       }
     }
-    if (o !== BLOCK + paxLen) throw new Error(`tar header: internal error, pax length ${o - BLOCK} != ${paxLen}`);
+    if (o !== BLOCK + paxLen) throw new Error(`tar header: internal error, pax records ${o - BLOCK} != ${paxLen} bytes`);
   }
 
   // The ustar header.
   const h = paxBlocks;
+  let sum = 0;
   if (split === 0) {
-    path.copy(buf, h + NAME);
-    if (isDir) buf[h + NAME + path.length] = SLASH;
+    sum += copySum(path, 0, path.length, buf, h + NAME);
   } else if (split > 0) {
-    path.copy(buf, h + PREFIX, 0, split);
-    path.copy(buf, h + NAME, split + 1);
-    if (isDir) buf[h + NAME + path.length - split - 1] = SLASH;
+    sum += copySum(path, 0, split, buf, h + PREFIX);
+    sum += copySum(path, split + 1, path.length, buf, h + NAME);
   } else {
-    // For readers that ignore pax only; the path record is the truth.
-    path.copy(buf, h + NAME, 0, utf8Cut(path, 0, NAME_LEN));
+    // Only for readers that ignore pax; the path record is the truth.
+    sum += copySum(path, 0, utf8Cut(path, 0, NAME_LEN), buf, h + NAME);
   }
-  writeOctal(buf, h + MODE, ID_LEN, m.mode & 0o7777);
-  writeOctal(buf, h + UID, ID_LEN, paxUid ? OCTAL7_MAX : uid);
-  writeOctal(buf, h + GID, ID_LEN, paxGid ? OCTAL7_MAX : gid);
-  writeOctal(buf, h + SIZE, BIG_LEN, paxSize ? 0 : size);
-  writeOctal(buf, h + MTIME, BIG_LEN, mtimeField);
+  if (isDir && split >= 0) {
+    buf[h + NAME + (split === 0 ? path.length : path.length - split - 1)] = SLASH;
+    sum += SLASH;
+  }
+  sum += writeOctal(buf, h + MODE, ID_LEN, m.mode & 0o7777);
+  sum += writeOctal(buf, h + UID, ID_LEN, paxUid ? OCTAL7_MAX : uid);
+  sum += writeOctal(buf, h + GID, ID_LEN, paxGid ? OCTAL7_MAX : gid);
+  sum += writeOctal(buf, h + SIZE, BIG_LEN, paxSize ? 0 : size);
+  sum += writeOctal(buf, h + MTIME, BIG_LEN, mtimeField);
   buf[h + TYPEFLAG] = flag;
-  if (link !== undefined) link.copy(buf, h + LINKNAME, 0, paxLink ? utf8Cut(link, 0, LINK_LEN) : link.length);
-  writeMagic(buf, h);
-  if (!paxUname) writeAscii(buf, h + UNAME, uname);
-  if (!paxGname) writeAscii(buf, h + GNAME, gname);
-  writeOctal(buf, h + DEVMAJOR, ID_LEN, major);
-  writeOctal(buf, h + DEVMINOR, ID_LEN, minor);
-  writeChecksum(buf, h, words, at + h);
+  sum += flag;
+  if (link !== undefined) sum += copySum(link, 0, paxLink ? utf8Cut(link, 0, LINK_LEN) : link.length, buf, h + LINKNAME);
+  sum += writeMagic(buf, h);
+  if (!paxUname) sum += writeAscii(buf, h + UNAME, uname);
+  if (!paxGname) sum += writeAscii(buf, h + GNAME, gname);
+  sum += writeOctal(buf, h + DEVMAJOR, ID_LEN, major);
+  sum += writeOctal(buf, h + DEVMINOR, ID_LEN, minor);
+  writeChecksum(buf, h, sum);
   return buf;
 }
 
@@ -316,7 +338,7 @@ export function encodeHeader(m: TarMember): Buffer {
  * Where to split a name too long for `name` into prefix '/' name: the last
  * '/' that leaves a prefix of at most 155 bytes (GNU tar's choice, so equal
  * names give equal headers), provided the rest is 1..100 bytes; else -1. Only
- * bytes of `path` are examined: a directory's added '/' can never be the split.
+ * bytes of `path` are examined: a directory's added '/' is never the split.
  */
 function splitPoint(path: Buffer, nameLen: number): number {
   for (let i = Math.min(PREFIX_LEN, nameLen - 2); i > 0; i--) {
@@ -325,16 +347,9 @@ function splitPoint(path: Buffer, nameLen: number): number {
   return -1;
 }
 
-/** `PaxHeaders/<basename>`, the basename cut to keep the name within 100 bytes. */
-function writePaxName(buf: Buffer, path: Buffer): void {
-  const o = writeAscii(buf, NAME, PAX_NAME_PREFIX);
-  const base = path.lastIndexOf(SLASH) + 1;
-  path.copy(buf, o, base, utf8Cut(path, base, NAME_LEN - o));
-}
-
 /**
- * End of the first `max` bytes from `start`, moved back off UTF-8
- * continuation bytes (at most 3) so a cut name stays readable.
+ * End of at most `max` bytes from `start`, moved back off UTF-8 continuation
+ * bytes (at most 3) so that a cut name stays readable.
  */
 function utf8Cut(b: Buffer, start: number, max: number): number {
   let end = start + max;
@@ -343,65 +358,92 @@ function utf8Cut(b: Buffer, start: number, max: number): number {
   return end;
 }
 
-/** "ustar\0" and version "00". */
-function writeMagic(buf: Buffer, h: number): void {
-  writeAscii(buf, h + MAGIC, 'ustar\u000000');
+/**
+ * Copies src[from, to) to dst at `at` and returns the bytes' sum, for the
+ * checksum. Header names are short: a loop beats Buffer.copy's native call.
+ */
+function copySum(src: Buffer, from: number, to: number, dst: Buffer, at: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) {
+    const c = src[i]!;
+    dst[at++] = c;
+    sum += c;
+  }
+  return sum;
 }
 
-/**
- * Byte per UTF-16 unit, for strings known to be ASCII. For header-sized
- * strings a plain loop is several times cheaper than buf.write's native call.
- */
+/** Writes a string known to be ASCII, byte per UTF-16 unit; returns the bytes' sum. */
 function writeAscii(buf: Buffer, off: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[off + i] = s.charCodeAt(i);
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    buf[off + i] = c;
+    sum += c;
+  }
+  return sum;
+}
+
+function writeAsciiEnd(buf: Buffer, off: number, s: string): number {
+  writeAscii(buf, off, s);
   return off + s.length;
 }
 
-/** `width - 1` zero-padded octal digits and a NUL, as GNU tar writes them. */
-function writeOctal(buf: Buffer, off: number, width: number, value: number): void {
-  let i = off + width - 2;
-  let v = value;
-  // Beyond 31 bits (sizes over 2 GiB, mtimes after 2038) bit operations would
-  // wrap, so peel off digits in floating point first.
-  while (v > 0x7fffffff) {
-    buf[i--] = 0x30 + (v % 8);
-    v = Math.floor(v / 8);
-  }
-  for (; i >= off; i--) {
-    buf[i] = 0x30 + (v & 7);
-    v >>>= 3;
-  }
-  buf[off + width - 1] = 0;
+/** "ustar\0" and version "00"; returns the bytes' sum. */
+function writeMagic(buf: Buffer, h: number): number {
+  return writeAscii(buf, h + MAGIC, 'ustar\u000000');
 }
 
 /**
- * Sum of the block's bytes with the checksum field counted as spaces (it is
- * still zero here); written as six digits, NUL, space. Summed a word at a time,
- * two bytes per 16-bit lane (128 words x 510 < 65536, so lanes never carry):
- * 4x fewer steps than byte by byte, which was the encoder's hottest loop.
+ * `width - 1` zero-padded octal digits and a NUL, as GNU tar writes them
+ * (POSIX allows a space or NUL terminator); returns the bytes' sum.
  */
-function writeChecksum(buf: Buffer, h: number, words: Uint32Array, byteAt: number): void {
-  let lanes = 0;
-  for (let i = byteAt >>> 2, end = i + BLOCK / 4; i < end; i++) {
-    const w = words[i]!;
-    lanes += (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
+function writeOctal(buf: Buffer, off: number, width: number, value: number): number {
+  let i = off + width - 2;
+  let v = value;
+  let sum = ZERO * (width - 1);
+  // Beyond 31 bits (sizes over 2 GiB, mtimes after 2038) bit operations
+  // would wrap, so peel off digits in floating point first.
+  while (v > 0x7fffffff) {
+    const d = v % 8;
+    buf[i--] = ZERO + d;
+    sum += d;
+    v = Math.floor(v / 8);
   }
-  const sum = (lanes & 0xffff) + Math.floor(lanes / 0x10000) + 8 * 0x20;
-  writeOctal(buf, h + CHKSUM, 7, sum);
+  for (; v !== 0; i--) {
+    const d = v & 7;
+    buf[i] = ZERO + d;
+    sum += d;
+    v >>>= 3;
+  }
+  for (; i >= off; i--) buf[i] = ZERO;
+  buf[off + width - 1] = 0;
+  return sum;
+}
+
+/** Six octal digits, NUL, space; `sum` is every other byte of the block. */
+function writeChecksum(buf: Buffer, h: number, sum: number): void {
+  writeOctal(buf, h + CHKSUM, 7, sum + 8 * 0x20); // the field counts as 8 spaces
   buf[h + CHKSUM + 7] = 0x20;
 }
 
 function decimalDigits(n: number): number {
   let d = 1;
-  while (n >= 10) { n = Math.floor(n / 10); d++; }
+  for (let p = 10; n >= p; p *= 10) d++;
   return d;
 }
 
 /** Writes `n` as exactly `digits` decimal digits (zero-padded); returns the end. */
 function writeDecimal(buf: Buffer, off: number, n: number, digits: number): number {
-  for (let i = off + digits - 1; i >= off; i--) {
-    buf[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+  let i = off + digits - 1;
+  for (; n > 0x7fffffff; i--) {
+    const q = Math.floor(n / 10);
+    buf[i] = ZERO + (n - q * 10);
+    n = q;
+  }
+  for (; i >= off; i--) {
+    const q = (n / 10) | 0; // 31-bit integer division, cheaper than Math.floor
+    buf[i] = ZERO + (n - q * 10);
+    n = q;
   }
   return off + digits;
 }
@@ -409,7 +451,7 @@ function writeDecimal(buf: Buffer, off: number, n: number, digits: number): numb
 /**
  * Length of the record `"%d %s=%s\n"`: the decimal prefix counts itself, so
  * one more digit is needed when adding the prefix crosses a power of ten
- * (e.g. a 98-byte rest makes 101, not 100).
+ * (a 98-byte rest makes a 101-byte record, not 100).
  */
 function recordLength(keyLen: number, valueLen: number): number {
   const rest = keyLen + valueLen + 3; // ' ', '=', '\n'
@@ -423,7 +465,7 @@ function recordHead(buf: Buffer, off: number, key: string, keyLen: number, value
   const len = recordLength(keyLen, valueLen);
   let o = writeDecimal(buf, off, len, decimalDigits(len));
   buf[o++] = 0x20;
-  o += buf.write(key, o, 'utf8');
+  o = keyLen === key.length ? writeAsciiEnd(buf, o, key) : o + buf.write(key, o, 'utf8');
   buf[o++] = 0x3d; // '='
   return o;
 }
@@ -432,14 +474,14 @@ function numberRecord(buf: Buffer, off: number, key: string, n: number): number 
   const digits = decimalDigits(n);
   let o = recordHead(buf, off, key, key.length, digits);
   o = writeDecimal(buf, o, n, digits);
-  buf[o++] = 0x0a;
+  buf[o++] = NL;
   return o;
 }
 
 function stringRecord(buf: Buffer, off: number, key: string, keyLen: number, value: string, valueLen: number): number {
   let o = recordHead(buf, off, key, keyLen, valueLen);
   o += buf.write(value, o, 'utf8');
-  buf[o++] = 0x0a;
+  buf[o++] = NL;
   return o;
 }
 
@@ -452,35 +494,32 @@ function checkCount(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`tar header: ${what} ${n} is not a non-negative safe integer`);
 }
 
-/** Names are byte strings ended by NUL in ustar: a NUL inside cannot be stored exactly. */
+/** ustar names are NUL-terminated byte strings: a NUL inside cannot be stored. */
 function checkBytes(b: Buffer | undefined, what: string): asserts b is Buffer {
   if (!Buffer.isBuffer(b)) throw new TypeError(`tar header: ${what} must be a Buffer`);
   if (b.length === 0) throw new RangeError(`tar header: empty ${what}`);
   if (b.indexOf(0) !== -1) throw new RangeError(`tar header: ${what} contains a NUL byte`);
 }
 
-/** A lone UTF-16 surrogate would be written as U+FFFD: not exact, so refused. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /** UTF-8 length of a string value, refusing what cannot be stored exactly. */
 function storableLength(s: string, what: string): number {
   if (typeof s !== 'string') throw new TypeError(`tar header: ${what} must be a string`);
-  // Short ASCII strings (the usual owner names) are measured by this loop, a
-  // cheaper step than Buffer.byteLength's native call.
+  // Short ASCII strings (the usual owner names) are measured by this loop,
+  // cheaper than Buffer.byteLength's native call.
   let ascii = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0 || c > 0x7f) { ascii = false; break; }
   }
   if (ascii) return s.length;
-  const n = Buffer.byteLength(s);
   if (s.indexOf('\0') !== -1 || LONE_SURROGATE.test(s)) {
     throw new RangeError(`tar header: ${what} ${JSON.stringify(s)} cannot be stored exactly`);
   }
-  return n;
+  return Buffer.byteLength(s);
 }
 
-function extraKeyLength(k: string): number {
+/** A pax keyword: no '=' (it ends the keyword) and not one the encoder writes. */
+function keywordLength(k: string): number {
   if (typeof k !== 'string' || k.length === 0 || k.indexOf('=') !== -1 || k.indexOf('\n') !== -1) {
     throw new RangeError(`tar header: bad pax keyword ${JSON.stringify(k)}`);
   }

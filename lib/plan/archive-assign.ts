@@ -47,6 +47,7 @@ export function assign(items: Items, order: number[], cap: Capacity, first: numb
     let desc = cap.descFixed + (v === first ? tombDesc : 0);
     let used = catalog;
     let files = 0;
+    let taken = 0;
     const room = (): number => cap.medium - used - cap.descFile(desc);
     const next: number[] = [];
     const ancestors = (i: number): [number, number] => {
@@ -66,6 +67,7 @@ export function assign(items: Items, order: number[], cap: Capacity, first: numb
       used += head + anc[0];
       desc += d + anc[1];
       if (items.kind[i] === Kind.Object) files++;
+      taken++;
     };
     for (const i of remaining) {
       if (items.vol[i] !== 0 && items.kind[i] === Kind.Dir) continue; // already carried above a child
@@ -110,7 +112,7 @@ export function assign(items: Items, order: number[], cap: Capacity, first: numb
       else ranges[0] = { offset: r.offset + size, size: r.size - size };
       if (ranges.length > 0) next.push(i);
     }
-    if (files === 0) break;
+    if (taken === 0) break;
     const bytes = used + cap.descFile(desc);
     volumes.push({ volume: v, bytes, files });
     // The next medium carries this volume's descriptor in its catalog.

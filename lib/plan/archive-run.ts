@@ -129,7 +129,7 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
       const body = storedBody(e);
       // The descriptor line: path, path_b64 and the body, as cairn-pack writes it.
       let desc = Buffer.byteLength(JSON.stringify(body)) + Buffer.byteLength(JSON.stringify(e.path)) + 9 + (e.path_b64 !== undefined ? e.path_b64.length + 14 : 0);
-      if (e.type === 'file' && e.hash === undefined) desc += HASH_DESC;
+      if (e.type === 'file' && (e.hash === undefined || !e.hash.startsWith(`${alg}:`))) desc += HASH_DESC;
       if ((e.nlink ?? 1) > 1) desc += maxPath + 12;
       const size = d.kind === 'store' ? d.missing.reduce((s, r) => s + r.size, 0) : 0;
       const name = rawBytes(e.path, e.path_b64);
@@ -200,7 +200,8 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
     };
     const counts = await writePlan(planHeader, items, spool.file, volumes.map((v) => v.volume), alg, o.warn);
     if (volumes.length === 0 && tombstones > 0) o.warn('', `nothing new to store; ${tombstones} deletions wait for the next volume`);
-    if (left.length > 0) o.warn('', `${left.length} objects wait for later volumes`);
+    const waiting = left.filter((i) => items.kind[i] === Kind.Object).length;
+    if (waiting > 0) o.warn('', `${waiting} ${waiting === 1 ? 'object waits' : 'objects wait'} for later volumes`);
     if (skipped.unreadable + skipped.sockets > 0) {
       o.warn('', `not archived: ${[skipped.unreadable ? `${skipped.unreadable} unreadable` : '', skipped.sockets ? `${skipped.sockets} sockets` : ''].filter(Boolean).join(', ')}`);
     }
@@ -260,6 +261,8 @@ async function writePlan(header: PlanHeader, items: Items, spoolFile: string, vo
       }
       if (!items.on(i, v)) continue;
       const e = rec as unknown as Entry;
+      // A hash of another algorithm than the catalog's cannot go in its descriptors.
+      if (e.hash !== undefined && !e.hash.startsWith(`${alg}:`)) delete e.hash;
       if (e.type === 'file' && e.hash === undefined) {
         if (!hashes.has(i)) hashes.set(i, hashNow(header.src, e, alg, warn));
         const hash = hashes.get(i);

@@ -118,7 +118,7 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
       if (set.mtime !== undefined && (typeof set.mtime !== 'string' || !isTime(set.mtime))) fail(at, 'set.mtime', 'must be RFC 3339 UTC with 9 fractional digits');
     } else if (o.set !== undefined) fail(at, 'set', `not allowed on ${op}`);
     if (o.link !== undefined) {
-      if (op !== 'copy' && op !== 'update') fail(at, 'link', `not allowed on ${op}`);
+      if (op !== 'copy' && op !== 'update' && op !== 'store') fail(at, 'link', `not allowed on ${op}`);
       checkPath(o.link, at, 'link');
     }
     if (op === 'move') {

@@ -1,0 +1,96 @@
+# The archive sections of `make bench` (sourced by bench/run.sh, which defines
+# the helpers used here: ensure, group_alt, judge, row, note, rss, ...).
+
+PACK=$TOP/bin/cairn-pack
+
+# archive_plan_for SRC_DIR WORK: a hashed scan of SRC_DIR and the plan of one tar
+# volume holding all of it against an empty catalog, in WORK (untimed).
+archive_plan_for() {
+  _src=$1 _w=$2
+  fresh "$_w" && mkdir -p "$_w/cat" &&
+    "$SCAN" --hash sha256 "$_src" >"$_w/scan.ndjson" 2>"$_w/scan.err" &&
+    "$PLAN" --archive --catalog "$_w/cat" --medium-size 1T --format tar "$_w/scan.ndjson" >"$_w/plan.ndjson" 2>"$_w/plan.err"
+}
+
+# pack_section KEY SRC_DIR WHAT TARGET: cairn-pack of the volume vs tar -cf of the tree,
+# both into a file of the same directory (cairn: stdout redirected, as tar writes its
+# file: neither syncs); the catalog is emptied untimed before each run.
+pack_section() {
+  _pk=$1 _s=$2 _what=$3 _target=$4
+  _w=$DIR/$_pk
+  if ! archive_plan_for "$_s" "$_w"; then
+    set_res "${_pk}_cairn" "error could not scan and plan: $(cat "$_w/scan.err" "$_w/plan.err" 2>/dev/null | tail -n 1)"
+  else
+    # A first run, checked: GNU tar lists every object of the scan, and the catalog gets its volume.
+    "$PACK" "$_w/plan.ndjson" >"$_w/v.tar" 2>"$LOGS/$_pk.err"
+    _n=$(tar -tf "$_w/v.tar" 2>/dev/null | grep -vc '^\.cairn/')
+    _want=$(grep -c '"path"' "$_w/scan.ndjson")
+    if [ "$_n" != "$_want" ] || [ ! -f "$_w/cat/vol-0001.ndjson" ]; then
+      set_res "${_pk}_cairn" "error the checked run gave $_n members for $_want entries (or no descriptor): see $LOGS/$_pk.err"
+      loud "$_pk: cairn-pack's tar holds $_n objects, the scan $_want"
+    else
+      note "the volume's tar: $(wc -c <"$_w/v.tar" | tr -d ' ') bytes ($_n objects); tar -cf's: $(tar -cf - -C "$_s" . | wc -c | tr -d ' ') bytes"
+      group_alt "$_pk" "$RUNS" "rm -f $(q "$_w/cat/vol-0001.ndjson") $(q "$_w/v.tar") $(q "$_w/ref.tar")" \
+        "${_pk}_cairn=sh -c $(q '"$0" "$1" >"$2"') $(q "$PACK") $(q "$_w/plan.ndjson") $(q "$_w/v.tar")" \
+        "${_pk}_tar=tar -cf $(q "$_w/ref.tar") -C $(q "$_s") ."
+    fi
+  fi
+  judge "$_what vs tar -cf" "${_pk}_cairn" "tar -cf" "${_pk}_tar" "$_target"
+  rm -f -- "$_w/v.tar" "$_w/ref.tar"
+}
+
+bench_pack_100k() {
+  echo "== pack-100k: cairn-pack of one tar volume holding the 100k-file tree (planned from a hashed scan) vs tar -cf, warm cache"
+  if ensure_tree; then pack_section pack100k "$TREE" "pack 100k files" 1.5
+  else set_res pack100k_cairn "error could not generate the tree"; judge "pack 100k files vs tar -cf" pack100k_cairn "tar -cf" pack100k_tar 1.5; fi
+}
+
+bench_pack_big() {
+  echo "== pack-big: cairn-pack of one tar volume holding four 256 MiB files vs tar -cf, warm cache"
+  if ensure big4 "gen-v1 big 4x256MiB" big "$DIR/big4" 4 256; then pack_section packbig "$DIR/big4" "pack 4x256 MiB" 1.3
+  else set_res packbig_cairn "error could not generate the files"; judge "pack 4x256 MiB vs tar -cf" packbig_cairn "tar -cf" packbig_tar 1.3; fi
+}
+
+bench_archive_plan() {
+  echo "== archive-plan: cairn-plan --archive of a 1M-entry source against a catalog of 10 volumes holding 1M entries"
+  echo "   (10 copies of the 100k scan; 1% of the files changed, 0.5% gone, 0.5% new)"
+  _w=$DIR/archplan
+  _p=
+  if ! ensure_tree; then set_res ap_cairn "error could not generate the tree"
+  elif ! "$SCAN" --hash sha256 "$TREE" >"$DIR/tree100k.hashed.ndjson" 2>"$LOGS/archive-plan-scan.err" ||
+    ! "$NODE" "$GEN" catalog "$DIR/tree100k.hashed.ndjson" "$_w" 10 >"$LOGS/archive-plan-gen.txt" 2>&1; then
+    set_res ap_cairn "error making the catalog failed: $(cat "$LOGS/archive-plan-scan.err" "$LOGS/archive-plan-gen.txt" | tail -n 1)"
+  else
+    set -- $(cat "$_w/expect.txt")
+    note "catalog: $2 entries in 10 volumes; the source changes $4 files and removes $6"
+    _p="$(q "$PLAN") --archive --catalog $(q "$_w/cat") --medium-size 1T --format tar $(q "$_w/source.ndjson")"
+    sh -c "$_p" >"$LOGS/archive-plan.plan" 2>"$LOGS/archive-plan.err"
+    _files=$(grep '"op":"store"' "$LOGS/archive-plan.plan" | grep -c '"type":"file"')
+    _tombs=$(grep -c '"op":"tombstone"' "$LOGS/archive-plan.plan")
+    if [ "$_files" = "$4" ] && [ "$_tombs" = "$6" ]; then
+      row "archive plan: stores what changed" "$_files files" "-" "-" "$4 files, $6 tombstones" PASS
+      rss ap_rss "$RSS_RUNS" "$_p"
+      group_alt archive_plan "$RUNS" "" "ap_cairn=$_p"
+    else
+      row "archive plan: stores what changed" "$_files files, $_tombs tombstones" "-" "-" "$4 files, $6 tombstones" FAIL
+      set_res ap_cairn "error the plan stores $_files files and $_tombs tombstones; see $LOGS/archive-plan.plan"
+    fi
+  fi
+  _c=$(res ap_cairn)
+  if is_ok "$_c"; then
+    if le "$(val "$_c")" 10; then _result=PASS; else _result=FAIL; fi
+    row "archive plan, 1M entries x 10 volumes" "$(fmt_time "$(val "$_c")")" "-" "-" "< 10 s" "$_result"
+  else
+    row "archive plan, 1M entries x 10 volumes" "-" "-" "-" "< 10 s" FAIL
+    note "cairn: $(why "$_c")"
+  fi
+  _c=$(res ap_rss)
+  if is_ok "$_c"; then
+    _mb=$(awk -v k="$(val "$_c")" 'BEGIN { print k * 1024 / 1e6 }')
+    if le "$_mb" 500; then _result=PASS; else _result=FAIL; fi
+    row "peak RSS, archive plan 1M x 10 volumes" "$(fmt_mb "$(val "$_c")")" "-" "-" "< 500 MB" "$_result"
+  elif [ -n "$_p" ]; then
+    row "peak RSS, archive plan 1M x 10 volumes" "-" "-" "-" "< 500 MB" FAIL
+    note "cairn: $(why "$_c")"
+  fi
+}
