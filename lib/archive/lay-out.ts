@@ -68,7 +68,8 @@ export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<
         dst,
         versions: null,
         dryRun: false,
-        verify: false,
+        // The descriptor records the planned hash: what is written must be proved to match it.
+        verify: true,
         fsync: true,
         retry: 0,
         owners: plan.header.src_caps.owners && IS_ROOT,

@@ -44,6 +44,7 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
     try {
       const previous = job.checkCatalog();
       const spool = o.spool !== undefined ? path.resolve(o.spool) : undefined;
+      // First every line, checked, with no side effect: a name the tool cannot take stops here.
       const lines: Buffer[] = [];
       const list = (dest: Buffer, src: Buffer, what: string): void => {
         lines.push(graftLine(dest, src, o.tool, what));
@@ -51,32 +52,32 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
       const descriptor = path.join(job.catalog, job.name);
       list(Buffer.from(`.cairn/${job.name}`), Buffer.from(descriptor), 'descriptor');
       for (const p of previous) list(Buffer.from(`.cairn/${p.name}`), Buffer.from(p.file), 'descriptor');
-      let empty: Buffer | undefined;
-      const emptyDir = (): Buffer => {
-        if (empty !== undefined) return empty;
-        const dir = path.join(spool ?? job.catalog, '.cairn-empty');
-        fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-        if (fs.readdirSync(dir).length > 0) throw new UsageError(dir, 'must be empty: cairn-graft grafts empty directories from it');
-        return (empty = Buffer.from(dir));
-      };
-      // A directory is grafted only when nothing of this volume lies under it (it is implied otherwise).
-      let pendingDir: Action | undefined;
-      const flushDir = (next: Action | undefined): void => {
-        if (pendingDir !== undefined && !(next !== undefined && isInside(next.path, pendingDir.path))) {
-          list(rawBytes(pendingDir.path, pendingDir.path_b64), emptyDir(), pendingDir.path);
+      const empty = path.join(spool ?? job.catalog, '.cairn-empty');
+      let needEmpty = false;
+      const cuts: { a: Action; file: string }[] = [];
+      // Directories are implied by what is grafted under them; one with nothing grafted
+      // under it (empty, or holding only fifos and devices) is grafted from an empty directory.
+      const open: { a: Action; implied: boolean }[] = [];
+      const close = (until: Action | undefined): void => {
+        while (open.length > 0 && !(until !== undefined && isInside(until.path, open[open.length - 1]!.a.path))) {
+          const d = open.pop()!;
+          if (d.implied) continue;
+          list(rawBytes(d.a.path, d.a.path_b64), Buffer.from(empty), d.a.path);
+          needEmpty = true;
+          for (const up of open) up.implied = true;
         }
-        pendingDir = undefined;
       };
       for await (const a of volumeActions(plan, volume)) {
         if (a.op !== 'store' || job.left.has(keyOf(a))) continue;
-        flushDir(a);
+        close(a);
         const src = a.src!;
         const dest = rawBytes(a.path, a.path_b64);
         if (src.type === 'dir') {
-          pendingDir = a;
+          open.push({ a, implied: false });
           continue;
         }
         if (src.type !== 'file' && src.type !== 'symlink') continue; // devices and fifos: the descriptor restores them
+        for (const up of open) up.implied = true;
         if (a.part === undefined) {
           if (o.tool === 'genisoimage' && (src.size ?? 0) > GENISOIMAGE_MAX_FILE) {
             throw new UsageError(a.path, 'genisoimage cannot store a file of 4294967295 bytes (4 GiB - 1) or more: use --format xorriso (with -iso-level 3)');
@@ -88,11 +89,16 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
         if (o.tool === 'genisoimage' && a.part.size > GENISOIMAGE_MAX_FILE) {
           throw new UsageError(a.path, 'genisoimage cannot store a part of 4294967295 bytes (4 GiB - 1) or more: use --format xorriso (with -iso-level 3)');
         }
-        const member = partName(dest, a.part.offset);
-        const cut = cutPart(plan, a, job.partHashes.get(keyOf(a))!, spool, volume);
-        list(member, cut, a.path);
+        const file = partFile(spool, volume, a);
+        list(partName(dest, a.part.offset), Buffer.from(file), a.path);
+        cuts.push({ a, file });
       }
-      flushDir(undefined);
+      close(undefined);
+      if (needEmpty) {
+        fs.mkdirSync(empty, { recursive: true, mode: 0o755 });
+        if (fs.readdirSync(empty).length > 0) throw new UsageError(empty, 'must be empty: cairn-graft grafts empty directories from it');
+      }
+      for (const c of cuts) cutPart(plan, c.a, job.partHashes.get(keyOf(c.a))!, c.file);
       await job.commit(new Set());
       for (const l of lines) writeAll(1, l);
       return { attention: job.left.size > 0 };
@@ -108,15 +114,19 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
   }
 }
 
+/** Where a part is cut out to: SPOOL/vol-NNNN/part-OFFSET-<sha256 of the path, 16 hex>. */
+function partFile(spool: string, volume: number, a: Action): string {
+  const id = createHash('sha256').update(a.path_b64 ?? a.path).digest('hex').slice(0, 16);
+  return path.join(spool, `vol-${String(volume).padStart(4, '0')}`, `part-${String(a.part!.offset).padStart(15, '0')}-${id}`);
+}
+
 /**
- * Copies a part of a file into the spool (SPOOL/vol-NNNN/<n>), checked
- * against the hash the descriptor records, written under a temporary name
- * and synced before it is renamed into place.
+ * Copies a part of a file into the spool, checked against the hash the
+ * descriptor records, written under a temporary name and synced before it
+ * is renamed into place.
  */
-function cutPart(plan: ArchivePlanInput, a: Action, hash: string, spool: string, volume: number): Buffer {
-  const dir = path.join(spool, `vol-${String(volume).padStart(4, '0')}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const final = path.join(dir, `part-${String(a.part!.offset).padStart(15, '0')}-${Buffer.from(a.path).toString('hex').slice(0, 32)}`);
+function cutPart(plan: ArchivePlanInput, a: Action, hash: string, final: string): void {
+  fs.mkdirSync(path.dirname(final), { recursive: true });
   const temp = `${final}.cairn-tmp`;
   const src = fs.openSync(sourcePath(plan.header.src, a), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   const out = fs.openSync(temp, 'w', 0o644);
@@ -141,5 +151,4 @@ function cutPart(plan: ArchivePlanInput, a: Action, hash: string, spool: string,
     fs.closeSync(out);
     fs.closeSync(src);
   }
-  return Buffer.from(final);
 }

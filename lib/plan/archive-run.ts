@@ -328,21 +328,26 @@ async function printStats(
     files++;
     bytes += items.size[i]!;
   }
+  // Objects no medium of this size can take (the catalog files fill too much of it).
+  let nowhere = 0;
+  for (const i of wanted) if (items.kind[i] === Kind.Object && (items.vol[i] === 0 || (items.ranges.get(i)?.length ?? 0) > 0)) nowhere++;
   const lines: string[] = [];
   if (o.verbose) {
     let i = -1;
     for await (const rec of spoolRecords(spoolFile)) {
       i++;
       if (!items.wanted[i] || items.kind[i] !== Kind.Object) continue;
-      const first = items.vol[i]! - (volumes[0]?.volume ?? 0) + 1;
-      lines.push(`${String(first).padStart(4)} ${String(items.size[i]).padStart(14)} ${rec.path as string}\n`);
+      const first = items.vol[i] === 0 ? '-' : String(items.vol[i]! - (volumes[0]?.volume ?? 0) + 1);
+      lines.push(`${first.padStart(4)} ${String(items.size[i]).padStart(14)} ${rec.path as string}\n`);
     }
   }
   const media = volumes.length;
-  const size = human(o.mediumSize);
+  const size = `${o.mediumSize} bytes`;
+  const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
   lines.push(
-    `${files} files (${human(bytes)}) wait to be archived; ${tombstones} deletions to record; ` +
-      `${media} ${media === 1 ? 'medium' : 'media'} of ${size} (${o.format}) needed` +
+    `${n(files, 'object', 'objects')} (${human(bytes)}) wait to be archived; ${n(tombstones, 'deletion', 'deletions')} to record; ` +
+      `${n(media, 'medium', 'media')} of ${size} (${o.format}) needed` +
+      (nowhere > 0 ? `; ${n(nowhere, 'object does', 'objects do')} not fit on any medium of this size (marked - above with --verbose)` : '') +
       (skipped.unreadable + skipped.sockets ? `; not archivable: ${skipped.unreadable} unreadable, ${skipped.sockets} sockets` : '') +
       '\n',
   );
