@@ -8,7 +8,8 @@ import { listCatalog, descriptorName } from '../catalog/names';
 import { hashRange } from '../hash/file-hash';
 import { rawBytes } from '../pack/member';
 import { privateTemp, syncWriter, type PrivateTemp } from '../records/spool';
-import { timeNs } from '../records/time';
+import { timeParts } from '../records/time';
+import { statOf, type Stat } from '../tree/local/stat';
 import { inputName } from '../records/stream-reader';
 import { teeInput } from '../records/spool';
 import { STREAM_VERSION, type Action, type EntryBody, type VolumeHeader } from '../records/types';
@@ -27,19 +28,30 @@ export function sourcePath(root: string, a: { path: string; path_b64?: string })
   return Buffer.concat([Buffer.from(root.endsWith('/') ? root : `${root}/`), rawBytes(a.path, a.path_b64)]);
 }
 
+const TYPE_OF: Record<number, EntryBody['type']> = {
+  0o100000: 'file',
+  0o040000: 'dir',
+  0o120000: 'symlink',
+  0o010000: 'fifo',
+  0o020000: 'char',
+  0o060000: 'block',
+  0o140000: 'socket',
+};
+
 /** Why the object at `abs` is not the one the plan stores, or undefined. */
 export function unlike(abs: Buffer, src: EntryBody): string | undefined {
-  let st: fs.BigIntStats;
+  let st: Stat;
   try {
-    st = fs.lstatSync(abs, { bigint: true });
+    st = statOf(abs, false);
   } catch (err) {
     return describeSystemError(err);
   }
-  const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'socket';
-  if (type !== src.type) return `now a ${type}, not a ${src.type}`;
+  const type = TYPE_OF[st.mode & 0o170000];
+  if (type !== src.type) return `now a ${type ?? 'different type'}, not a ${src.type}`;
   if (type === 'file') {
-    if (st.size !== BigInt(src.size ?? 0)) return `size ${st.size}, planned ${src.size}`;
-    if (st.mtimeNs !== timeNs(src.mtime)) return 'modified since the scan';
+    if (st.size !== (src.size ?? 0)) return `size ${st.size}, planned ${src.size}`;
+    const [sec, nsec] = timeParts(src.mtime);
+    if (st.mtimeSec !== sec || st.mtimeNsec !== nsec) return 'modified since the scan';
   }
   if (type === 'symlink' && !fs.readlinkSync(abs, { encoding: 'buffer' }).equals(rawBytes(src.target ?? '', src.target_b64))) return 'link target changed';
   return undefined;

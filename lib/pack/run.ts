@@ -7,7 +7,8 @@ import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { teeInput } from '../records/spool';
 import { MORE, StreamReader, inputName } from '../records/stream-reader';
-import { timeNs } from '../records/time';
+import { timeParts } from '../records/time';
+import { fstatOf } from '../tree/local/stat';
 import type { Entry, HashAlg } from '../records/types';
 import { archivable, memberOf, partName, rawBytes } from './member';
 import { END_OF_ARCHIVE, contentPadding, encodeHeader } from './tar-header';
@@ -159,7 +160,7 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
       async (out) => {
         const mtimeNs = nowNs();
         const meta = { mtimeNs, mode: 0o644, uid: 0, gid: 0 };
-        await writeMember(out, { ...meta, path: Buffer.from('.cairn'), type: 'dir', size: 0, mode: 0o755 });
+        { const p = writeMember(out, { ...meta, path: Buffer.from('.cairn'), type: 'dir', size: 0, mode: 0o755 }); if (p) await p; }
         const files = [{ name: job.name, file: job.descriptorFile }, ...previous.map((p) => ({ name: p.name, file: p.file }))];
         for (const f of files) {
           const fd = fs.openSync(f.file, O_RDONLY);
@@ -175,7 +176,7 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
           const name = rawBytes(a.path, a.path_b64);
           const src = a.src!;
           if (a.link !== undefined || src.type !== 'file') {
-            await writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined));
+            { const p = writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined)); if (p) await p; }
             continue;
           }
           const offset = a.part?.offset ?? 0;
@@ -242,14 +243,14 @@ async function packEntries(reader: StreamReader<import('../records/types').Entri
     }
     const name = rawBytes(e.path, e.path_b64);
     if (e.type !== 'file') {
-      await writeMember(out, memberOf(name, e, 0));
+      { const p = writeMember(out, memberOf(name, e, 0)); if (p) await p; }
       continue;
     }
     if ((e.nlink ?? 1) > 1 && e.ino !== undefined) {
       const key = `${e.dev ?? ''}:${e.ino}`;
       const first = links.get(key);
       if (first !== undefined) {
-        await writeMember(out, memberOf(name, e, 0, first));
+        { const p = writeMember(out, memberOf(name, e, 0, first)); if (p) await p; }
         continue;
       }
       links.set(key, name);
@@ -263,8 +264,9 @@ async function packEntries(reader: StreamReader<import('../records/types').Entri
       continue;
     }
     try {
-      const st = fs.fstatSync(fd, { bigint: true });
-      if (st.size !== BigInt(e.size ?? 0) || st.mtimeNs !== timeNs(e.mtime)) {
+      const st = fstatOf(fd);
+      const [sec, nsec] = timeParts(e.mtime);
+      if (st.size !== (e.size ?? 0) || st.mtimeSec !== sec || st.mtimeNsec !== nsec) {
         attention = true;
         o.warn(e.path, 'changed since the scan: not in the tar');
         continue;

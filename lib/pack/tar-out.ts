@@ -48,15 +48,26 @@ export class TarOut {
     return this.buf.subarray(this.pos);
   }
 
-  /** `n` bytes of room() were filled. */
-  async advance(n: number): Promise<void> {
+  /**
+   * `n` bytes of room() were filled. Returns a promise only when the buffer
+   * is full and goes out: most members cost no await at all.
+   */
+  advance(n: number): Promise<void> | undefined {
     this.pos += n;
     this.bytes += n;
-    if (this.pos >= SIZE - 512) await this.flush();
+    return this.pos >= SIZE - 512 ? this.flush() : undefined;
   }
 
-  /** Copies bytes in. */
-  async put(b: Uint8Array): Promise<void> {
+  /** Copies bytes in (a promise only when the buffer had to go out). */
+  put(b: Uint8Array): Promise<void> | undefined {
+    if (b.length <= SIZE - 512 - this.pos) {
+      this.buf.set(b, this.pos);
+      return this.advance(b.length);
+    }
+    return this.putSlow(b);
+  }
+
+  private async putSlow(b: Uint8Array): Promise<void> {
     for (let off = 0; off < b.length; ) {
       const n = Math.min(b.length - off, SIZE - this.pos);
       this.buf.set(b.subarray(off, off + n), this.pos);
@@ -66,7 +77,15 @@ export class TarOut {
   }
 
   /** `n` zero bytes. */
-  async zeros(n: number): Promise<void> {
+  zeros(n: number): Promise<void> | undefined {
+    if (n <= SIZE - 512 - this.pos) {
+      this.buf.fill(0, this.pos, this.pos + n);
+      return this.advance(n);
+    }
+    return this.zerosSlow(n);
+  }
+
+  private async zerosSlow(n: number): Promise<void> {
     while (n > 0) {
       const k = Math.min(n, SIZE - this.pos);
       this.buf.fill(0, this.pos, this.pos + k);

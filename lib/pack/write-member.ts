@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { timeNs } from '../records/time';
+import { timeParts } from '../records/time';
 import type { EntryBody, HashAlg } from '../records/types';
+import { fstatOf } from '../tree/local/stat';
 import { contentPadding, encodeHeader, type TarMember } from './tar-header';
 import type { TarOut } from './tar-out';
 
-/**
- * Writes a member without content (directory, link, special) or the
- * header and content of a file. The content is read once, straight into
- * the output buffer, and hashed on the way; the outcome says whether what
- * was read is what the plan describes.
- */
-export async function writeMember(out: TarOut, m: TarMember): Promise<void> {
-  await out.put(encodeHeader(m));
+/** Writes a member without content: directory, link, special. */
+export function writeMember(out: TarOut, m: TarMember): Promise<void> | undefined {
+  return out.put(encodeHeader(m));
 }
 
 export interface Content {
@@ -25,33 +21,45 @@ export interface Content {
   alg: HashAlg;
 }
 
-/** Why the stored bytes are not the planned ones, or undefined when they are. */
+/**
+ * Writes the header and content of a file. The content is read once,
+ * straight into the output buffer, and hashed on the way. Returns why the
+ * stored bytes are not the planned ones (the file changed while it was
+ * read), or undefined when they are. `src`, when given, is what the file
+ * must still be once read (size and time).
+ */
 export async function writeFile(out: TarOut, m: TarMember, c: Content, src?: EntryBody): Promise<string | undefined> {
-  // Checked against the plan a moment ago; checked again once read (below).
   let why: string | undefined;
-  await out.put(encodeHeader(m));
+  let p = out.put(encodeHeader(m));
+  if (p) await p;
   const h = c.hash !== undefined ? createHash(c.alg) : undefined;
   let pos = c.offset;
   const end = c.offset + c.size;
   while (pos < end) {
     const room = out.room();
-    const want = Math.min(room.length, end - pos);
-    const n = fs.readSync(c.fd, room, 0, want, pos);
+    const n = fs.readSync(c.fd, room, 0, Math.min(room.length, end - pos), pos);
     if (n === 0) {
       why = 'shorter than planned (changed while being read)';
-      await out.zeros(end - pos);
+      p = out.zeros(end - pos);
+      if (p) await p;
       pos = end;
       break;
     }
     h?.update(room.subarray(0, n));
     pos += n;
-    await out.advance(n);
+    p = out.advance(n);
+    if (p) await p;
   }
-  await out.zeros(contentPadding(c.size));
-  if (why === undefined && src !== undefined) {
-    const st = fs.fstatSync(c.fd, { bigint: true });
-    if (st.size !== BigInt(src.size ?? 0) || st.mtimeNs !== timeNs(src.mtime)) why = 'changed while being read';
-  }
+  p = out.zeros(contentPadding(c.size));
+  if (p) await p;
+  if (why === undefined && src !== undefined && !unchanged(c.fd, src)) why = 'changed while being read';
   if (why === undefined && h !== undefined && `${c.alg}:${h.digest('hex')}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
   return why;
+}
+
+/** The open file still has the planned size and time. */
+function unchanged(fd: number, src: EntryBody): boolean {
+  const st = fstatOf(fd);
+  const [sec, nsec] = timeParts(src.mtime);
+  return st.size === (src.size ?? 0) && st.mtimeSec === sec && st.mtimeNsec === nsec;
 }

@@ -103,9 +103,15 @@ function civilSeconds(y: number, m: number, d: number, hh: number, mm: number, s
  * file's stat with its entry.
  */
 export function timeNs(t: string): bigint {
+  const [secs, frac] = timeParts(t);
+  return BigInt(secs) * NS_PER_S + BigInt(frac);
+}
+
+/** Seconds (rounded down) and nanoseconds of a validated time, as stat gives them. */
+export function timeParts(t: string): [number, number] {
   const y = two(t, 0) * 100 + two(t, 2);
   const secs = civilSeconds(y, two(t, 5), two(t, 8), two(t, 11), two(t, 14), two(t, 17));
   let frac = 0;
   for (let i = 20; i < 29; i++) frac = frac * 10 + t.charCodeAt(i) - 48;
-  return BigInt(secs) * NS_PER_S + BigInt(frac);
+  return [secs, frac];
 }
