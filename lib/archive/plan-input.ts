@@ -66,10 +66,10 @@ export async function* volumeActions(p: ArchivePlanInput, volume: number): Async
 }
 
 /** The volumes a command writes: all of them with a %-pattern output, else the plan must hold one. */
-export function volumesToWrite(p: ArchivePlanInput, pattern: boolean, flag: string): number[] {
+export function volumesToWrite(p: ArchivePlanInput, pattern: boolean, flag: string, hint?: string): number[] {
   const vols = p.header.archive.volumes.map((v) => v.volume);
   if (vols.length > 1 && !pattern) {
-    throw new UsageError(flag, `the plan holds ${vols.length} volumes (${vols.join(', ')}): give a name with %d (like vol-%04d.tar) to write each`);
+    throw new UsageError(flag, `the plan holds ${vols.length} volumes (${vols.join(', ')}): ${hint ?? 'give a name with %d (like vol-%04d.tar) to write each'}`);
   }
   return vols;
 }

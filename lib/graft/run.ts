@@ -32,7 +32,7 @@ const GENISOIMAGE_MAX_FILE = 4294967294;
 export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }> {
   const { plan, jobs } = await prepareInput(o.input, o.toolName, o.warn);
   try {
-    const [volume] = volumesToWrite(plan, false, 'PLAN');
+    const [volume] = volumesToWrite(plan, false, 'PLAN', 'cairn-graft lists one volume a run (plan with --volumes 1, the default)');
     if (volume === undefined) {
       o.warn('', 'the plan holds no volume: nothing to graft');
       return { attention: false };
