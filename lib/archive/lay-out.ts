@@ -10,7 +10,7 @@ import { STREAM_VERSION, type Action, type ResultsHeader } from '../records/type
 import { NdjsonWriter } from '../records/writer';
 import { setAttrsFd, tempBeside, IS_ROOT } from '../tree/local/write';
 import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from './plan-input';
-import { keyOf, prepareVolumes, sourcePath } from './volume-job';
+import { VolumeJob, keyOf, prepareVolumes, sourcePath } from './volume-job';
 import { openInput } from '../records/stream-reader';
 
 export interface LayOutOptions {
@@ -50,9 +50,18 @@ export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<
   };
   w.write(header);
   volumesToWrite(plan, pattern, '--dst');
+  // The catalog first: a plan that is out of date says so, whatever the directory holds.
+  const firstVolume = plan.header.archive.volumes[0];
+  if (firstVolume !== undefined) new VolumeJob(plan.header, firstVolume.volume, o.warn).checkCatalog();
   for (const v of plan.header.archive.volumes) {
     const dst = path.resolve(pattern ? expandPattern(o.dst, v.volume) : o.dst);
     if (!fs.statSync(dst, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--dst ${dst}`, 'not a directory');
+    // A volume is laid out whole into an empty directory (a new file system's lost+found aside):
+    // what is there already (another volume, what an interrupted run left) would be neither stored nor overwritten.
+    const there = fs.readdirSync(dst).filter((n) => n !== 'lost+found');
+    if (there.length > 0) {
+      throw new UsageError(`--dst ${dst}`, `not empty (${there.length} ${there.length === 1 ? 'entry' : 'entries'}, like ${JSON.stringify(there[0])}): lay a volume out into an empty directory`);
+    }
   }
   const { jobs } = await prepareVolumes(openInput(plan.input.file), plan.input, plan.name, o.tool, o.warn);
   for (const job of jobs) {

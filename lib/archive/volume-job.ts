@@ -112,7 +112,7 @@ export class VolumeJob {
     const files = listCatalog(this.catalog);
     const last = files.length > 0 ? files[files.length - 1]!.volume : 0;
     if (files.some((f) => f.volume >= this.volume)) {
-      throw new UsageError(this.header.archive.catalog, `volume ${this.volume} is already in the catalog ${this.catalog}: the plan is out of date (plan again)`);
+      throw new UsageError(this.header.archive.catalog, `volume ${this.volume} is already in the catalog: the plan is out of date (plan again)`);
     }
     if (last !== this.volume - 1) {
       throw new UsageError(this.header.archive.catalog, `the catalog ends at volume ${last}, and this plan's volume is ${this.volume}: write the volumes of a plan in order (plan again)`);

@@ -38,11 +38,36 @@ function refusal(b: Buffer, tool: GraftTool, dest: boolean): string | undefined 
 }
 
 /**
- * One `DEST=SOURCE` line of a path list, `\` and `=` escaped. A name the
- * tool cannot read back exactly is refused, naming the object.
+ * Bytes of a symlink target in Rock Ridge SL records, as genisoimage counts
+ * them: 2 + length per component, 2 for ".", ".." or a leading "/".
  */
-export function graftLine(dest: Buffer, src: Buffer, tool: GraftTool, what: string): Buffer {
-  const why = refusal(dest, tool, true) ?? refusal(src, tool, false);
+function slBytes(target: Buffer): number {
+  let n = 0;
+  for (const c of target.toString('latin1').split('/')) n += 2 + (c === '.' || c === '..' ? 0 : c.length);
+  return n;
+}
+
+/** Why a symlink's target cannot be stored exactly, or undefined. */
+function targetRefusal(target: Buffer, tool: GraftTool): string | undefined {
+  // Measured: genisoimage writes wrong targets, or hangs, beyond 249 bytes of SL records; xorriso refuses over 1023 bytes.
+  if (tool === 'genisoimage' && slBytes(target) > 249) return 'genisoimage cannot store a symlink target this long (over 249 bytes of Rock Ridge records): use --format xorriso';
+  if (tool === 'xorriso' && target.length > 1023) return 'xorriso cannot store a symlink target over 1023 bytes';
+  return undefined;
+}
+
+/**
+ * One `DEST=SOURCE` line of a path list, `\` and `=` escaped. A name the
+ * tool cannot read back exactly is refused, naming the object; so is a
+ * name over 255 bytes (both tools would cut it) and a symlink whose target
+ * the tool would not store exactly.
+ */
+export function graftLine(dest: Buffer, src: Buffer, tool: GraftTool, what: string, target?: Buffer): Buffer {
+  const last = dest.length - dest.lastIndexOf(0x2f) - 1;
+  const why =
+    (last > 255 ? `a name over 255 bytes (${last}) would be cut short by ${tool}` : undefined) ??
+    refusal(dest, tool, true) ??
+    refusal(src, tool, false) ??
+    (target !== undefined ? targetRefusal(target, tool) : undefined);
   if (why !== undefined) throw new UsageError(what, `${why} (rename it, or exclude it from the scan)`);
   return Buffer.concat([escape(dest), Buffer.from('='), escape(src), Buffer.from('\n')]);
 }

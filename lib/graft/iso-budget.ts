@@ -132,7 +132,7 @@ export function costSymlink(nameLen: number, targetLen: number): number {
 export class IsoBudget {
   private sum = FIXED; // everything except the shared CE-area sectors
   private dirs = 0;
-  private ceEntries = 0; // entries (non-symlink) that need a CE area
+  private ceEntries = 0; // entries that need a Rock Ridge CE area
 
   addDir(nameLen: number): void {
     this.sum += this.costNoCeRound(nameLen, 0, 'dir');
@@ -142,7 +142,13 @@ export class IsoBudget {
     this.sum += this.costNoCeRound(nameLen, size, 'file');
   }
   addSymlink(nameLen: number, targetLen: number): void {
-    this.sum += costSymlink(nameLen, targetLen);
+    const c = costSymlink(nameLen, targetLen);
+    if (recordCost(nameLen, false, slBytes(targetLen)).ceBytes > 0) {
+      this.ceEntries++;
+      this.sum += c - CE_ROUND; // CE-area sector shared per directory, see total()
+    } else {
+      this.sum += c;
+    }
   }
   /** Upper bound of the image size in bytes. */
   total(): number {

@@ -46,8 +46,8 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
       const spool = o.spool !== undefined ? path.resolve(o.spool) : undefined;
       // First every line, checked, with no side effect: a name the tool cannot take stops here.
       const lines: Buffer[] = [];
-      const list = (dest: Buffer, src: Buffer, what: string): void => {
-        lines.push(graftLine(dest, src, o.tool, what));
+      const list = (dest: Buffer, src: Buffer, what: string, target?: Buffer): void => {
+        lines.push(graftLine(dest, src, o.tool, what, target));
       };
       const descriptor = path.join(job.catalog, job.name);
       list(Buffer.from(`.cairn/${job.name}`), Buffer.from(descriptor), 'descriptor');
@@ -82,7 +82,7 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
           if (o.tool === 'genisoimage' && (src.size ?? 0) > GENISOIMAGE_MAX_FILE) {
             throw new UsageError(a.path, 'genisoimage cannot store a file of 4294967295 bytes (4 GiB - 1) or more: use --format xorriso (with -iso-level 3)');
           }
-          list(dest, sourcePath(plan.header.src, a), a.path);
+          list(dest, sourcePath(plan.header.src, a), a.path, src.type === 'symlink' ? rawBytes(src.target ?? '', src.target_b64) : undefined);
           continue;
         }
         if (spool === undefined) throw new UsageError(a.path, `volume ${volume} holds a part of this file: give --spool DIR to cut it out to`);

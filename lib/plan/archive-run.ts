@@ -329,15 +329,16 @@ async function printStats(
     bytes += items.size[i]!;
   }
   // Objects no medium of this size can take (the catalog files fill too much of it).
+  const fitsNowhere = (i: number): boolean => items.vol[i] === 0 || (items.ranges.get(i)?.length ?? 0) > 0;
   let nowhere = 0;
-  for (const i of wanted) if (items.kind[i] === Kind.Object && (items.vol[i] === 0 || (items.ranges.get(i)?.length ?? 0) > 0)) nowhere++;
+  for (const i of wanted) if (items.kind[i] === Kind.Object && fitsNowhere(i)) nowhere++;
   const lines: string[] = [];
   if (o.verbose) {
     let i = -1;
     for await (const rec of spoolRecords(spoolFile)) {
       i++;
       if (!items.wanted[i] || items.kind[i] !== Kind.Object) continue;
-      const first = items.vol[i] === 0 ? '-' : String(items.vol[i]! - (volumes[0]?.volume ?? 0) + 1);
+      const first = fitsNowhere(i) ? '-' : String(items.vol[i]! - (volumes[0]?.volume ?? 0) + 1);
       lines.push(`${first.padStart(4)} ${String(items.size[i]).padStart(14)} ${rec.path as string}\n`);
     }
   }
@@ -345,7 +346,7 @@ async function printStats(
   const size = `${o.mediumSize} bytes`;
   const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
   lines.push(
-    `${n(files, 'object', 'objects')} (${human(bytes)}) wait to be archived; ${n(tombstones, 'deletion', 'deletions')} to record; ` +
+    `${n(files, 'object', 'objects')} (${human(bytes)}) ${files === 1 ? 'waits' : 'wait'} to be archived; ${n(tombstones, 'deletion', 'deletions')} to record; ` +
       `${n(media, 'medium', 'media')} of ${size} (${o.format}) needed` +
       (nowhere > 0 ? `; ${n(nowhere, 'object does', 'objects do')} not fit on any medium of this size (marked - above with --verbose)` : '') +
       (skipped.unreadable + skipped.sockets ? `; not archivable: ${skipped.unreadable} unreadable, ${skipped.sockets} sockets` : '') +
