@@ -65,6 +65,30 @@ export async function* volumeActions(p: ArchivePlanInput, volume: number): Async
   }
 }
 
+/**
+ * Hands every action of one volume to `fn`, in plan order, read again from
+ * the checked plan; awaits only when `fn` returns a promise (a tar buffer
+ * going out) or the reader needs more input: per action, no promise at all.
+ */
+export async function eachAction(p: ArchivePlanInput, volume: number, fn: (a: Action) => Promise<void> | undefined): Promise<void> {
+  const reader = await StreamReader.fromLines(new LineReader(openInput(p.input.file), p.name), PLAN, p.input.private);
+  try {
+    for (;;) {
+      const a = reader.take();
+      if (a === MORE) {
+        await reader.more();
+        continue;
+      }
+      if (a === undefined || a.volume! > volume) return;
+      if (a.volume !== volume) continue;
+      const pending = fn(a);
+      if (pending !== undefined) await pending;
+    }
+  } finally {
+    reader.close();
+  }
+}
+
 /** The volumes a command writes: all of them with a %-pattern output, else the plan must hold one. */
 export function volumesToWrite(p: ArchivePlanInput, pattern: boolean, flag: string, hint?: string): number[] {
   const vols = p.header.archive.volumes.map((v) => v.volume);

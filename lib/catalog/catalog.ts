@@ -5,6 +5,7 @@ import type { VolumeHeader } from '../records/types';
 import { CatalogMerge } from './merge';
 import { listCatalog, type CatalogFile } from './names';
 import { openDescriptor, readVolumeHeader } from './open';
+import { VOLUME_MERGE } from './volume-spec';
 
 export interface Catalog {
   dir: string;
@@ -49,7 +50,7 @@ export async function mergeCatalog(c: Catalog): Promise<CatalogMerge> {
   const volumes = [];
   for (const f of c.files) {
     if (c.discarded.has(f.volume)) continue;
-    volumes.push({ volume: f.volume, reader: await openDescriptor(f.file) });
+    volumes.push({ volume: f.volume, reader: await openDescriptor(f.file, f.file, VOLUME_MERGE) });
   }
   return CatalogMerge.open(volumes);
 }

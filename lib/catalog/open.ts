@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { UsageError, describeSystemError } from '../cli/errors';
 import { LineReader } from '../records/line-reader';
-import { StreamReader } from '../records/stream-reader';
+import { StreamReader, type StreamSpec } from '../records/stream-reader';
 import type { VolumeHeader, VolumeRecord } from '../records/types';
 import type { CatalogFile } from './names';
 import { VOLUME } from './volume-spec';
@@ -14,7 +14,7 @@ export type VolumeReader = StreamReader<VolumeHeader, VolumeRecord>;
  * not the name, so a descriptor renamed or copied off a medium reads either way.
  * Small read buffers: a catalog of hundreds of volumes is merged at once.
  */
-export function openDescriptor(file: string, name = file): Promise<VolumeReader> {
+export function openDescriptor(file: string, name = file, spec: StreamSpec<VolumeHeader, VolumeRecord> = VOLUME): Promise<VolumeReader> {
   let fd: number;
   const magic = Buffer.alloc(2);
   try {
@@ -27,7 +27,7 @@ export function openDescriptor(file: string, name = file): Promise<VolumeReader>
   const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
   const source = gzip ? raw.pipe(zlib.createGunzip({ chunkSize: 1 << 16 })) : raw;
   if (gzip) raw.on('error', (err) => source.destroy(err));
-  return StreamReader.fromLines(new LineReader(source, name), VOLUME);
+  return StreamReader.fromLines(new LineReader(source, name), spec);
 }
 
 /** The header of a descriptor, the rest unread. */

@@ -65,3 +65,27 @@ export const VOLUME: StreamSpec<VolumeHeader, VolumeRecord> = {
   },
   ordered: true,
 };
+
+const TYPES = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'block', 'char']);
+
+/**
+ * The descriptor records as the archive planner merges them: a catalog is
+ * cairn's own output, read whole on every run (a million records), so only
+ * what the decision relies on is checked: the path, the type, a file's size,
+ * time and hash as strings of the right kind, and parts in full. Anything
+ * odd elsewhere can only make an object look changed, and be stored again.
+ */
+export const VOLUME_MERGE: StreamSpec<VolumeHeader, VolumeRecord> = {
+  ...VOLUME,
+  record(o, at, h) {
+    if (o.tombstone !== undefined || o.part !== undefined) return VOLUME.record(o, at, h);
+    if (typeof o.path !== 'string' || pathProblem(o.path)) fail(at, 'path', 'missing or not a relative path');
+    if (typeof o.type !== 'string' || !TYPES.has(o.type)) fail(at, 'type', 'not an entry type');
+    if (o.type === 'file' && o.error === undefined) {
+      if (!isCount(o.size)) fail(at, 'size', 'files need a size: a non-negative integer');
+      if (typeof o.mtime !== 'string' || o.mtime.length !== 30) fail(at, 'mtime', 'must be RFC 3339 UTC with 9 fractional digits');
+      if (typeof o.hash !== 'string' || !o.hash.startsWith(`${h.hash}:`)) fail(at, 'hash', `stored files carry their ${h.hash} hash`);
+    }
+    return o as unknown as VolumeRecord;
+  },
+};

@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
-import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
-import { VolumeJob, keyOf, prepareVolumes, processGone, sourcePath } from '../archive/volume-job';
+import { eachAction, expandPattern, hasPattern, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
+import { VolumeJob, keyOf, prepareVolumes, processGone } from '../archive/volume-job';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { teeInput } from '../records/spool';
 import { MORE, StreamReader, inputName } from '../records/stream-reader';
 import { timeParts } from '../records/time';
 import { fstatOf } from '../tree/local/stat';
-import type { Entry, HashAlg } from '../records/types';
+import type { Action, Entry, HashAlg } from '../records/types';
 import { archivable, memberOf, partName, rawBytes } from './member';
 import { END_OF_ARCHIVE, contentPadding, encodeHeader } from './tar-header';
 import { TarOut } from './tar-out';
@@ -67,7 +67,9 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
       if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
       return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
     }
+    const t0 = Date.now();
     const { plan, jobs } = await prepareVolumes(source, tee.input, inputName(o.input), o.tool, o.warn);
+    if (process.env.CAIRN_TIMING) process.stderr.write(`prepare ${Date.now() - t0} ms\n`);
     try {
       const pattern = o.output !== undefined && hasPattern(o.output);
       volumesToWrite(plan, pattern, '-o');
@@ -171,40 +173,50 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
             fs.closeSync(fd);
           }
         }
-        for await (const a of volumeActions(plan, volume)) {
-          if (a.op !== 'store' || job.left.has(keyOf(a))) continue;
+        const root = Buffer.from(plan.header.src.endsWith('/') ? plan.header.src : `${plan.header.src}/`);
+        const leftOut = job.left.size > 0;
+        const fail = (a: Action, why: string): void => {
+          failed.add(keyOf(a));
+          o.warn(a.path, why);
+        };
+        // Synchronous per member; a promise only when a buffer goes out (eachAction awaits it).
+        const one = (a: Action): Promise<void> | undefined => {
+          if (a.op !== 'store' || (leftOut && job.left.has(keyOf(a)))) return undefined;
           const name = rawBytes(a.path, a.path_b64);
           const src = a.src!;
-          if (a.link !== undefined || src.type !== 'file') {
-            { const p = writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined)); if (p) await p; }
-            continue;
-          }
+          if (a.link !== undefined || src.type !== 'file') return writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined));
           const offset = a.part?.offset ?? 0;
           const size = a.part?.size ?? src.size ?? 0;
           const m = memberOf(a.part ? partName(name, offset) : name, src, size);
           let fd: number;
           try {
-            fd = fs.openSync(sourcePath(plan.header.src, a), O_RDONLY | O_NOFOLLOW);
+            fd = fs.openSync(Buffer.concat([root, name]), O_RDONLY | O_NOFOLLOW);
           } catch (err) {
             // Checked a moment ago; gone now. The member must still be there: the descriptor on the medium lists it.
-            failed.add(keyOf(a));
-            o.warn(a.path, `${describeSystemError(err)}: stored as zeros, left out of the catalog`);
-            await out.put(encodeHeader(m));
-            await out.zeros(size + contentPadding(size));
-            continue;
+            fail(a, `${describeSystemError(err)}: stored as zeros, left out of the catalog`);
+            return (async () => {
+              await out.put(encodeHeader(m));
+              await out.zeros(size + contentPadding(size));
+            })();
           }
-          try {
-            const hash = a.part ? job.partHashes.get(keyOf(a)) : src.hash;
-            const why = await writeFile(out, m, { fd, offset, size, alg, ...(hash !== undefined ? { hash } : {}) }, src);
-            if (why !== undefined) {
-              failed.add(keyOf(a));
-              o.warn(a.path, `${why}: left out of the catalog (the next volume stores it again)`);
-            }
-          } finally {
+          const hash = a.part ? job.partHashes.get(keyOf(a)) : src.hash;
+          const done = (why: string | undefined): void => {
             fs.closeSync(fd);
+            if (why !== undefined) fail(a, `${why}: left out of the catalog (the next volume stores it again)`);
+            if (o.interrupted()) throw new FatalIoError(output ?? 'stdout', 'interrupted: the volume is incomplete and not in the catalog');
+          };
+          let r: ReturnType<typeof writeFile>;
+          try {
+            r = writeFile(out, m, { fd, offset, size, alg, ...(hash !== undefined ? { hash } : {}) }, src);
+          } catch (err) {
+            fs.closeSync(fd);
+            throw err;
           }
-          if (o.interrupted()) throw new FatalIoError(output ?? 'stdout', 'interrupted: the volume is incomplete and not in the catalog');
-        }
+          if (r instanceof Promise) return r.then(done, (err) => (fs.closeSync(fd), Promise.reject(err)));
+          done(r);
+          return undefined;
+        };
+        await eachAction(plan, volume, one);
         await out.put(END_OF_ARCHIVE);
       },
       () => job.commit(failed),

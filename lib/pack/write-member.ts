@@ -28,9 +28,38 @@ export interface Content {
  * read), or undefined when they are. `src`, when given, is what the file
  * must still be once read (size and time).
  */
-export async function writeFile(out: TarOut, m: TarMember, c: Content, src?: EntryBody): Promise<string | undefined> {
+export function writeFile(out: TarOut, m: TarMember, c: Content, src?: EntryBody): string | undefined | Promise<string | undefined> {
+  const header = encodeHeader(m);
+  // The common case, a small file: all of it fits in the buffer, nothing goes out, no await.
+  if (header.length + c.size + contentPadding(c.size) < out.room().length - 512) return writeSmall(out, header, c, src);
+  return writeLarge(out, header, c, src);
+}
+
+function writeSmall(out: TarOut, header: Buffer, c: Content, src?: EntryBody): string | undefined {
   let why: string | undefined;
-  let p = out.put(encodeHeader(m));
+  void out.put(header);
+  const room = out.room();
+  let got = 0;
+  while (got < c.size) {
+    const n = fs.readSync(c.fd, room, got, c.size - got, c.offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  if (got < c.size) {
+    why = 'shorter than planned (changed while being read)';
+    room.fill(0, got, c.size);
+  }
+  room.fill(0, c.size, c.size + contentPadding(c.size));
+  const h = c.hash !== undefined && why === undefined ? createHash(c.alg).update(room.subarray(0, c.size)) : undefined;
+  void out.advance(c.size + contentPadding(c.size));
+  if (why === undefined && src !== undefined && !unchanged(c.fd, src)) why = 'changed while being read';
+  if (why === undefined && h !== undefined && `${c.alg}:${h.digest('hex')}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
+  return why;
+}
+
+async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBody): Promise<string | undefined> {
+  let why: string | undefined;
+  let p = out.put(header);
   if (p) await p;
   const h = c.hash !== undefined ? createHash(c.alg) : undefined;
   let pos = c.offset;
