@@ -13,7 +13,7 @@ import type { Action, Entry, HashAlg } from '../records/types';
 import { archivable, memberOf, partName, rawBytes } from './member';
 import { END_OF_ARCHIVE, contentPadding, encodeHeader } from './tar-header';
 import { TarOut } from './tar-out';
-import { writeFile, writeMember } from './write-member';
+import { closeHasher, writeFile, writeMember } from './write-member';
 
 export interface PackOptions {
   input: string;
@@ -67,9 +67,7 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
       if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
       return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
     }
-    const t0 = Date.now();
     const { plan, jobs } = await prepareVolumes(source, tee.input, inputName(o.input), o.tool, o.warn);
-    if (process.env.CAIRN_TIMING) process.stderr.write(`prepare ${Date.now() - t0} ms\n`);
     try {
       const pattern = o.output !== undefined && hasPattern(o.output);
       volumesToWrite(plan, pattern, '-o');
@@ -85,6 +83,7 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
       for (const j of jobs) j.abort();
     }
   } finally {
+    await closeHasher();
     tee.input.done();
   }
 }

@@ -3,17 +3,26 @@ import type { Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 
 const SIZE = 4 << 20;
+/** Buffers in the ring: reading goes on while the writes of up to RING - 1 full ones are still under way. */
+const RING = 4;
 
 /**
  * Where a tar goes: a file descriptor written with large positional-free
- * writes, or a stream (a pipe on stdout, gzip). Two buffers take turns: one
- * is filled (file contents are read straight into it) while the other is
- * being written, so reading, hashing and writing overlap.
+ * writes, or a stream (a pipe on stdout, gzip). A ring of buffers: one is
+ * filled (file contents are read straight into it) while those before it
+ * are being written (and hashed), so reading, hashing and writing overlap.
  */
 export class TarOut {
-  private buf = Buffer.allocUnsafe(SIZE);
-  private spare = Buffer.allocUnsafe(SIZE);
+  /** Shared, so that a hashing thread can read file contents where they were read to. */
+  readonly shared = Array.from({ length: RING }, () => new SharedArrayBuffer(SIZE));
+  private readonly ring = this.shared.map((s) => Buffer.from(s));
+  /** What still uses each buffer: its write, and the hashing of its chunks. */
+  private readonly busy: Promise<unknown>[][] = this.shared.map(() => []);
+  /** Which buffer is being filled. */
+  private index = 0;
+  private buf = this.ring[0]!;
   private pos = 0;
+  /** The last write started: writes complete in order. */
   private pending: Promise<void> | undefined;
   private failure: Error | undefined;
   private readonly stream: Writable | undefined;
@@ -46,6 +55,16 @@ export class TarOut {
   /** Room in the current buffer, at least 512 bytes (a whole block), for reading into. */
   room(): Buffer {
     return this.buf.subarray(this.pos);
+  }
+
+  /** Where room() starts: the shared buffer's index and the offset in it. */
+  get at(): { index: number; offset: number } {
+    return { index: this.index, offset: this.pos };
+  }
+
+  /** The current buffer must not be reused before `p` settles. */
+  guard(p: Promise<unknown>): void {
+    this.busy[this.index]!.push(p);
   }
 
   /**
@@ -95,13 +114,22 @@ export class TarOut {
   }
 
   private async flush(): Promise<void> {
-    if (this.pending) await this.pending;
     if (this.failure) throw this.failure;
     if (this.pos === 0) return;
     const chunk = this.buf.subarray(0, this.pos);
-    this.pending = this.write(chunk);
-    [this.buf, this.spare] = [this.spare, this.buf];
+    // Chained: a stream's writes are ordered anyway; fs.write calls must not overtake each other.
+    const before = this.pending;
+    this.pending = (before ? before.then(() => this.write(chunk)) : this.write(chunk));
+    this.busy[this.index]!.push(this.pending);
+    this.index = (this.index + 1) % RING;
+    this.buf = this.ring[this.index]!;
     this.pos = 0;
+    const busy = this.busy[this.index]!;
+    if (busy.length > 0) {
+      await Promise.all(busy);
+      busy.length = 0;
+    }
+    if (this.failure) throw this.failure;
   }
 
   private write(chunk: Buffer): Promise<void> {

@@ -5,6 +5,7 @@ import type { EntryBody, HashAlg } from '../records/types';
 import { fstatOf } from '../tree/local/stat';
 import { contentPadding, encodeHeader, type TarMember } from './tar-header';
 import type { TarOut } from './tar-out';
+import { ThreadHasher } from './hasher';
 
 /** Writes a member without content: directory, link, special. */
 export function writeMember(out: TarOut, m: TarMember): Promise<void> | undefined {
@@ -57,16 +58,48 @@ function writeSmall(out: TarOut, header: Buffer, c: Content, src?: EntryBody): s
   return why;
 }
 
+/** Bytes read at a time from a large file. */
+const CHUNK = 1 << 20;
+
+function readAsync(fd: number, into: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, into, 0, into.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/**
+ * A large file: each chunk is read in libuv's threads straight into the
+ * output buffer while the chunk before it is hashed here and the buffer
+ * before that is written out, so hashing (the slowest of the three for
+ * sha256) overlaps the I/O. A chunk being hashed is never read into or
+ * reused: the output only recycles a buffer after its write, which the next
+ * flush awaits.
+ */
+/** Files this large are hashed in a thread of their own: below, starting it and talking to it costs more than it saves. */
+const THREAD_HASH = 16 << 20;
+let hasher: ThreadHasher | undefined;
+
+/** Stops the hashing thread, if one was started. */
+export async function closeHasher(): Promise<void> {
+  await hasher?.close();
+  hasher = undefined;
+}
+
 async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBody): Promise<string | undefined> {
   let why: string | undefined;
   let p = out.put(header);
   if (p) await p;
-  const h = c.hash !== undefined ? createHash(c.alg) : undefined;
-  let pos = c.offset;
+  const threaded = c.hash !== undefined && c.size >= THREAD_HASH;
+  if (threaded) (hasher ??= new ThreadHasher(out.shared)).start(c.alg);
+  const h = c.hash !== undefined && !threaded ? createHash(c.alg) : undefined;
   const end = c.offset + c.size;
-  while (pos < end) {
-    const room = out.room();
-    const n = fs.readSync(c.fd, room, 0, Math.min(room.length, end - pos), pos);
+  let pos = c.offset;
+  const next = (): { into: Buffer; at: { index: number; offset: number }; read: Promise<number> } | undefined => {
+    if (pos >= end) return undefined;
+    const into = out.room().subarray(0, Math.min(CHUNK, end - pos, out.room().length - 512));
+    return { into, at: out.at, read: readAsync(c.fd, into, pos) };
+  };
+  let reading = next();
+  while (reading !== undefined) {
+    const n = await reading.read;
     if (n === 0) {
       why = 'shorter than planned (changed while being read)';
       p = out.zeros(end - pos);
@@ -74,15 +107,20 @@ async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBo
       pos = end;
       break;
     }
-    h?.update(room.subarray(0, n));
+    const got = reading.into.subarray(0, n);
+    // Guarded before advance(): the buffer may go out (and later be reused) in it.
+    if (threaded) out.guard(hasher!.update(reading.at.index, reading.at.offset, n));
     pos += n;
     p = out.advance(n);
     if (p) await p;
+    reading = next();
+    h?.update(got);
   }
   p = out.zeros(contentPadding(c.size));
   if (p) await p;
+  const digest = threaded ? await hasher!.digest() : h?.digest('hex');
   if (why === undefined && src !== undefined && !unchanged(c.fd, src)) why = 'changed while being read';
-  if (why === undefined && h !== undefined && `${c.alg}:${h.digest('hex')}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
+  if (why === undefined && digest !== undefined && `${c.alg}:${digest}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
   return why;
 }
 

@@ -1,0 +1,22 @@
+import { createHash, type Hash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/**
+ * The hashing thread of cairn-pack (see hasher.ts): hashes, in order, the
+ * chunks of a file that the main thread has read into the shared output
+ * buffers, and acknowledges each so that its buffer can be reused.
+ */
+type Message = { op: 'start'; alg: string } | { op: 'chunk'; id: number; b: number; o: number; n: number } | { op: 'end' };
+
+const buffers = (workerData as { buffers: SharedArrayBuffer[] }).buffers.map((s) => Buffer.from(s));
+let hash: Hash | undefined;
+parentPort!.on('message', (m: Message) => {
+  if (m.op === 'start') hash = createHash(m.alg);
+  else if (m.op === 'chunk') {
+    hash!.update(buffers[m.b]!.subarray(m.o, m.o + m.n));
+    parentPort!.postMessage({ ack: m.id });
+  } else {
+    parentPort!.postMessage({ digest: hash!.digest('hex') });
+    hash = undefined;
+  }
+});
