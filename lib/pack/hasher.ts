@@ -11,20 +11,29 @@ import { Worker } from 'node:worker_threads';
  */
 export class ThreadHasher {
   private readonly worker: Worker;
-  private readonly acks = new Map<number, () => void>();
+  private readonly acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private next = 0;
-  private digestWait: ((hex: string) => void) | undefined;
+  private digestWait: { resolve: (hex: string) => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
 
   constructor(buffers: SharedArrayBuffer[]) {
     this.worker = new Worker(path.join(__dirname, 'hash-thread.js'), { workerData: { buffers } });
     this.worker.on('message', (m: { ack?: number; digest?: string }) => {
       if (m.ack !== undefined) {
-        this.acks.get(m.ack)?.();
+        this.acks.get(m.ack)?.resolve();
         this.acks.delete(m.ack);
-      } else if (m.digest !== undefined) this.digestWait?.(m.digest);
+      } else if (m.digest !== undefined) this.digestWait?.resolve(m.digest);
     });
-    this.worker.on('error', (err) => (this.failure = err));
+    // A thread that dies must not leave the writer waiting for acknowledgements for ever.
+    const fail = (err: Error): void => {
+      this.failure ??= err;
+      for (const a of this.acks.values()) a.reject(this.failure);
+      this.acks.clear();
+      this.digestWait?.reject(this.failure);
+      this.digestWait = undefined;
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)));
   }
 
   start(alg: string): void {
@@ -34,20 +43,23 @@ export class ThreadHasher {
 
   /** Hash bytes o..o+n of shared buffer b; resolves once they are hashed. */
   update(b: number, o: number, n: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     this.worker.postMessage({ op: 'chunk', id, b, o, n });
-    return new Promise((resolve) => this.acks.set(id, resolve));
+    return new Promise((resolve, reject) => this.acks.set(id, { resolve, reject }));
   }
 
   /** The hex digest of what was hashed since start(). */
   digest(): Promise<string> {
-    return new Promise((resolve) => {
-      this.digestWait = resolve;
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.digestWait = { resolve, reject };
       this.worker.postMessage({ op: 'end' });
     });
   }
 
   close(): Promise<number> {
+    this.worker.removeAllListeners('exit');
     return this.worker.terminate();
   }
 }

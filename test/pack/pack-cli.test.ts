@@ -653,3 +653,35 @@ test('kill -9 in the middle of a large volume: no file under the -o name, catalo
   assert.deepEqual(gnuList(tarFile).map((l) => [l.name, l.size]), [['.cairn/', '0'], ['.cairn/vol-0001.ndjson', String(fs.statSync(path.join(catalog, 'vol-0001.ndjson')).size)], ['big', String(200 << 20)], ['small', '6']]);
   assert.equal(sha(ok(`tar -xOf ${q(tarFile)} big`)), sha(Buffer.alloc(200 << 20)));
 });
+
+test('a large file (hashed in the hashing thread) whose bytes differ from the planned hash: exit 1, in the tar but out of the catalog; small and large files alike', () => {
+  const base = tempDir('cairn-pack-hash-');
+  const src = path.join(base, 'src');
+  const catalog = path.join(base, 'cat');
+  fs.mkdirSync(src);
+  fs.mkdirSync(catalog);
+  const big = bytesOf(7, 20 << 20); // over the 16 MiB from which a thread hashes
+  fs.writeFileSync(path.join(src, 'big.bin'), big);
+  fs.writeFileSync(path.join(src, 'small.txt'), 'small\n');
+  fs.writeFileSync(path.join(src, 'ok.txt'), 'ok\n');
+  const plan = planVolume(base, src, catalog);
+  // The plan as if the scan had seen other bytes (same size and time): what pack reads does not match.
+  const wrong = `sha256:${'0'.repeat(64)}`;
+  const edited = fs
+    .readFileSync(plan, 'utf8')
+    .split('\n')
+    .map((l) => (/"path":"(big\.bin|small\.txt)"/.test(l) ? l.replace(/"hash":"sha256:[0-9a-f]{64}"/, `"hash":"${wrong}"`) : l))
+    .join('\n');
+  fs.writeFileSync(plan, edited);
+  const r = shb(`cairn-pack -o ${q(path.join(base, 'v.tar'))} ${q(plan)}`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(
+    r.stderr.trimEnd().split('\n').sort(),
+    ['big.bin', 'small.txt'].map((p) => `cairn-pack: ${p}: content differs from the planned hash (changed while being read): left out of the catalog (the next volume stores it again)`),
+  );
+  // The tar is whole (its members as read) ...
+  assert.equal(sha(ok(`tar -xOf ${q(path.join(base, 'v.tar'))} big.bin`)), sha(big));
+  // ... and the catalog records only what matched.
+  const stored = records(fs.readFileSync(path.join(catalog, 'vol-0001.ndjson'), 'utf8')).filter((x) => x.type === 'file').map((x) => x.path);
+  assert.deepEqual(stored, ['ok.txt']);
+});
