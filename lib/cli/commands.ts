@@ -9,4 +9,5 @@ export const COMMANDS: ReadonlyArray<{ name: string; summary: string; module: st
   { name: 'apply', summary: 'carry out a plan, safely, and write the results; lay an archive volume out as a directory', module: '../cmd/apply' },
   { name: 'pack', summary: 'write an archive volume (or an entries stream) as a pax tar', module: '../cmd/pack' },
   { name: 'graft', summary: 'print the graft-points list of an archive volume for xorriso or genisoimage', module: '../cmd/graft' },
+  { name: 'restore', summary: 'restore, safely, from tar streams, archive media with their catalog, or a mirror', module: '../cmd/restore' },
 ];

@@ -1,0 +1,148 @@
+import * as fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+/** Deeper than this is refused: no real tree is, and deep trees are a way to exhaust a restorer. */
+export const MAX_DEPTH = 1024;
+
+/** A name as an archive gives it, made a relative path inside the destination, or why it cannot be. */
+export function confineName(raw: Buffer): { rel: Buffer } | { refuse: string } {
+  if (raw.length === 0) return { refuse: 'an empty name' };
+  if (raw.includes(0)) return { refuse: 'a NUL in its name' };
+  if (raw[0] === SLASH) return { refuse: 'an absolute path' };
+  // C:x, C:\x, c:/x: a drive on Windows, a trap for whoever copies the tree there.
+  if (raw.length >= 2 && raw[1] === 0x3a && ((raw[0]! | 0x20) >= 0x61 && (raw[0]! | 0x20) <= 0x7a)) return { refuse: 'a Windows drive-relative name' };
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= raw.length; i++) {
+    if (i < raw.length && raw[i] !== SLASH) continue;
+    const c = raw.subarray(start, i);
+    start = i + 1;
+    if (c.length === 0 || (c.length === 1 && c[0] === DOT)) continue; // a//b, ./a, a/
+    if (c.length === 2 && c[0] === DOT && c[1] === DOT) return { refuse: 'a ".." component' };
+    parts.push(c);
+  }
+  if (parts.length === 0) return { refuse: 'no name left ("." or "/" only)' };
+  if (parts.length > MAX_DEPTH) return { refuse: `a depth over ${MAX_DEPTH}` };
+  const rel = Buffer.alloc(parts.reduce((n, p) => n + p.length, 0) + parts.length - 1);
+  let at = 0;
+  for (const p of parts) {
+    if (at > 0) rel[at++] = SLASH;
+    at += p.copy(rel, at);
+  }
+  return { rel };
+}
+
+/** The parent of a relative path ('' at the top). */
+export function parentRel(rel: Buffer): Buffer {
+  const i = rel.lastIndexOf(SLASH);
+  return i < 0 ? Buffer.alloc(0) : rel.subarray(0, i);
+}
+
+/**
+ * Where a symlink at `rel` points, if it stays inside the destination:
+ * relative targets resolved lexically from the link's directory. Absolute
+ * targets and targets climbing above the destination are refused (the
+ * symlink-then-file attack needs one of them).
+ */
+export function symlinkProblem(rel: Buffer, target: Buffer): string | undefined {
+  if (target.length === 0) return 'an empty link target';
+  if (target.includes(0)) return 'a NUL in its link target';
+  if (target[0] === SLASH) return 'an absolute link target (it would point outside the destination)';
+  let depth = 0;
+  for (let i = 0; i < rel.length; i++) if (rel[i] === SLASH) depth++;
+  for (const c of target.toString('latin1').split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (--depth < 0) return 'a link target that leaves the destination';
+    } else depth++;
+  }
+  return undefined;
+}
+
+/** A case-insensitive, normalizing view of a name, for collisions. */
+function key(rel: Buffer, fold: boolean): string {
+  const s = isUtf8(rel) ? rel.toString('utf8').normalize('NFC') : rel.toString('latin1');
+  return fold ? s.toLowerCase() : s;
+}
+
+/**
+ * What the restorer checks before writing at a path: that every directory
+ * above it inside the destination is a real directory (never a symlink, not
+ * even one that was there before: that is how a second archive restored into
+ * the same tree would escape), and that no two names of the run collide once
+ * normalized (NFC always: two names that look the same are a spoofing trick;
+ * case too on a case-insensitive destination).
+ */
+export class Confinement {
+  /** Directories (relative, latin1) known to be real directories: made or checked by this run. */
+  private readonly dirs = new Set<string>(['']);
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    private readonly dest: string,
+    private readonly foldCase: boolean,
+  ) {}
+
+  abs(rel: Buffer): Buffer {
+    return Buffer.concat([Buffer.from(this.dest.endsWith('/') ? this.dest : `${this.dest}/`), rel]);
+  }
+
+  /** Every ancestor of `rel` inside the destination is a directory (made if missing, unless `dryRun`), or why not. */
+  ancestors(rel: Buffer, dryRun: boolean, made: (dir: Buffer) => void): string | undefined {
+    const parent = parentRel(rel);
+    if (this.dirs.has(parent.toString('latin1'))) return undefined;
+    let at = 0;
+    for (;;) {
+      const slash = rel.indexOf(SLASH, at);
+      if (slash < 0) return undefined;
+      const dir = rel.subarray(0, slash);
+      at = slash + 1;
+      const k = dir.toString('latin1');
+      if (this.dirs.has(k)) continue;
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.lstatSync(this.abs(dir));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return `${(err as Error).message}`;
+      }
+      if (st?.isSymbolicLink()) return `below a symbolic link (${dir.toString('utf8')}): refused, it could lead outside the destination`;
+      if (st !== undefined && !st.isDirectory()) return `below ${dir.toString('utf8')}, which is not a directory`;
+      if (st === undefined) {
+        if (dryRun) {
+          this.dirs.add(k);
+          continue;
+        }
+        fs.mkdirSync(this.abs(dir), 0o755);
+        made(dir);
+      }
+      this.dirs.add(k);
+    }
+  }
+
+  /** A directory this run made or checked. */
+  isDir(rel: Buffer): void {
+    this.dirs.add(rel.toString('latin1'));
+  }
+
+  /** Something other than a directory now stands at `rel` (a symlink, a file): forget what was known below it. */
+  notDir(rel: Buffer): void {
+    const k = rel.toString('latin1');
+    if (!this.dirs.delete(k)) return;
+    for (const d of this.dirs) if (d.startsWith(`${k}/`)) this.dirs.delete(d);
+  }
+
+  /** A name of this run that collides with an earlier one once normalized, or undefined. */
+  collision(rel: Buffer): string | undefined {
+    const k = key(rel, this.foldCase);
+    const raw = rel.toString('latin1');
+    const had = this.names.get(k);
+    if (had === undefined) {
+      this.names.set(k, raw);
+      return undefined;
+    }
+    if (had === raw) return undefined;
+    return `collides with ${JSON.stringify(Buffer.from(had, 'latin1').toString('utf8'))} once normalized${this.foldCase ? ' and case-folded (the destination ignores case)' : ' (NFC)'}`;
+  }
+}

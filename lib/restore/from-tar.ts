@@ -1,0 +1,85 @@
+import { IS_ROOT } from '../tree/local/write';
+import { openTar } from './byte-source';
+import { confineName } from './confine';
+import type { Report } from './report';
+import type { Item, Outcome, Restorer } from './restorer';
+import type { Selector } from './select';
+import { TarReader, type Member } from './tar-read';
+
+export interface TarRestoreOptions {
+  select: Selector;
+  specials: boolean;
+}
+
+function itemOf(m: Member): Item {
+  const item: Item = {
+    name: m.name,
+    type: m.type as Item['type'],
+    size: m.size,
+    mode: m.mode,
+    uid: m.uid,
+    gid: m.gid,
+    mtimeSec: m.mtimeSec,
+    mtimeNsec: m.mtimeNsec,
+    devmajor: m.devmajor,
+    devminor: m.devminor,
+  };
+  if (m.type === 'symlink' || m.type === 'hardlink') item.link = m.linkname;
+  return item;
+}
+
+/**
+ * Restores tar streams, one after the other, into the restorer's
+ * destination: whatever wrote them (cairn-pack, GNU tar, bsdtar). A
+ * volume of cairn-pack (it starts with `.cairn/`) is trusted with fifos and
+ * devices; from other tars they need --specials. `.cairn/` itself, the
+ * volume's catalog, is not restored.
+ */
+export async function restoreTars(files: readonly string[], r: Restorer, report: Report, o: TarRestoreOptions): Promise<void> {
+  for (const file of files) {
+    const source = file === '-' ? 'stdin' : file;
+    const reader = new TarReader(await openTar(file));
+    let first = true;
+    let cairn = false;
+    for (;;) {
+      const m = await reader.next();
+      if (m === undefined) break;
+      if (first) cairn = m.name.toString('latin1').replace(/^\.\//, '').startsWith('.cairn/') || m.name.toString('latin1') === '.cairn';
+      first = false;
+      const n = confineName(m.name);
+      // "./" or "/": the destination itself, whose own attributes are not the archive's to set.
+      if ('refuse' in n && m.type === 'dir' && /^[./]+$/.test(m.name.toString('latin1'))) {
+        await reader.skip();
+        continue;
+      }
+      if ('rel' in n && cairn && (n.rel.toString('latin1') === '.cairn' || n.rel.toString('latin1').startsWith('.cairn/'))) continue;
+      if ('rel' in n && !o.select(n.rel.toString('utf8'), m.type === 'dir')) continue;
+      let out: Outcome;
+      if (m.bad !== undefined) out = { status: 'failed', error: `refused: ${m.bad}` };
+      else if ('refuse' in n) out = { status: 'failed', error: `refused: ${n.refuse}` };
+      else {
+        const item = itemOf(m);
+        switch (m.type) {
+          case 'file':
+            out = await r.file(item, (write) => reader.content(write));
+            break;
+          case 'dir':
+            out = r.dir(item);
+            break;
+          case 'symlink':
+            out = r.symlink(item);
+            break;
+          case 'hardlink':
+            out = r.hardlink(item);
+            break;
+          default:
+            if (!cairn && !o.specials) out = { status: 'skipped', error: `a ${m.type === 'fifo' ? 'fifo' : 'device node'} from a tar not made by cairn (--specials restores it)` };
+            else if (m.type !== 'fifo' && !IS_ROOT) out = { status: 'skipped', error: 'device nodes are made by root only' };
+            else out = r.special(item);
+        }
+      }
+      await report.add(source, { name: 'rel' in n ? n.rel : m.name, type: m.type, ...out });
+    }
+  }
+  r.finish();
+}

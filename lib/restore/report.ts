@@ -1,0 +1,51 @@
+import { readableName } from '../records/raw-names';
+import { STREAM_VERSION } from '../records/types';
+import { NdjsonWriter } from '../records/writer';
+import type { Outcome } from './restorer';
+
+/** What one restored object reports. */
+export interface Reported extends Outcome {
+  name: Buffer;
+  type: string;
+  volume?: number;
+  part?: { offset: number; size: number };
+}
+
+/**
+ * The results stream of cairn-restore (one record per object, in the order
+ * they were handled) and its problems on stderr, one line each:
+ * `cairn-restore: SOURCE: PATH: why`.
+ */
+export class Report {
+  private readonly w = new NdjsonWriter();
+  problems = 0;
+
+  constructor(
+    header: Record<string, unknown>,
+    private readonly warn: (what: string, why: string) => void,
+    tool: string,
+  ) {
+    this.w.write({ cairn: 'results', version: STREAM_VERSION, ...header, tool, created: new Date().toISOString() });
+  }
+
+  async add(source: string, r: Reported): Promise<void> {
+    const path = readableName(r.name);
+    const rec: Record<string, unknown> = { op: 'restore', path };
+    if (!r.name.equals(Buffer.from(path, 'utf8'))) rec.path_b64 = r.name.toString('base64');
+    rec.type = r.type;
+    if (r.volume !== undefined) rec.volume = r.volume;
+    if (r.part !== undefined) rec.part = r.part;
+    rec.status = r.status;
+    if (r.error !== undefined) rec.error = r.error;
+    this.w.write(rec);
+    if (r.status === 'failed' || r.status === 'skipped') {
+      this.problems++;
+      this.warn(`${source}: ${path}`, `${r.status === 'skipped' ? 'skipped: ' : ''}${r.error ?? r.status}`);
+    }
+    if (this.w.blocked) await this.w.drain();
+  }
+
+  end(): Promise<void> {
+    return this.w.end();
+  }
+}

@@ -1,0 +1,295 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { describeSystemError } from '../cli/errors';
+import { formatTime } from '../records/time';
+import { TEMP_PREFIX } from '../records/types';
+import { IS_ROOT } from '../tree/local/write';
+import { Confinement, confineName, parentRel, symlinkProblem } from './confine';
+
+export type Overwrite = 'never' | 'older' | 'always';
+export type RestoreStatus = 'done' | 'same' | 'skipped' | 'failed' | 'dry-run';
+
+/** One object to restore, whatever the source. */
+export interface Item {
+  /** Raw name as the source gives it (checked by the restorer). */
+  name: Buffer;
+  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'char' | 'block';
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  /** Symlink target, or the name a hard link points to (raw, as the source gives it). */
+  link?: Buffer;
+  devmajor?: number;
+  devminor?: number;
+  /** `alg:hex` the content must have. */
+  hash?: string;
+}
+
+export interface Outcome {
+  status: RestoreStatus;
+  error?: string;
+}
+
+export interface RestorerOptions {
+  dest: string;
+  overwrite: Overwrite;
+  dryRun: boolean;
+  /** The destination ignores case (names that fold together collide). */
+  foldCase: boolean;
+}
+
+let counter = 0;
+
+/** Seconds for utimes, aimed at the middle of the microsecond (libuv truncates). */
+function utimeOf(sec: number, nsec: number): number {
+  return sec + Math.floor(nsec / 1000) / 1e6 + 0.5e-6;
+}
+
+/**
+ * Writes restored objects into the destination, and nowhere else: every name
+ * is confined (confine.ts) and every directory above it checked before
+ * anything is made; objects are made under a temporary name in their
+ * directory and renamed into place; a file whose bytes do not have the hash
+ * they must have is removed instead of renamed. Directory times are set at
+ * the end, after their contents.
+ */
+export class Restorer {
+  readonly confine: Confinement;
+  private readonly dirTimes: { rel: Buffer; item: Item }[] = [];
+
+  constructor(private readonly o: RestorerOptions) {
+    this.confine = new Confinement(o.dest, o.foldCase);
+  }
+
+  /** Checks the name; on success the relative path, with the directories above it made. */
+  private place(item: Item): { rel: Buffer } | { refuse: string } {
+    const n = confineName(item.name);
+    if ('refuse' in n) return n;
+    const clash = this.confine.collision(n.rel);
+    if (clash !== undefined) return { refuse: clash };
+    const bad = this.confine.ancestors(n.rel, this.o.dryRun, () => {});
+    if (bad !== undefined) return { refuse: bad };
+    return n;
+  }
+
+  /**
+   * What is at `abs` already, against the item: 'free' (nothing), 'same'
+   * (identical for our purpose: type, size, time to the microsecond), or
+   * whether the overwrite rule lets us replace it.
+   */
+  private existing(abs: Buffer, item: Item): 'free' | 'same' | 'replace' | { keep: string } {
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(abs, { bigint: true });
+    } catch {
+      return 'free';
+    }
+    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+    const ns = BigInt(item.mtimeSec) * 1_000_000_000n + BigInt(item.mtimeNsec);
+    const us = (t: bigint) => t / 1000n;
+    if (item.type === 'dir') return type === 'dir' ? 'same' : { keep: `a ${type} is there, not a directory` };
+    if (type === 'dir') return { keep: 'a directory is there' };
+    if (item.type === 'file' && type === 'file' && st.size === BigInt(item.size) && us(st.mtimeNs) === us(ns)) return 'same';
+    if (item.type === 'symlink' && type === 'symlink' && fs.readlinkSync(abs, { encoding: 'buffer' }).equals(item.link!)) return 'same';
+    if (this.o.overwrite === 'always') return 'replace';
+    if (this.o.overwrite === 'older' && us(st.mtimeNs) < us(ns)) return 'replace';
+    return { keep: this.o.overwrite === 'older' ? 'exists, not older than the archived one (kept)' : 'exists and differs (kept; see --overwrite)' };
+  }
+
+  private temp(rel: Buffer): Buffer {
+    return this.confine.abs(Buffer.concat([parentRel(rel).length ? Buffer.concat([parentRel(rel), Buffer.from('/')]) : Buffer.alloc(0), Buffer.from(`${TEMP_PREFIX}${process.pid}.${++counter}`)]));
+  }
+
+  private attrs(fd: number | undefined, path: Buffer, item: Item, isLink: boolean): void {
+    if (IS_ROOT) (fd !== undefined ? fs.fchownSync(fd, item.uid, item.gid) : (isLink ? fs.lchownSync : fs.chownSync)(path, item.uid, item.gid));
+    if (!isLink) fd !== undefined ? fs.fchmodSync(fd, item.mode) : fs.chmodSync(path, item.mode);
+    const t = utimeOf(item.mtimeSec, item.mtimeNsec);
+    if (fd !== undefined) fs.futimesSync(fd, t, t);
+    else (isLink ? fs.lutimesSync : fs.utimesSync)(path, t, t);
+  }
+
+  /** Restores a file whose bytes `content` hands over (it calls `write` per chunk). */
+  async file(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>): Promise<Outcome> {
+    const p = this.place(item);
+    if ('refuse' in p) return { status: 'failed', error: p.refuse };
+    const abs = this.confine.abs(p.rel);
+    const there = this.existing(abs, item);
+    if (there === 'same') return { status: 'same' };
+    if (typeof there === 'object') return { status: 'skipped', error: there.keep };
+    if (this.o.dryRun) return { status: 'dry-run' };
+    const tmp = this.temp(p.rel);
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    let ok = false;
+    try {
+      const h: Hash | undefined = item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
+      let got = 0;
+      await content((chunk) => {
+        h?.update(chunk);
+        for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+        got += chunk.length;
+      });
+      if (got !== item.size) return { status: 'failed', error: `${got} bytes, ${item.size} expected` };
+      if (h !== undefined) {
+        const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${h.digest('hex')}`;
+        if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, the catalog says ${item.hash}` };
+      }
+      this.attrs(fd, tmp, item, false);
+      // Replacing a file: the new one durable first (after a power cut, the old or the new, never an empty one).
+      if (there === 'replace') fs.fsyncSync(fd);
+      fs.renameSync(tmp, abs);
+      this.confine.notDir(p.rel);
+      ok = true;
+      return { status: 'done' };
+    } finally {
+      fs.closeSync(fd);
+      if (!ok) fs.rmSync(tmp, { force: true });
+    }
+  }
+
+  /**
+   * A split file, put together from parts that arrive in any order (one per
+   * medium): a temporary file that each part is written into at its offset;
+   * splitEnd() checks the whole file's hash and renames it into place.
+   */
+  splitStart(item: Item): { rel: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' } | Outcome {
+    const p = this.place(item);
+    if ('refuse' in p) return { status: 'failed', error: p.refuse };
+    const abs = this.confine.abs(p.rel);
+    const there = this.existing(abs, item);
+    if (there === 'same') return { status: 'same' };
+    if (typeof there === 'object') return { status: 'skipped', error: there.keep };
+    if (this.o.dryRun) return { status: 'dry-run' };
+    const tmp = this.temp(p.rel);
+    const fd = fs.openSync(tmp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    return { rel: p.rel, tmp, fd, there };
+  }
+
+  splitWrite(h: { fd: number }, offset: number, chunk: Buffer): void {
+    for (let off = 0; off < chunk.length; ) off += fs.writeSync(h.fd, chunk, off, chunk.length - off, offset + off);
+  }
+
+  splitEnd(h: { rel: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' }, item: Item, complete: string | undefined): Outcome {
+    let ok = false;
+    try {
+      if (complete !== undefined) return { status: 'failed', error: complete };
+      if (fs.fstatSync(h.fd).size !== item.size) return { status: 'failed', error: `the parts make ${fs.fstatSync(h.fd).size} bytes, ${item.size} expected` };
+      if (item.hash !== undefined) {
+        const alg = item.hash.slice(0, item.hash.indexOf(':'));
+        const hash = createHash(alg);
+        const buf = Buffer.allocUnsafe(1 << 20);
+        for (let pos = 0, n; (n = fs.readSync(h.fd, buf, 0, buf.length, pos)) > 0; pos += n) hash.update(buf.subarray(0, n));
+        const hex = `${alg}:${hash.digest('hex')}`;
+        if (hex !== item.hash) return { status: 'failed', error: `the joined parts do not verify: ${hex}, the catalog says ${item.hash}` };
+      }
+      this.attrs(h.fd, h.tmp, item, false);
+      if (h.there === 'replace') fs.fsyncSync(h.fd);
+      fs.renameSync(h.tmp, this.confine.abs(h.rel));
+      ok = true;
+      return { status: 'done' };
+    } finally {
+      fs.closeSync(h.fd);
+      if (!ok) fs.rmSync(h.tmp, { force: true });
+    }
+  }
+
+  /** A directory: made now, its time set by finish(). */
+  dir(item: Item): Outcome {
+    const n = confineName(item.name);
+    if ('refuse' in n) return { status: 'failed', error: n.refuse };
+    const clash = this.confine.collision(n.rel);
+    if (clash !== undefined) return { status: 'failed', error: clash };
+    const bad = this.confine.ancestors(Buffer.concat([n.rel, Buffer.from('/x')]), this.o.dryRun, () => {});
+    if (bad !== undefined) return { status: 'failed', error: bad };
+    this.confine.isDir(n.rel);
+    if (!this.o.dryRun) this.dirTimes.push({ rel: n.rel, item });
+    return { status: this.o.dryRun ? 'dry-run' : 'done' };
+  }
+
+  /** A symbolic link; its target must stay inside the destination. */
+  symlink(item: Item): Outcome {
+    const p = this.place(item);
+    if ('refuse' in p) return { status: 'failed', error: p.refuse };
+    const bad = symlinkProblem(p.rel, item.link!);
+    if (bad !== undefined) return { status: 'failed', error: bad };
+    return this.make(p.rel, item, (tmp) => fs.symlinkSync(item.link!, tmp), true);
+  }
+
+  /** A hard link to an object restored earlier (or already in the destination): a regular file, not through a symlink. */
+  hardlink(item: Item): Outcome {
+    const p = this.place(item);
+    if ('refuse' in p) return { status: 'failed', error: p.refuse };
+    const t = confineName(item.link!);
+    if ('refuse' in t) return { status: 'failed', error: `its link target: ${t.refuse}` };
+    const bad = this.confine.ancestors(t.rel, true, () => {});
+    if (bad !== undefined) return { status: 'failed', error: `its link target is ${bad}` };
+    const target = this.confine.abs(t.rel);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(target);
+    } catch (err) {
+      return { status: 'failed', error: `its link target ${t.rel.toString('utf8')}: ${describeSystemError(err)}` };
+    }
+    if (!st.isFile()) return { status: 'failed', error: `its link target ${t.rel.toString('utf8')} is not a regular file` };
+    const abs = this.confine.abs(p.rel);
+    try {
+      if (fs.lstatSync(abs).ino === st.ino) return { status: 'same' };
+    } catch {
+      // Nothing there.
+    }
+    return this.make(p.rel, item, (tmp) => fs.linkSync(target, tmp), false, true);
+  }
+
+  /** A fifo or device node (mknod/mkfifo from coreutils: Node has no mknod). */
+  special(item: Item): Outcome {
+    const p = this.place(item);
+    if ('refuse' in p) return { status: 'failed', error: p.refuse };
+    return this.make(p.rel, item, (tmp) => {
+      const t = tmp.toString('latin1');
+      if (item.type === 'fifo') execFileSync('mkfifo', ['-m', '600', '--', t], { stdio: ['ignore', 'ignore', 'pipe'] });
+      else execFileSync('mknod', ['-m', '600', '--', t, item.type === 'block' ? 'b' : 'c', String(item.devmajor ?? 0), String(item.devminor ?? 0)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }, false);
+  }
+
+  private make(rel: Buffer, item: Item, create: (tmp: Buffer) => void, isLink: boolean, noAttrs = false): Outcome {
+    const abs = this.confine.abs(rel);
+    const there = this.existing(abs, item);
+    if (there === 'same') return { status: 'same' };
+    if (typeof there === 'object') return { status: 'skipped', error: there.keep };
+    if (this.o.dryRun) return { status: 'dry-run' };
+    const tmp = this.temp(rel);
+    try {
+      create(tmp);
+      if (!noAttrs) this.attrs(undefined, tmp, item, isLink);
+      fs.renameSync(tmp, abs);
+      this.confine.notDir(rel);
+      return { status: 'done' };
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      return { status: 'failed', error: describeSystemError(err) };
+    }
+  }
+
+  /** Directory times and modes, deepest first (making their contents changed the times). */
+  finish(): void {
+    for (const { rel, item } of this.dirTimes.reverse()) {
+      const abs = this.confine.abs(rel);
+      try {
+        const st = fs.lstatSync(abs);
+        if (!st.isDirectory()) continue;
+        this.attrs(undefined, abs, item, false);
+      } catch {
+        // Gone or refused meanwhile: nothing to set.
+      }
+    }
+    this.dirTimes.length = 0;
+  }
+
+  /** A readable time for results. */
+  static time(item: Item): string {
+    return formatTime(item.mtimeSec, item.mtimeNsec);
+  }
+}

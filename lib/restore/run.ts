@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UsageError, describeSystemError } from '../cli/errors';
+import { capsForFsType, fsTypeOf } from '../tree/local/caps';
+import { restoreTars } from './from-tar';
+import { Report } from './report';
+import { Restorer, type Overwrite } from './restorer';
+import { compileSelector } from './select';
+
+export interface RestoreOptions {
+  dest: string;
+  tars: string[];
+  catalog?: string;
+  media: string[];
+  mounter?: string;
+  from?: string;
+  globs: string[];
+  regexes: string[];
+  paths: string[];
+  asOf?: string;
+  overwrite: Overwrite;
+  dryRun: boolean;
+  specials: boolean;
+  list: boolean;
+  tool: string;
+  warn: (what: string, why: string) => void;
+}
+
+function destination(d: string): string {
+  const abs = path.resolve(d);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (err) {
+    throw new UsageError(`-d ${d}`, `${describeSystemError(err)} (the destination must exist)`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`-d ${d}`, 'not a directory');
+  return fs.realpathSync(abs);
+}
+
+/** cairn-restore as a function: whether anything was skipped or failed. */
+export async function runRestore(o: RestoreOptions): Promise<{ attention: boolean }> {
+  const select = compileSelector(o.globs, o.regexes, o.paths);
+  const catalogMode = o.catalog !== undefined || o.media.length > 0 || o.mounter !== undefined;
+  if (catalogMode || o.from !== undefined) {
+    const { restoreCatalog } = await import('./from-catalog');
+    return restoreCatalog(o, select, catalogMode ? undefined : o.from);
+  }
+  if (o.asOf !== undefined) throw new UsageError('--as-of', 'only with a catalog (--catalog, --media or --mounter)');
+  if (o.list) throw new UsageError('--list', 'only with a catalog (--catalog, --media or --mounter)');
+  const dest = destination(o.dest);
+  const caps = capsForFsType(fsTypeOf(dest));
+  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, foldCase: !caps.case_sensitive });
+  const tars = o.tars.length > 0 ? o.tars : ['-'];
+  const report = new Report({ src: tars.map((t) => (t === '-' ? 'stdin' : path.resolve(t))), dst: dest, dry_run: o.dryRun }, o.warn, o.tool);
+  await restoreTars(tars, r, report, { select, specials: o.specials });
+  await report.end();
+  return { attention: report.problems > 0 };
+}
