@@ -94,3 +94,80 @@ bench_archive_plan() {
     note "cairn: $(why "$_c")"
   fi
 }
+
+RESTORE=$TOP/bin/cairn-restore
+
+bench_restore_100k() {
+  echo "== restore-100k: cairn-restore of the 100k-file volume tar made by cairn-pack vs tar -xf, into a new directory, warm cache"
+  _w=$DIR/pack100k
+  if ! ensure_tree; then set_res rs_cairn "error could not generate the tree"
+  elif ! archive_plan_for "$TREE" "$_w" || ! "$PACK" "$_w/plan.ndjson" >"$_w/v.tar" 2>"$LOGS/restore-100k.err"; then
+    set_res rs_cairn "error could not make the volume: $(tail -n 1 "$LOGS/restore-100k.err")"
+  else
+    fresh "$_w/out" && "$RESTORE" -d "$_w/out" --tar "$_w/v.tar" >"$LOGS/restore-100k.results" 2>>"$LOGS/restore-100k.err"
+    _rc=$?
+    _done=$(grep -c '"status":"done"' "$LOGS/restore-100k.results")
+    _want=$(grep -c '"path"' "$_w/scan.ndjson")
+    if [ "$_rc" != 0 ] || [ "$_done" != "$_want" ] || ! diff -r "$TREE" "$_w/out" >"$LOGS/restore-100k.diff" 2>&1; then
+      set_res rs_cairn "error the checked run restored $_done of $_want objects (exit $_rc); see $LOGS/restore-100k.*"
+      loud "restore-100k: cairn-restore did not give back the tree"
+    else
+      group_alt restore_100k "$RUNS" "sh -c $(q 'rm -rf "$1/out" "$1/ref" && mkdir "$1/out" "$1/ref"') sh $(q "$_w")" \
+        "rs_cairn=sh -c $(q '"$0" -d "$1" --tar "$2" >/dev/null') $(q "$RESTORE") $(q "$_w/out") $(q "$_w/v.tar")" \
+        "rs_tar=tar -xf $(q "$_w/v.tar") -C $(q "$_w/ref")"
+    fi
+    rm -rf -- "$_w/out" "$_w/ref" "$_w/v.tar"
+  fi
+  judge "restore 100k files vs tar -xf" rs_cairn "tar -xf" rs_tar 1.5
+}
+
+bench_restore_one() {
+  echo "== restore-one: one file from a catalog of 20 volumes (the 100k tree laid out as 20 directory volumes), media from a mounter"
+  _w=$DIR/restore20
+  _m=$_w/mounter.sh
+  if ! ensure_tree; then set_res ro_cairn "error could not generate the tree"
+  else
+    if [ "$(cat "$_w.ok" 2>/dev/null)" != "v1" ]; then
+      rm -rf "$_w" "$_w.ok" && mkdir -p "$_w/cat" "$_w/media" &&
+        "$SCAN" --hash sha256 "$TREE" >"$_w/scan.ndjson" &&
+        _size=$(awk '/"type":"file"/ { n++ } END { print n }' "$_w/scan.ndjson") &&
+        "$PLAN" --archive --catalog "$_w/cat" --format dir --medium-size 25M --sort alpha --volumes 20 "$_w/scan.ndjson" >"$_w/plan.ndjson" 2>"$LOGS/restore-one.err" &&
+        for _v in $(seq 1 20); do mkdir -p "$_w/media/$_v"; done &&
+        "$TOP/bin/cairn-apply" --dst "$_w/media/%d" "$_w/plan.ndjson" >/dev/null 2>>"$LOGS/restore-one.err" &&
+        echo v1 >"$_w.ok"
+      note "laid out $(ls "$_w/cat" | wc -l) volumes once (later runs reuse them)"
+    fi
+    cat >"$_m" <<'MOUNTER'
+#!/bin/sh
+# The bench's mounter: logs the volume asked for, prints where it is.
+v=$(head -c 200 "$1" | sed -n 's/.*"volume":\([0-9]*\).*/\1/p')
+echo "$v" >>"$(dirname "$0")/asked"
+[ "$v" = 0 ] || echo "$(dirname "$0")/media/$v"
+MOUNTER
+    chmod +x "$_m"
+    # The file to restore: the last file of the last volume.
+    _p=$(grep '"type":"file"' "$_w/cat/vol-0020.ndjson" 2>/dev/null | tail -n 1 | sed 's/^{"path":"\([^"]*\)".*/\1/')
+    if [ ! -f "$_w.ok" ] || [ -z "$_p" ]; then set_res ro_cairn "error could not lay out the volumes: $(tail -n 1 "$LOGS/restore-one.err")"
+    else
+      rm -rf "$_w/out" "$_w/asked" && mkdir "$_w/out"
+      "$RESTORE" -d "$_w/out" --catalog "$_w/cat" --mounter "$_m" "$_p" >"$LOGS/restore-one.results" 2>>"$LOGS/restore-one.err"
+      _asked=$(tr '\n' ' ' <"$_w/asked")
+      if cmp -s "$TREE/$_p" "$_w/out/$_p" && [ "$_asked" = "20 0 " ]; then
+        row "restore one file: media asked for" "20 (and 0)" "-" "-" "exactly one" PASS
+        group_alt restore_one "$RUNS" "sh -c $(q 'rm -rf "$1/out" "$1/asked" && mkdir "$1/out"') sh $(q "$_w")" \
+          "ro_cairn=sh -c $(q '"$0" -d "$1" --catalog "$2" --mounter "$3" "$4" >/dev/null') $(q "$RESTORE") $(q "$_w/out") $(q "$_w/cat") $(q "$_m") $(q "$_p")"
+      else
+        row "restore one file: media asked for" "${_asked:-none}" "-" "-" "exactly one" FAIL
+        set_res ro_cairn "error the file was not restored from one medium; see $LOGS/restore-one.*"
+      fi
+    fi
+  fi
+  _c=$(res ro_cairn)
+  if is_ok "$_c"; then
+    if le "$(val "$_c")" 2; then _result=PASS; else _result=FAIL; fi
+    row "restore one file of 20 volumes" "$(fmt_time "$(val "$_c")")" "-" "-" "< 2 s" "$_result"
+  else
+    row "restore one file of 20 volumes" "-" "-" "-" "< 2 s" FAIL
+    note "cairn: $(why "$_c")"
+  fi
+}

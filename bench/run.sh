@@ -13,7 +13,7 @@
 #                       generated trees and logs; trees are reused while their
 #                       marker file (NAME.ok) matches, so reruns are quick
 #   BENCH_ONLY=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,
-#              pack-100k,pack-big,archive-plan
+#              pack-100k,pack-big,archive-plan,restore-100k,restore-one
 #                       run a subset
 #   BENCH_TIMER=hyperfine|own
 #                       default: hyperfine when installed, else bench/measure.ts's loop
@@ -45,7 +45,7 @@ cd "$(dirname "$0")/.." || exit 2
 TOP=$(pwd)
 RUNS=${BENCH_RUNS:-5}
 RSS_RUNS=${BENCH_RSS_RUNS:-3}
-ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,pack-100k,pack-big,archive-plan
+ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,pack-100k,pack-big,archive-plan,restore-100k,restore-one
 ONLY=${BENCH_ONLY:-$ALL}
 SYNC_WHEN=${BENCH_SYNC:-start}
 NODE=$(command -v "${NODE:-node}") || { echo "bench: node not found" >&2; exit 2; }

@@ -46,17 +46,23 @@ export function parentRel(rel: Buffer): Buffer {
  * targets and targets climbing above the destination are refused (the
  * symlink-then-file attack needs one of them).
  */
-export function symlinkProblem(rel: Buffer, target: Buffer): string | undefined {
+export function symlinkProblem(rel: Buffer, target: Buffer, isLink?: (path: Buffer) => boolean): string | undefined {
   if (target.length === 0) return 'an empty link target';
   if (target.includes(0)) return 'a NUL in its link target';
   if (target[0] === SLASH) return 'an absolute link target (it would point outside the destination)';
-  let depth = 0;
-  for (let i = 0; i < rel.length; i++) if (rel[i] === SLASH) depth++;
+  // Resolved component by component from the link's directory: a ".." after a component that is
+  // itself a symlink (made by this archive or there before) could lead anywhere, so it is refused.
+  const stack = rel.toString('latin1').split('/').slice(0, -1);
+  let throughLink = false;
   for (const c of target.toString('latin1').split('/')) {
     if (c === '' || c === '.') continue;
     if (c === '..') {
-      if (--depth < 0) return 'a link target that leaves the destination';
-    } else depth++;
+      if (throughLink) return 'a link target that climbs out of a symbolic link (it could lead outside the destination)';
+      if (stack.pop() === undefined) return 'a link target that leaves the destination';
+      continue;
+    }
+    stack.push(c);
+    if (!throughLink && isLink?.(Buffer.from(stack.join('/'), 'latin1'))) throughLink = true;
   }
   return undefined;
 }
@@ -101,6 +107,7 @@ export class Confinement {
       at = slash + 1;
       const k = dir.toString('latin1');
       if (this.dirs.has(k)) continue;
+      if (this.dryLinks.has(k)) return `below a symbolic link (${dir.toString('utf8')}): refused, it could lead outside the destination`;
       let st: fs.Stats | undefined;
       try {
         st = fs.lstatSync(this.abs(dir));
@@ -133,8 +140,33 @@ export class Confinement {
     for (const d of this.dirs) if (d.startsWith(`${k}/`)) this.dirs.delete(d);
   }
 
-  /** A name of this run that collides with an earlier one once normalized, or undefined. */
+  /** Symlinks a dry run would have made: a real run would refuse what lies below them. */
+  private readonly dryLinks = new Set<string>();
+
+  dryLink(rel: Buffer): void {
+    this.dryLinks.add(rel.toString('latin1'));
+  }
+
+  /** Is `rel` a symlink in the destination (or one a dry run would have made)? */
+  isLink(rel: Buffer): boolean {
+    if (this.dryLinks.has(rel.toString('latin1'))) return true;
+    try {
+      return fs.lstatSync(this.abs(rel)).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  }
+
+  /** A name of this run (or a directory above it) that collides with an earlier one once normalized, or undefined. */
   collision(rel: Buffer): string | undefined {
+    for (let i = rel.indexOf(SLASH); i >= 0; i = rel.indexOf(SLASH, i + 1)) {
+      const clash = this.collisionOf(rel.subarray(0, i));
+      if (clash !== undefined) return clash;
+    }
+    return this.collisionOf(rel);
+  }
+
+  private collisionOf(rel: Buffer): string | undefined {
     const k = key(rel, this.foldCase);
     const raw = rel.toString('latin1');
     const had = this.names.get(k);

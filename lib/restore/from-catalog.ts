@@ -8,7 +8,7 @@ import { openDescriptor, readVolumeHeader } from '../catalog/open';
 import { partName, rawBytes, splitRdev } from '../pack/member';
 import { STREAM_VERSION, type Entry, type VolumeHeader, type VolumeRecord } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
-import { capsForFsType, fsTypeOf } from '../tree/local/caps';
+import { destCaps } from './run';
 import { IS_ROOT } from '../tree/local/write';
 import { openTar } from './byte-source';
 import { catalogOf, ejectDescriptor, identify, mount, type Medium } from './media';
@@ -208,7 +208,7 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
 
     const dest = path.resolve(o.dest);
     if (!fs.statSync(dest, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`-d ${o.dest}`, 'not a directory (the destination must exist)');
-    const r = new Restorer({ dest: fs.realpathSync(dest), overwrite: o.overwrite, dryRun: o.dryRun, foldCase: !capsForFsType(fsTypeOf(dest)).case_sensitive });
+    const r = new Restorer({ dest: fs.realpathSync(dest), overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
     const report = new Report({ src: { catalog: catDir, media: order, as_of: asOf }, dst: fs.realpathSync(dest), dry_run: o.dryRun }, o.warn, o.tool);
     const source = 'catalog';
     // 1. Everything but file contents, from the descriptors.

@@ -6,7 +6,7 @@ import { rawBytes, splitRdev } from '../pack/member';
 import { MORE } from '../records/stream-reader';
 import { timeParts } from '../records/time';
 import type { Entry } from '../records/types';
-import { capsForFsType, fsTypeOf } from '../tree/local/caps';
+import { destCaps } from './run';
 import { IS_ROOT } from '../tree/local/write';
 import { UsageError } from '../cli/errors';
 import { Report } from './report';
@@ -50,7 +50,7 @@ export async function restoreMirror(o: RestoreOptions, select: Selector, from: s
   const dest = path.resolve(o.dest);
   if (!fs.statSync(dest, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`-d ${o.dest}`, 'not a directory (the destination must exist)');
   const real = fs.realpathSync(dest);
-  const r = new Restorer({ dest: real, overwrite: o.overwrite, dryRun: o.dryRun, foldCase: !capsForFsType(fsTypeOf(dest)).case_sensitive });
+  const r = new Restorer({ dest: real, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
   const report = new Report({ src: root, dst: real, dry_run: o.dryRun }, o.warn, o.tool);
   const links = new Map<string, Buffer>();
   for (;;) {

@@ -4,7 +4,7 @@ import { confineName } from './confine';
 import type { Report } from './report';
 import type { Item, Outcome, Restorer } from './restorer';
 import type { Selector } from './select';
-import { TarReader, type Member } from './tar-read';
+import { TarError, TarReader, type Member } from './tar-read';
 
 export interface TarRestoreOptions {
   select: Selector;
@@ -41,27 +41,50 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
     const reader = new TarReader(await openTar(file));
     let first = true;
     let cairn = false;
+    let current: Buffer | undefined;
+    // A broken archive (bad size, cut short, a gzip bomb) stops there: what came before stays restored.
+    const broken = async (err: TarError): Promise<void> => {
+      const at = err.member ?? current;
+      const n = at !== undefined ? confineName(at) : undefined;
+      const name = n !== undefined && 'rel' in n ? n.rel : (at ?? Buffer.from(`(offset ${reader.position})`));
+      await report.add(source, { name, type: 'file', status: 'failed', error: err.message });
+    };
     for (;;) {
-      const m = await reader.next();
+      let m: Member | undefined;
+      try {
+        m = await reader.next();
+      } catch (err) {
+        if (!(err instanceof TarError)) throw err;
+        current = undefined;
+        await broken(err);
+        break;
+      }
       if (m === undefined) break;
+      current = m.name;
       if (first) cairn = m.name.toString('latin1').replace(/^\.\//, '').startsWith('.cairn/') || m.name.toString('latin1') === '.cairn';
       first = false;
       const n = confineName(m.name);
-      // "./" or "/": the destination itself, whose own attributes are not the archive's to set.
-      if ('refuse' in n && m.type === 'dir' && /^[./]+$/.test(m.name.toString('latin1'))) {
+      // "." or "./": the destination itself, whose own attributes are not the archive's to set.
+      if (m.type === 'dir' && /^(?:\.\/+)*\.?\/*$/.test(m.name.toString('latin1')) && m.name[0] === 0x2e) {
         await reader.skip();
         continue;
       }
       if ('rel' in n && cairn && (n.rel.toString('latin1') === '.cairn' || n.rel.toString('latin1').startsWith('.cairn/'))) continue;
       if ('rel' in n && !o.select(n.rel.toString('utf8'), m.type === 'dir')) continue;
-      let out: Outcome;
+      let out: Outcome | undefined;
       if (m.bad !== undefined) out = { status: 'failed', error: `refused: ${m.bad}` };
       else if ('refuse' in n) out = { status: 'failed', error: `refused: ${n.refuse}` };
       else {
         const item = itemOf(m);
         switch (m.type) {
           case 'file':
-            out = await r.file(item, (write) => reader.content(write));
+            try {
+              out = await r.file(item, (write) => reader.content(write));
+            } catch (err) {
+              if (!(err instanceof TarError)) throw err;
+              await broken(err);
+              break;
+            }
             break;
           case 'dir':
             out = r.dir(item);
@@ -78,6 +101,7 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
             else out = r.special(item);
         }
       }
+      if (out === undefined) break; // the archive broke inside this member: reported
       await report.add(source, { name: 'rel' in n ? n.rel : m.name, type: m.type, ...out });
     }
   }

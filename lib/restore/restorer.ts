@@ -40,6 +40,9 @@ export interface RestorerOptions {
   dryRun: boolean;
   /** The destination ignores case (names that fold together collide). */
   foldCase: boolean;
+  /** The destination keeps owners (and we are root) / permission bits: else they are not set (FAT refuses them). */
+  owners: boolean;
+  perms: boolean;
 }
 
 let counter = 0;
@@ -91,8 +94,8 @@ export class Restorer {
     const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
     const ns = BigInt(item.mtimeSec) * 1_000_000_000n + BigInt(item.mtimeNsec);
     const us = (t: bigint) => t / 1000n;
-    if (item.type === 'dir') return type === 'dir' ? 'same' : { keep: `a ${type} is there, not a directory` };
-    if (type === 'dir') return { keep: 'a directory is there' };
+    if (item.type === 'dir' && type === 'dir') return 'same';
+    if (item.type !== 'dir' && type === 'dir') return { keep: 'a directory is there' };
     if (item.type === 'file' && type === 'file' && st.size === BigInt(item.size) && us(st.mtimeNs) === us(ns)) return 'same';
     if (item.type === 'symlink' && type === 'symlink' && fs.readlinkSync(abs, { encoding: 'buffer' }).equals(item.link!)) return 'same';
     if (this.o.overwrite === 'always') return 'replace';
@@ -105,8 +108,8 @@ export class Restorer {
   }
 
   private attrs(fd: number | undefined, path: Buffer, item: Item, isLink: boolean): void {
-    if (IS_ROOT) (fd !== undefined ? fs.fchownSync(fd, item.uid, item.gid) : (isLink ? fs.lchownSync : fs.chownSync)(path, item.uid, item.gid));
-    if (!isLink) fd !== undefined ? fs.fchmodSync(fd, item.mode) : fs.chmodSync(path, item.mode);
+    if (this.o.owners && IS_ROOT) (fd !== undefined ? fs.fchownSync(fd, item.uid, item.gid) : (isLink ? fs.lchownSync : fs.chownSync)(path, item.uid, item.gid));
+    if (!isLink && this.o.perms) fd !== undefined ? fs.fchmodSync(fd, item.mode) : fs.chmodSync(path, item.mode);
     const t = utimeOf(item.mtimeSec, item.mtimeNsec);
     if (fd !== undefined) fs.futimesSync(fd, t, t);
     else (isLink ? fs.lutimesSync : fs.utimesSync)(path, t, t);
@@ -202,6 +205,16 @@ export class Restorer {
     if ('refuse' in n) return { status: 'failed', error: n.refuse };
     const clash = this.confine.collision(n.rel);
     if (clash !== undefined) return { status: 'failed', error: clash };
+    const there = this.existing(this.confine.abs(n.rel), item);
+    if (typeof there === 'object') return { status: 'skipped', error: there.keep };
+    if (there === 'replace') {
+      // Something else (a symlink, a file) stands where the directory goes, and may be replaced.
+      const above = this.confine.ancestors(n.rel, this.o.dryRun, () => {});
+      if (above !== undefined) return { status: 'failed', error: above };
+      if (this.o.dryRun) return { status: 'dry-run' };
+      fs.rmSync(this.confine.abs(n.rel), { force: true });
+      this.confine.notDir(n.rel);
+    }
     const bad = this.confine.ancestors(Buffer.concat([n.rel, Buffer.from('/x')]), this.o.dryRun, () => {});
     if (bad !== undefined) return { status: 'failed', error: bad };
     this.confine.isDir(n.rel);
@@ -213,9 +226,11 @@ export class Restorer {
   symlink(item: Item): Outcome {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
-    const bad = symlinkProblem(p.rel, item.link!);
+    const bad = symlinkProblem(p.rel, item.link!, (x) => this.confine.isLink(x));
     if (bad !== undefined) return { status: 'failed', error: bad };
-    return this.make(p.rel, item, (tmp) => fs.symlinkSync(item.link!, tmp), true);
+    const out = this.make(p.rel, item, (tmp) => fs.symlinkSync(item.link!, tmp), true);
+    if (out.status === 'dry-run') this.confine.dryLink(p.rel);
+    return out;
   }
 
   /** A hard link to an object restored earlier (or already in the destination): a regular file, not through a symlink. */

@@ -38,6 +38,12 @@ function destination(d: string): string {
   return fs.realpathSync(abs);
 }
 
+/** What the destination keeps, as the restorer needs it. */
+export function destCaps(dest: string): { foldCase: boolean; owners: boolean; perms: boolean } {
+  const caps = capsForFsType(fsTypeOf(dest));
+  return { foldCase: !caps.case_sensitive, owners: caps.owners, perms: caps.perms };
+}
+
 /** cairn-restore as a function: whether anything was skipped or failed. */
 export async function runRestore(o: RestoreOptions): Promise<{ attention: boolean }> {
   const select = compileSelector(o.globs, o.regexes, o.paths);
@@ -50,7 +56,7 @@ export async function runRestore(o: RestoreOptions): Promise<{ attention: boolea
   if (o.list) throw new UsageError('--list', 'only with a catalog (--catalog, --media or --mounter)');
   const dest = destination(o.dest);
   const caps = capsForFsType(fsTypeOf(dest));
-  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, foldCase: !caps.case_sensitive });
+  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, foldCase: !caps.case_sensitive, owners: caps.owners, perms: caps.perms });
   const tars = o.tars.length > 0 ? o.tars : ['-'];
   const report = new Report({ src: tars.map((t) => (t === '-' ? 'stdin' : path.resolve(t))), dst: dest, dry_run: o.dryRun }, o.warn, o.tool);
   await restoreTars(tars, r, report, { select, specials: o.specials });

@@ -36,8 +36,16 @@ export interface Member {
   bad?: string;
 }
 
-/** The input is not a tar at all, or is broken beyond a member's own fault: the run stops. */
-export class TarError extends Error {}
+/** The input is not a tar at all, or is broken beyond a member's own fault: the archive stops there. */
+export class TarError extends Error {
+  constructor(
+    message: string,
+    /** The member it happened in, when its name was read. */
+    readonly member?: Buffer,
+  ) {
+    super(message);
+  }
+}
 
 /** Bytes in, a chunk at a time: what the reader pulls from. */
 export interface ByteSource {
@@ -208,9 +216,14 @@ export class TarReader {
       if (!checksumOk(h)) throw new TarError(`not a tar header at offset ${this.position - BLOCK} (checksum)`);
       const flag = String.fromCharCode(h[156]!);
       const size = num(h, 124, 12);
+      const magic = h.subarray(257, 263).toString('latin1');
+      const ustar = magic === 'ustar\u000000' || magic.startsWith('ustar\u0000');
+      let name = cstr(h, 0, 100);
+      if (ustar && h[345] !== 0) name = Buffer.concat([cstr(h, 345, 155), Buffer.from('/'), name]);
+      const named = pax.get('path') ?? longName ?? name;
       if (Number.isNaN(size) || size < 0 || !Number.isSafeInteger(size)) {
         // Without a size the rest of the stream cannot be found: stop here.
-        throw new TarError(`a member at offset ${this.position - BLOCK} has ${size < 0 ? 'a negative' : 'an impossible'} size`);
+        throw new TarError(`${size < 0 ? 'a negative' : 'an impossible'} size in its header (offset ${this.position - BLOCK}): the archive cannot be read past it`, named);
       }
       if (flag === 'x' || flag === 'g' || flag === 'X') {
         const parsed = parsePax(await this.data(size, 'a pax header'));
@@ -230,10 +243,6 @@ export class TarReader {
         else longLink = v;
         continue;
       }
-      const magic = h.subarray(257, 263).toString('latin1');
-      const ustar = magic === 'ustar\u000000' || magic.startsWith('ustar\u0000');
-      let name = cstr(h, 0, 100);
-      if (ustar && h[345] !== 0) name = Buffer.concat([cstr(h, 345, 155), Buffer.from('/'), name]);
       const all = new Map([...this.global, ...pax]);
       const m: Member = {
         name: longName ?? name,
@@ -256,7 +265,7 @@ export class TarReader {
       this.applyPax(m, all);
       if (m.name.length > MAX_NAME || m.linkname.length > MAX_NAME) m.bad ??= 'a name too long to be real';
       if (!Number.isFinite(m.uid) || !Number.isFinite(m.gid) || m.uid < 0 || m.gid < 0) m.bad ??= 'an impossible owner';
-      if (flag === 'S') m.bad ??= 'a GNU sparse file (not supported: extract it with GNU tar)';
+      if (flag === 'S' || [...all.keys()].some((k) => k.startsWith('GNU.sparse.'))) m.bad ??= 'a GNU sparse file (not supported: extract it with GNU tar)';
       else if (m.type === 'other') m.bad ??= `a member of type ${JSON.stringify(flag)} (not supported)`;
       // Only files carry content: for the others, the size is skipped.
       this.left = m.size;
@@ -282,7 +291,7 @@ export class TarReader {
     const size = pax.get('size');
     if (size !== undefined) {
       const s = Number(size.toString('latin1'));
-      if (!/^\d+$/.test(size.toString('latin1')) || !Number.isSafeInteger(s)) throw new TarError(`a member at offset ${this.position - BLOCK} has an impossible pax size`);
+      if (!/^\d+$/.test(size.toString('latin1')) || !Number.isSafeInteger(s)) throw new TarError(`an impossible pax size (${JSON.stringify(size.toString('latin1').slice(0, 40))}): the archive cannot be read past it`, m.name);
       m.size = s;
     }
     const mtime = pax.get('mtime');
@@ -305,7 +314,7 @@ export class TarReader {
     while (this.left > 0) {
       if (this.off >= this.buf.length) {
         await this.fill(1);
-        if (this.off >= this.buf.length) throw new TarError(`truncated: ${this.left} bytes of a member's content are missing`);
+        if (this.off >= this.buf.length) throw new TarError(`truncated: ${this.left} bytes of its content are missing`);
       }
       const n = Math.min(this.left, this.buf.length - this.off);
       fn(this.buf.subarray(this.off, this.off + n));
