@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { UsageError, describeSystemError } from '../cli/errors';
+import { InputError, UsageError, describeSystemError } from '../cli/errors';
+import { PassThrough } from 'node:stream';
 import { LineReader } from '../records/line-reader';
 import { StreamReader, type StreamSpec } from '../records/stream-reader';
 import type { VolumeHeader, VolumeRecord } from '../records/types';
@@ -25,8 +26,16 @@ export function openDescriptor(file: string, name = file, spec: StreamSpec<Volum
   }
   const raw = fs.createReadStream('', { fd, highWaterMark: 1 << 16 });
   const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
-  const source = gzip ? raw.pipe(zlib.createGunzip({ chunkSize: 1 << 16 })) : raw;
-  if (gzip) raw.on('error', (err) => source.destroy(err));
+  let source: NodeJS.ReadableStream = raw;
+  if (gzip) {
+    // A broken gzip stream is bad input, named as such (exit 2), not an I/O failure.
+    const out = new PassThrough({ highWaterMark: 1 << 16 });
+    const gunzip = zlib.createGunzip({ chunkSize: 1 << 16 });
+    gunzip.on('error', (err: NodeJS.ErrnoException) => out.destroy(new InputError(name, 0, undefined, `not a complete gzip stream (${err.code ?? err.message})`)));
+    raw.on('error', (err) => out.destroy(err));
+    raw.pipe(gunzip).pipe(out);
+    source = out;
+  }
   return StreamReader.fromLines(new LineReader(source, name), spec);
 }
 

@@ -69,5 +69,8 @@ export function graftLine(dest: Buffer, src: Buffer, tool: GraftTool, what: stri
     refusal(src, tool, false) ??
     (target !== undefined ? targetRefusal(target, tool) : undefined);
   if (why !== undefined) throw new UsageError(what, `${why} (rename it, or exclude it from the scan)`);
-  return Buffer.concat([escape(dest), Buffer.from('='), escape(src), Buffer.from('\n')]);
+  const line = Buffer.concat([escape(dest), Buffer.from('='), escape(src), Buffer.from('\n')]);
+  // xorriso reads path-list lines of at most 4094 bytes (it cuts longer ones).
+  if (tool === 'xorriso' && line.length > 4094) throw new UsageError(what, `its graft line would be ${line.length} bytes; xorriso reads at most 4094 (shorten the path)`);
+  return line;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
+import { CairnError, FatalIoError, UsageError, describeSystemError } from '../cli/errors';
 import { eachAction, expandPattern, hasPattern, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
 import { VolumeJob, keyOf, prepareVolumes, processGone } from '../archive/volume-job';
 import { ENTRIES } from '../records/entries';
@@ -83,7 +83,6 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
       for (const j of jobs) j.abort();
     }
   } finally {
-    await closeHasher();
     tee.input.done();
   }
 }
@@ -96,12 +95,20 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
 async function withOutput<T>(output: string | undefined, gzip: boolean, fn: (out: TarOut) => Promise<T>, before?: () => Promise<void>): Promise<T> {
   if (output === undefined) {
     const out = new TarOut(1, gzip);
-    const r = await fn(out);
-    await out.end(false);
-    if (before) await before();
-    return r;
+    try {
+      const r = await fn(out);
+      await out.end(false);
+      if (before) await before();
+      return r;
+    } catch (err) {
+      throw fatal(err, 'stdout');
+    } finally {
+      await closeHasher(out);
+    }
   }
   const final = path.resolve(output);
+  // A volume is never written over another file: that is likely an earlier volume, whose files the catalog counts on.
+  if (fs.existsSync(final)) throw new UsageError(`-o ${output}`, 'exists: a volume is written to a new file (remove it, or name another)');
   removeStaleTemps(path.dirname(final), path.basename(final));
   const temp = path.join(path.dirname(final), `.cairn-tmp.${process.pid}.${path.basename(final)}`);
   let fd: number;
@@ -110,23 +117,35 @@ async function withOutput<T>(output: string | undefined, gzip: boolean, fn: (out
   } catch (err) {
     throw new UsageError(`-o ${output}`, describeSystemError(err));
   }
+  let out: TarOut | undefined;
   try {
-    const out = new TarOut(fd, gzip);
+    out = new TarOut(fd, gzip);
     const r = await fn(out);
     await out.end(true);
+    await closeHasher(out);
     fs.closeSync(fd);
     fd = -1;
-    fs.renameSync(temp, final);
+    // Not over a file that appeared meanwhile.
+    fs.linkSync(temp, final);
+    fs.unlinkSync(temp);
     const dir = fs.openSync(path.dirname(final), 'r');
     fs.fsyncSync(dir);
     fs.closeSync(dir);
     if (before) await before();
     return r;
   } catch (err) {
+    if (out !== undefined) await closeHasher(out);
     if (fd >= 0) fs.closeSync(fd);
     fs.rmSync(temp, { force: true });
-    throw err;
+    throw fatal(err, final);
   }
+}
+
+/** A write that failed (ENOSPC, EIO, a closed pipe): a fatal I/O error naming the output, unless it is ours already. */
+function fatal(err: unknown, where: string): unknown {
+  if (err instanceof CairnError || (err as NodeJS.ErrnoException).code === 'EPIPE') return err;
+  if ((err as NodeJS.ErrnoException).code !== undefined) return new FatalIoError(where, `${describeSystemError(err)} (the volume is not in the catalog)`);
+  return err;
 }
 
 /** What a killed run left of an output of this name: `.cairn-tmp.PID.NAME` of a process that is gone. */
@@ -176,13 +195,17 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
         const leftOut = job.left.size > 0;
         const fail = (a: Action, why: string): void => {
           failed.add(keyOf(a));
+          failedPaths.add(a.path);
           o.warn(a.path, why);
         };
         // Synchronous per member; a promise only when a buffer goes out (eachAction awaits it).
+        const failedPaths = new Set<string>();
         const one = (a: Action): Promise<void> | undefined => {
           if (a.op !== 'store' || (leftOut && job.left.has(keyOf(a)))) return undefined;
           const name = rawBytes(a.path, a.path_b64);
           const src = a.src!;
+          // A link to a file that failed holds what that file holds: it fails with it (the next volume stores both).
+          if (a.link !== undefined && failedPaths.has(a.link)) fail(a, 'its hard link target failed: left out of the catalog (the next volume stores it again)');
           if (a.link !== undefined || src.type !== 'file') return writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined));
           const offset = a.part?.offset ?? 0;
           const size = a.part?.size ?? src.size ?? 0;

@@ -119,14 +119,16 @@ export class TarOut {
     const chunk = this.buf.subarray(0, this.pos);
     // Chained: a stream's writes are ordered anyway; fs.write calls must not overtake each other.
     const before = this.pending;
-    this.pending = (before ? before.then(() => this.write(chunk)) : this.write(chunk));
+    this.pending = before ? before.then(() => this.write(chunk)) : this.write(chunk);
+    // Failures are kept and rethrown by the next flush or end(), never left unhandled.
+    this.pending.catch((err: Error) => (this.failure ??= err));
     this.busy[this.index]!.push(this.pending);
     this.index = (this.index + 1) % RING;
     this.buf = this.ring[this.index]!;
     this.pos = 0;
     const busy = this.busy[this.index]!;
     if (busy.length > 0) {
-      await Promise.all(busy);
+      await Promise.allSettled(busy);
       busy.length = 0;
     }
     if (this.failure) throw this.failure;
@@ -152,7 +154,8 @@ export class TarOut {
   /** Writes out what is buffered and waits for it; syncs a file when asked. */
   async end(sync: boolean): Promise<void> {
     await this.flush();
-    if (this.pending) await this.pending;
+    if (this.pending) await this.pending.catch(() => {});
+    if (this.failure) throw this.failure;
     if (this.stream !== undefined && this.stream !== process.stdout) {
       this.stream.end();
       if (this.finished) await this.finished;

@@ -75,12 +75,13 @@ function readAsync(fd: number, into: Buffer, position: number): Promise<number> 
  */
 /** Files this large are hashed in a thread of their own: below, starting it and talking to it costs more than it saves. */
 const THREAD_HASH = 16 << 20;
-let hasher: ThreadHasher | undefined;
+/** The hashing thread of each output: it reads that output's buffers, and no other's. */
+const hashers = new WeakMap<TarOut, ThreadHasher>();
 
-/** Stops the hashing thread, if one was started. */
-export async function closeHasher(): Promise<void> {
-  await hasher?.close();
-  hasher = undefined;
+/** Stops the hashing thread of an output, if one was started. */
+export async function closeHasher(out: TarOut): Promise<void> {
+  await hashers.get(out)?.close();
+  hashers.delete(out);
 }
 
 async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBody): Promise<string | undefined> {
@@ -88,7 +89,9 @@ async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBo
   let p = out.put(header);
   if (p) await p;
   const threaded = c.hash !== undefined && c.size >= THREAD_HASH;
-  if (threaded) (hasher ??= new ThreadHasher(out.shared)).start(c.alg);
+  let hasher = hashers.get(out);
+  if (threaded && hasher === undefined) hashers.set(out, (hasher = new ThreadHasher(out.shared)));
+  if (threaded) hasher!.start(c.alg);
   const h = c.hash !== undefined && !threaded ? createHash(c.alg) : undefined;
   const end = c.offset + c.size;
   let pos = c.offset;

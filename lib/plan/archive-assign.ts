@@ -59,6 +59,12 @@ export function assign(items: Items, order: number[], cap: Capacity, first: numb
       }
       return [head, d];
     };
+    // The whole chain of directories above: what the item needs on an empty volume.
+    const allAncestors = (i: number): number => {
+      let n = 0;
+      for (let p = items.parent[i]!; p >= 0; p = items.parent[p]!) n += items.head[p]! + items.desc[p]!;
+      return n;
+    };
     const take = (i: number, head: number, d: number, anc: [number, number]): void => {
       for (let p = items.parent[i]!; p >= 0 && dirLast[p] !== v; p = items.parent[p]!) {
         dirLast[p] = v;
@@ -83,8 +89,8 @@ export function assign(items: Items, order: number[], cap: Capacity, first: numb
           continue;
         }
         // Too large for any medium: from now on it goes in parts.
-        const whole = items.head[i]! + cap.body(items.size[i]!) + items.desc[i]!;
-        if (items.kind[i] !== Kind.Object || items.size[i]! === 0 || whole <= emptyRoom() - 4 * cap.unit) {
+        const whole = items.head[i]! + cap.body(items.size[i]!) + items.desc[i]! + allAncestors(i);
+        if (items.kind[i] !== Kind.Object || items.size[i]! === 0 || whole <= emptyRoom() - 4 * cap.unit || items.noSplit.has(i)) {
           next.push(i);
           continue;
         }

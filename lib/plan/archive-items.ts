@@ -43,6 +43,8 @@ export class Items {
   readonly more = new Map<number, number[]>();
   /** Byte ranges of a parted file still to store. */
   readonly ranges = new Map<number, Range[]>();
+  /** Files whose name cannot take a part's suffix (over 255 bytes then): never split. */
+  readonly noSplit = new Set<number>();
   /** Parts assigned: item -> [{volume, offset, size}]. */
   readonly parts = new Map<number, { volume: number; offset: number; size: number }[]>();
 

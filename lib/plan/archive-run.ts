@@ -135,6 +135,10 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
       const name = rawBytes(e.path, e.path_b64);
       const head = budget.head(name, lastNameBytes(e), body, e.size ?? 0);
       const i = items.add(e.type === 'dir' ? Kind.Dir : Kind.Object, parent, head, desc, size, seconds(e.mtime), d.kind === 'store');
+      // A part's name is the file's and 27 bytes more: over 255 bytes no file system or ISO takes it.
+      if (e.type === 'file' && lastNameBytes(e) + 27 > 255) items.noSplit.add(i);
+      // A hard link member names its target: a long one needs a pax header of its own.
+      if (o.format === 'tar' && (e.nlink ?? 1) > 1) items.head[i] += 1024;
       if (d.kind === 'store' && d.why === 'rest') {
         items.parted[i] = 1;
         items.ranges.set(i, d.missing);
@@ -200,6 +204,10 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
     };
     const counts = await writePlan(planHeader, items, spool.file, volumes.map((v) => v.volume), alg, o.warn);
     if (volumes.length === 0 && tombstones > 0) o.warn('', `nothing new to store; ${tombstones} deletions wait for the next volume`);
+    const unsplittable = left.filter((i) => items.noSplit.has(i) && items.vol[i] === 0).length;
+    if (unsplittable > 0) {
+      o.warn('', `${unsplittable} larger than a medium with a name too long for the names of parts (NAME.cairn-part-OFFSET would pass 255 bytes): not archived on media of this size (--stats --verbose marks them -)`);
+    }
     const waiting = left.filter((i) => items.kind[i] === Kind.Object).length;
     if (waiting > 0) o.warn('', `${waiting} ${waiting === 1 ? 'object waits' : 'objects wait'} for later volumes`);
     if (skipped.unreadable + skipped.sockets > 0) {

@@ -252,8 +252,8 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
       }
       // Split files: done when their last part is in.
       for (const [w, h] of splits) {
-        if (!('fd' in h)) continue;
-        await report.add(source, { name: w.name, type: 'file', ...r.splitEnd(h, itemOf(w), undefined) });
+        const out = 'fd' in h ? r.splitEnd(h, itemOf(w), undefined) : h;
+        await report.add(source, { name: w.name, type: 'file', ...out });
       }
     } finally {
       if (eject !== undefined) {
@@ -291,10 +291,9 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
   for (const w of onIt) {
     if (w.parts !== undefined) {
       for (const p of w.parts) if (p.volume === v) needed.set(memberName(w, p.offset).toString('latin1'), { w, part: p });
-    } else if (w.rec.link !== undefined && m.kind === 'tar') {
-      if (restored.has(w.rec.link)) links.push(w);
-      else needed.set(Buffer.from(w.rec.link, 'utf8').toString('latin1'), { w });
-    } else needed.set(memberName(w).toString('latin1'), { w });
+    } else if (w.rec.link !== undefined && restored.has(w.rec.link)) links.push(w);
+    else if (w.rec.link !== undefined && m.kind === 'tar') needed.set(Buffer.from(w.rec.link, 'utf8').toString('latin1'), { w });
+    else needed.set(memberName(w).toString('latin1'), { w });
   }
   const one = async (key: string, read: (write: (c: Buffer) => void) => Promise<void>): Promise<void> => {
     const n = needed.get(key)!;

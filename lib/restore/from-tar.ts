@@ -1,3 +1,5 @@
+import * as zlib from 'node:zlib';
+import { partName, rawBytes } from '../pack/member';
 import { IS_ROOT } from '../tree/local/write';
 import { openTar } from './byte-source';
 import { confineName } from './confine';
@@ -9,6 +11,29 @@ import { TarError, TarReader, type Member } from './tar-read';
 export interface TarRestoreOptions {
   select: Selector;
   specials: boolean;
+}
+
+/**
+ * What a volume's descriptor says the files on it hash to, by member name
+ * (a part under its part name). Unreadable records are left out: the
+ * member is then restored without the check, as from any tar.
+ */
+function descriptorHashes(raw: Buffer): Map<string, string> {
+  const text = (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw).toString('utf8');
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"path"')) continue;
+    try {
+      const r = JSON.parse(line) as { path: string; path_b64?: string; type?: string; hash?: string; part?: { offset: number; hash: string } };
+      if (r.type !== 'file') continue;
+      const name = rawBytes(r.path, r.path_b64);
+      if (r.part !== undefined) out.set(partName(name, r.part.offset).toString('latin1'), r.part.hash);
+      else if (r.hash !== undefined) out.set(name.toString('latin1'), r.hash);
+    } catch {
+      // Not a record: ignored here (cairn-restore --catalog reads descriptors strictly).
+    }
+  }
+  return out;
 }
 
 function itemOf(m: Member): Item {
@@ -41,6 +66,7 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
     const reader = new TarReader(await openTar(file));
     let first = true;
     let cairn = false;
+    let hashes: Map<string, string> | undefined;
     let current: Buffer | undefined;
     // A broken archive (bad size, cut short, a gzip bomb) stops there: what came before stays restored.
     const broken = async (err: TarError): Promise<void> => {
@@ -69,13 +95,23 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
         await reader.skip();
         continue;
       }
-      if ('rel' in n && cairn && (n.rel.toString('latin1') === '.cairn' || n.rel.toString('latin1').startsWith('.cairn/'))) continue;
+      if ('rel' in n && cairn && (n.rel.toString('latin1') === '.cairn' || n.rel.toString('latin1').startsWith('.cairn/'))) {
+        // The volume's own descriptor (the first one): the hashes its files must have.
+        if (hashes === undefined && /^\.cairn\/vol-\d{4,}\.ndjson(\.gz)?$/.test(n.rel.toString('latin1'))) {
+          const chunks: Buffer[] = [];
+          await reader.content((c) => chunks.push(Buffer.from(c)));
+          hashes = descriptorHashes(Buffer.concat(chunks));
+        }
+        continue;
+      }
       if ('rel' in n && !o.select(n.rel.toString('utf8'), m.type === 'dir')) continue;
       let out: Outcome | undefined;
       if (m.bad !== undefined) out = { status: 'failed', error: `refused: ${m.bad}` };
       else if ('refuse' in n) out = { status: 'failed', error: `refused: ${n.refuse}` };
       else {
         const item = itemOf(m);
+        const want = hashes?.get(n.rel.toString('latin1'));
+        if (want !== undefined && m.type === 'file') item.hash = want;
         switch (m.type) {
           case 'file':
             try {

@@ -278,8 +278,11 @@ export class TarReader {
   }
 
   private applyPax(m: Member, pax: Map<string, Buffer>): void {
+    // GNU sparse 0.1 and 1.0 keep the real name here (the header holds GNUSparseFile.PID/NAME).
+    const sparseName = pax.get('GNU.sparse.name');
+    if (sparseName !== undefined) m.name = sparseName;
     const path = pax.get('path');
-    if (path !== undefined) {
+    if (path !== undefined && sparseName === undefined) {
       if (path.includes(0)) m.bad ??= 'a NUL inside its pax path';
       m.name = path;
     }
