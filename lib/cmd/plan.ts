@@ -27,7 +27,7 @@ const flags = {
   discard: { type: 'list', arg: 'N', help: 'with --archive: count volume N as lost; its objects are planned again' },
   compress: { type: 'boolean', help: 'with --archive: write the descriptors gzip-compressed' },
   verbose: { type: 'boolean', help: 'with --archive --stats: list what waits' },
-  stats: { type: 'boolean', help: 'print a one-line summary on stderr; with --archive: what waits and how many media it needs, instead of a plan' },
+  stats: { type: 'boolean', help: 'print a one-line summary on stderr; with --archive: what waits and how many media it needs, on stdout, instead of a plan' },
 } as const satisfies FlagSpec;
 
 const command: CommandDef<typeof flags> = {
