@@ -16,7 +16,7 @@ import { Report } from './report';
 import { Restorer, type Item, type Outcome } from './restorer';
 import type { RestoreOptions } from './run';
 import type { Selector } from './select';
-import { TarReader } from './tar-read';
+import { TarError, TarReader } from './tar-read';
 
 type Stored = Entry & { link?: string; part?: { offset: number; size: number; hash: string } };
 type Part = { volume: number; offset: number; size: number; hash: string };
@@ -81,7 +81,7 @@ function chooseMedia(wants: Want[]): number[] {
   const order: number[] = [];
   const chosen = new Set<number>();
   const need = new Map<number, number>();
-  for (const w of wants) for (const p of w.parts ?? []) need.set(p.volume, (need.get(p.volume) ?? 0) + 1);
+  for (const w of wants) if (w.missing === undefined) for (const p of w.parts ?? []) need.set(p.volume, (need.get(p.volume) ?? 0) + 1);
   const open = wants.filter((w) => w.rec.type === 'file' && w.parts === undefined && w.missing === undefined);
   const take = (v: number): void => {
     chosen.add(v);
@@ -99,7 +99,7 @@ function chooseMedia(wants: Want[]): number[] {
   const served = new Map<number, number>();
   for (const w of wants) {
     if (w.from !== undefined) served.set(w.from, (served.get(w.from) ?? 0) + 1);
-    for (const p of w.parts ?? []) served.set(p.volume, (served.get(p.volume) ?? 0) + 1);
+    if (w.missing === undefined) for (const p of w.parts ?? []) served.set(p.volume, (served.get(p.volume) ?? 0) + 1);
   }
   order.push(...[...chosen].sort((a, b) => (served.get(b) ?? 0) - (served.get(a) ?? 0) || a - b));
   return order;
@@ -345,12 +345,19 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
     }
   } else {
     const reader = new TarReader(await openTar(m.path));
-    while (needed.size > 0) {
-      const member = await reader.next();
-      if (member === undefined) break;
-      const key = member.name.toString('latin1').replace(/^\.\//, '');
-      if (!needed.has(key) || member.type !== 'file') continue;
-      await one(key, (write) => reader.content(write));
+    try {
+      while (needed.size > 0) {
+        const member = await reader.next();
+        if (member === undefined) break;
+        const key = member.name.toString('latin1').replace(/^\.\//, '');
+        if (!needed.has(key) || member.type !== 'file') continue;
+        await one(key, (write) => reader.content(write));
+      }
+    } catch (err) {
+      if (!(err instanceof TarError)) throw err;
+      // A broken medium: what it still owed fails, the other media go on.
+      for (const n of needed.values()) await report.add(source, { name: n.w.name, type: 'file', volume: v, status: 'failed', error: `the medium's tar is broken: ${err.message}` });
+      needed.clear();
     }
   }
   for (const n of needed.values()) await report.add(source, { name: n.w.name, type: 'file', volume: v, status: 'failed', error: 'not on the medium' });

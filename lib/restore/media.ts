@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { UsageError, describeSystemError } from '../cli/errors';
 import { listCatalog } from '../catalog/names';
 import { openTar } from './byte-source';
-import { TarReader } from './tar-read';
+import { TarError, TarReader } from './tar-read';
 
 /** A medium as given: a directory holding a volume, or a volume tar. */
 export interface Medium {
@@ -25,16 +25,22 @@ export async function identify(p: string): Promise<Medium> {
     throw new UsageError(`--media ${p}`, describeSystemError(err));
   }
   if (st.isDirectory()) {
+    if (!fs.existsSync(path.join(p, '.cairn'))) throw new UsageError(`--media ${p}`, 'no .cairn/ in it: not a cairn medium');
     const files = listCatalog(path.join(p, '.cairn'));
     if (files.length === 0) throw new UsageError(`--media ${p}`, 'no .cairn/ volume descriptor in it: not a cairn medium');
     return { kind: 'dir', path: path.resolve(p), volume: files[files.length - 1]!.volume };
   }
   const reader = new TarReader(await openTar(p));
-  for (let i = 0; i < 3; i++) {
-    const m = await reader.next();
-    if (m === undefined) break;
-    const hit = DESCRIPTOR_RE.exec(m.name.toString('latin1'));
-    if (hit) return { kind: 'tar', path: path.resolve(p), volume: Number(hit[2]) };
+  try {
+    for (let i = 0; i < 3; i++) {
+      const m = await reader.next();
+      if (m === undefined) break;
+      const hit = DESCRIPTOR_RE.exec(m.name.toString('latin1'));
+      if (hit) return { kind: 'tar', path: path.resolve(p), volume: Number(hit[2]) };
+    }
+  } catch (err) {
+    if (err instanceof TarError) throw new UsageError(`--media ${p}`, `not a tar: ${err.message}`);
+    throw err;
   }
   throw new UsageError(`--media ${p}`, 'does not start with .cairn/ and its descriptor: not a volume of cairn-pack');
 }

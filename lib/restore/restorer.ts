@@ -91,13 +91,20 @@ export class Restorer {
     } catch {
       return 'free';
     }
-    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other';
     const ns = BigInt(item.mtimeSec) * 1_000_000_000n + BigInt(item.mtimeNsec);
     const us = (t: bigint) => t / 1000n;
     if (item.type === 'dir' && type === 'dir') return 'same';
     if (item.type !== 'dir' && type === 'dir') return { keep: 'a directory is there' };
     if (item.type === 'file' && type === 'file' && st.size === BigInt(item.size) && us(st.mtimeNs) === us(ns)) return 'same';
     if (item.type === 'symlink' && type === 'symlink' && fs.readlinkSync(abs, { encoding: 'buffer' }).equals(item.link!)) return 'same';
+    if (item.type === 'fifo' && type === 'fifo') return 'same';
+    if ((item.type === 'char' || item.type === 'block') && type === item.type) {
+      const rdev = Number(st.rdev);
+      const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+      const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+      if (major === (item.devmajor ?? 0) && minor === (item.devminor ?? 0)) return 'same';
+    }
     if (this.o.overwrite === 'always') return 'replace';
     if (this.o.overwrite === 'older' && us(st.mtimeNs) < us(ns)) return 'replace';
     return { keep: this.o.overwrite === 'older' ? 'exists, not older than the archived one (kept)' : 'exists and differs (kept; see --overwrite)' };
@@ -138,7 +145,7 @@ export class Restorer {
       if (got !== item.size) return { status: 'failed', error: `${got} bytes, ${item.size} expected` };
       if (h !== undefined) {
         const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${h.digest('hex')}`;
-        if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, the catalog says ${item.hash}` };
+        if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` };
       }
       this.attrs(fd, tmp, item, false);
       // Replacing a file: the new one durable first (after a power cut, the old or the new, never an empty one).
@@ -186,7 +193,7 @@ export class Restorer {
         const buf = Buffer.allocUnsafe(1 << 20);
         for (let pos = 0, n; (n = fs.readSync(h.fd, buf, 0, buf.length, pos)) > 0; pos += n) hash.update(buf.subarray(0, n));
         const hex = `${alg}:${hash.digest('hex')}`;
-        if (hex !== item.hash) return { status: 'failed', error: `the joined parts do not verify: ${hex}, the catalog says ${item.hash}` };
+        if (hex !== item.hash) return { status: 'failed', error: `the joined parts do not verify: ${hex}, expected ${item.hash}` };
       }
       this.attrs(h.fd, h.tmp, item, false);
       if (h.there === 'replace') fs.fsyncSync(h.fd);

@@ -48,6 +48,7 @@ export function destCaps(dest: string): { foldCase: boolean; owners: boolean; pe
 export async function runRestore(o: RestoreOptions): Promise<{ attention: boolean }> {
   const select = compileSelector(o.globs, o.regexes, o.paths);
   const catalogMode = o.catalog !== undefined || o.media.length > 0 || o.mounter !== undefined;
+  if (o.from !== undefined && (o.list || o.asOf !== undefined)) throw new UsageError(o.list ? '--list' : '--as-of', 'only with a catalog (a mirror has one state, and no media to list)');
   if (catalogMode || o.from !== undefined) {
     const { restoreCatalog } = await import('./from-catalog');
     return restoreCatalog(o, select, catalogMode ? undefined : o.from);
