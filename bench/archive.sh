@@ -99,6 +99,7 @@ RESTORE=$TOP/bin/cairn-restore
 
 bench_restore_100k() {
   echo "== restore-100k: cairn-restore of the 100k-file volume tar made by cairn-pack vs tar -xf, into a new directory, warm cache"
+  echo "   (the directories of the previous run are removed and synced before each run, untimed: deleting 100k files leaves the file system work to do)"
   _w=$DIR/pack100k
   if ! ensure_tree; then set_res rs_cairn "error could not generate the tree"
   elif ! archive_plan_for "$TREE" "$_w" || ! "$PACK" "$_w/plan.ndjson" >"$_w/v.tar" 2>"$LOGS/restore-100k.err"; then
@@ -112,7 +113,7 @@ bench_restore_100k() {
       set_res rs_cairn "error the checked run restored $_done of $_want objects (exit $_rc); see $LOGS/restore-100k.*"
       loud "restore-100k: cairn-restore did not give back the tree"
     else
-      group_alt restore_100k "$RUNS" "sh -c $(q 'rm -rf "$1/out" "$1/ref" && mkdir "$1/out" "$1/ref"') sh $(q "$_w")" \
+      group_alt restore_100k "$RUNS" "sh -c $(q 'rm -rf "$1/out" "$1/ref" && mkdir "$1/out" "$1/ref" && sync') sh $(q "$_w")" \
         "rs_cairn=sh -c $(q '"$0" -d "$1" --tar "$2" >/dev/null') $(q "$RESTORE") $(q "$_w/out") $(q "$_w/v.tar")" \
         "rs_tar=tar -xf $(q "$_w/v.tar") -C $(q "$_w/ref")"
     fi
