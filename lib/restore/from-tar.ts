@@ -115,6 +115,14 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
         switch (m.type) {
           case 'file':
             try {
+              if (m.sparse !== undefined) {
+                await reader.sparseMap(m);
+                if (m.bad !== undefined) {
+                  out = { status: 'failed', error: `refused: ${m.bad}` };
+                  break;
+                }
+                item.sparse = m.sparse.map;
+              }
               out = await r.file(item, (write) => reader.content(write));
             } catch (err) {
               if (!(err instanceof TarError)) throw err;

@@ -27,6 +27,8 @@ export interface Item {
   devminor?: number;
   /** `alg:hex` the content must have. */
   hash?: string;
+  /** A sparse file: where its data segments go (the content is their bytes, in order); `size` is the real size. */
+  sparse?: { offset: number; size: number }[];
 }
 
 export interface Outcome {
@@ -137,12 +139,29 @@ export class Restorer {
     try {
       const h: Hash | undefined = item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
       let got = 0;
+      const map = item.sparse;
+      let seg = 0;
+      let inSeg = 0;
       await content((chunk) => {
         h?.update(chunk);
-        for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+        if (map === undefined) {
+          for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+        } else {
+          // Each byte to its segment; the holes between stay holes.
+          for (let off = 0; off < chunk.length; ) {
+            while (seg < map.length && inSeg >= map[seg]!.size) (seg++, (inSeg = 0));
+            if (seg >= map.length) throw Object.assign(new Error('more data than the sparse map holds'), { code: 'ESPARSE' });
+            const n = Math.min(chunk.length - off, map[seg]!.size - inSeg);
+            for (let w = 0; w < n; ) w += fs.writeSync(fd, chunk, off + w, n - w, map[seg]!.offset + inSeg + w);
+            off += n;
+            inSeg += n;
+          }
+        }
         got += chunk.length;
       });
-      if (got !== item.size) return { status: 'failed', error: `${got} bytes, ${item.size} expected` };
+      const want = map === undefined ? item.size : map.reduce((n, s) => n + s.size, 0);
+      if (got !== want) return { status: 'failed', error: `${got} bytes, ${want} expected` };
+      if (map !== undefined) fs.ftruncateSync(fd, item.size);
       if (h !== undefined) {
         const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${h.digest('hex')}`;
         if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` };

@@ -34,6 +34,13 @@ export interface Member {
   pax: Map<string, Buffer>;
   /** Why this member cannot be restored as it is (read on, the reader skips its content). */
   bad?: string;
+  /**
+   * A GNU sparse file: its data segments (the content holds them one after
+   * the other) and its real size (`size` is then the real size too).
+   * Format 1.0 keeps the map at the start of the content: `mapInData`, read
+   * by sparseMap().
+   */
+  sparse?: { map: { offset: number; size: number }[]; mapInData: boolean };
 }
 
 /** The input is not a tar at all, or is broken beyond a member's own fault: the archive stops there. */
@@ -103,9 +110,10 @@ function checksumOk(b: Buffer): boolean {
   return want === unsigned || want === signed;
 }
 
-/** "len key=value\n" records; values are raw bytes. */
+/** "len key=value\n" records; values are raw bytes. Repeated GNU sparse 0.0 pairs are kept in order, under numbered keys. */
 function parsePax(data: Buffer): Map<string, Buffer> | string {
   const out = new Map<string, Buffer>();
+  let pairs = 0;
   let at = 0;
   while (at < data.length) {
     if (data[at] === 0) break; // padding some writers leave
@@ -116,7 +124,10 @@ function parsePax(data: Buffer): Map<string, Buffer> | string {
     const rec = data.subarray(sp + 1, at + len - 1);
     const eq = rec.indexOf(0x3d);
     if (eq < 0) return 'a pax record without "="';
-    out.set(rec.subarray(0, eq).toString('utf8'), rec.subarray(eq + 1));
+    let key = rec.subarray(0, eq).toString('utf8');
+    if (key === 'GNU.sparse.offset') key = `GNU.sparse.offset.${pairs}`;
+    else if (key === 'GNU.sparse.numbytes') key = `GNU.sparse.numbytes.${pairs++}`;
+    out.set(key, rec.subarray(eq + 1));
     at += len;
   }
   return out;
@@ -265,16 +276,127 @@ export class TarReader {
       this.applyPax(m, all);
       if (m.name.length > MAX_NAME || m.linkname.length > MAX_NAME) m.bad ??= 'a name too long to be real';
       if (!Number.isFinite(m.uid) || !Number.isFinite(m.gid) || m.uid < 0 || m.gid < 0) m.bad ??= 'an impossible owner';
-      if (flag === 'S' || [...all.keys()].some((k) => k.startsWith('GNU.sparse.'))) m.bad ??= 'a GNU sparse file (not supported: extract it with GNU tar)';
-      else if (m.type === 'other') m.bad ??= `a member of type ${JSON.stringify(flag)} (not supported)`;
+      if (flag === 'S') {
+        m.type = 'file';
+        await this.oldSparse(h, m);
+      } else if (all.has('GNU.sparse.major') || all.has('GNU.sparse.map') || all.has('GNU.sparse.offset.0') || all.has('GNU.sparse.size')) this.paxSparse(m, all);
+      if (m.type === 'other') m.bad ??= `a member of type ${JSON.stringify(flag)} (not supported)`;
       // Only files carry content: for the others, the size is skipped.
-      this.left = m.size;
-      this.pad = (BLOCK - (m.size % BLOCK)) % BLOCK;
+      this.left = m.sparse ? this.stored : m.size;
+      this.pad = (BLOCK - (this.left % BLOCK)) % BLOCK;
+      if (m.sparse) m.size = this.realSize;
       if (m.type === 'hardlink' || m.type === 'symlink' || m.type === 'dir' || m.type === 'char' || m.type === 'block' || m.type === 'fifo') {
         if (m.type !== 'dir') m.size = 0;
       }
       return m;
     }
+  }
+
+  /** Sparse members: the bytes stored in the archive, and the file's real size. */
+  private stored = 0;
+  private realSize = 0;
+
+  private num(v: Buffer | undefined): number {
+    const t = v?.toString('latin1') ?? '';
+    return /^\d+$/.test(t) ? Number(t) : NaN;
+  }
+
+  /** The old GNU format (typeflag S): a map in the header, continued in extension blocks. */
+  private async oldSparse(h: Buffer, m: Member): Promise<void> {
+    const map: { offset: number; size: number }[] = [];
+    const entries = async (b: Buffer, at: number, n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const o = at + i * 24;
+        if (b[o] === 0) return;
+        map.push({ offset: num(b, o, 12), size: num(b, o + 12, 12) });
+      }
+    };
+    await entries(h, 386, 4);
+    let extended = h[482] !== 0;
+    while (extended) {
+      const b = await this.block();
+      if (b === undefined) throw new TarError('truncated in a sparse map', m.name);
+      await entries(b, 0, 21);
+      extended = b[504] !== 0;
+    }
+    this.setSparse(m, map, num(h, 483, 12), false);
+  }
+
+  /** The pax formats 0.0 (pairs), 0.1 (a map record) and 1.0 (the map in the data). */
+  private paxSparse(m: Member, pax: Map<string, Buffer>): void {
+    const real = this.num(pax.get('GNU.sparse.realsize') ?? pax.get('GNU.sparse.size'));
+    if (pax.get('GNU.sparse.major')?.toString('latin1') === '1') {
+      this.setSparse(m, [], real, true);
+      return;
+    }
+    const map: { offset: number; size: number }[] = [];
+    const text = pax.get('GNU.sparse.map')?.toString('latin1');
+    if (text !== undefined) {
+      const nums = text === '' ? [] : text.split(',').map(Number);
+      for (let i = 0; i + 1 < nums.length; i += 2) map.push({ offset: nums[i]!, size: nums[i + 1]! });
+    } else {
+      for (let i = 0; pax.has(`GNU.sparse.offset.${i}`); i++) map.push({ offset: this.num(pax.get(`GNU.sparse.offset.${i}`)), size: this.num(pax.get(`GNU.sparse.numbytes.${i}`)) });
+    }
+    this.setSparse(m, map, real, false);
+  }
+
+  private setSparse(m: Member, map: { offset: number; size: number }[], real: number, mapInData: boolean, stored = m.size): void {
+    this.stored = stored;
+    this.realSize = real;
+    let end = 0;
+    let data = 0;
+    for (const s of map) {
+      if (!Number.isSafeInteger(s.offset) || !Number.isSafeInteger(s.size) || s.offset < end || s.size < 0) {
+        m.bad ??= 'a sparse map out of order or out of range';
+        break;
+      }
+      end = s.offset + s.size;
+      data += s.size;
+    }
+    if (!Number.isSafeInteger(real) || end > real) m.bad ??= 'a sparse file whose map passes its real size';
+    if (!mapInData && data !== stored) m.bad ??= `a sparse map of ${data} bytes for ${stored} stored`;
+    m.sparse = { map, mapInData };
+  }
+
+  /**
+   * Format 1.0: the map at the start of the content (decimal numbers, one a
+   * line: the count, then offset and size pairs), padded to a block.
+   */
+  async sparseMap(m: Member): Promise<void> {
+    if (!m.sparse?.mapInData) return;
+    const lines: number[] = [];
+    let used = 0;
+    let want = 1;
+    let text = '';
+    while (lines.length < want) {
+      if (this.left === 0) throw new TarError('truncated in a sparse map', m.name);
+      await this.fill(1);
+      if (this.off >= this.buf.length) throw new TarError('truncated in a sparse map', m.name);
+      const c = this.buf[this.off]!;
+      this.off++;
+      this.position++;
+      this.left--;
+      used++;
+      if (c === 0x0a) {
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new TarError('a bad sparse map', m.name);
+        lines.push(n);
+        if (lines.length === 1) want = 1 + 2 * n;
+        text = '';
+      } else text += String.fromCharCode(c);
+      if (used > 1 << 20) throw new TarError('a sparse map too long to be real', m.name);
+    }
+    // The map is padded to a whole block.
+    const pad = (BLOCK - (used % BLOCK)) % BLOCK;
+    for (let i = 0; i < pad; i++) {
+      await this.fill(1);
+      this.off++;
+      this.position++;
+      this.left--;
+    }
+    const map: { offset: number; size: number }[] = [];
+    for (let i = 1; i + 1 < lines.length; i += 2) map.push({ offset: lines[i]!, size: lines[i + 1]! });
+    this.setSparse(m, map, m.size, false, this.left);
   }
 
   private applyPax(m: Member, pax: Map<string, Buffer>): void {
