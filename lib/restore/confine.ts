@@ -46,7 +46,7 @@ export function parentRel(rel: Buffer): Buffer {
  * targets and targets climbing above the destination are refused (the
  * symlink-then-file attack needs one of them).
  */
-export function symlinkProblem(rel: Buffer, target: Buffer, isLink?: (path: Buffer) => boolean): string | undefined {
+export function symlinkProblem(rel: Buffer, target: Buffer, isLink?: (path: Buffer) => boolean, isDir?: (path: Buffer) => boolean): string | undefined {
   if (target.length === 0) return 'an empty link target';
   if (target.includes(0)) return 'a NUL in its link target';
   if (target[0] === SLASH) return 'an absolute link target (it would point outside the destination)';
@@ -54,14 +54,22 @@ export function symlinkProblem(rel: Buffer, target: Buffer, isLink?: (path: Buff
   // itself a symlink (made by this archive or there before) could lead anywhere, so it is refused.
   const stack = rel.toString('latin1').split('/').slice(0, -1);
   let throughLink = false;
+  /** Components the target itself added (the link's own directories are real: checked before it is made). */
+  let pushed = 0;
   for (const c of target.toString('latin1').split('/')) {
     if (c === '' || c === '.') continue;
     if (c === '..') {
       if (throughLink) return 'a link target that climbs out of a symbolic link (it could lead outside the destination)';
+      // Climbing out of a name that is not a real directory yet: a later member could make it a symlink.
+      if (pushed > 0 && isDir !== undefined && !isDir(Buffer.from(stack.join('/'), 'latin1'))) {
+        return 'a link target that climbs out of something not (yet) a directory (it could lead outside the destination)';
+      }
       if (stack.pop() === undefined) return 'a link target that leaves the destination';
+      if (pushed > 0) pushed--;
       continue;
     }
     stack.push(c);
+    pushed++;
     if (!throughLink && isLink?.(Buffer.from(stack.join('/'), 'latin1'))) throughLink = true;
   }
   return undefined;
@@ -96,7 +104,7 @@ export class Confinement {
   }
 
   /** Every ancestor of `rel` inside the destination is a directory (made if missing, unless `dryRun`), or why not. */
-  ancestors(rel: Buffer, dryRun: boolean, made: (dir: Buffer) => void): string | undefined {
+  ancestors(rel: Buffer, dryRun: boolean, made: (dir: Buffer) => void, checkOnly = false): string | undefined {
     const parent = parentRel(rel);
     if (this.dirs.has(parent.toString('latin1'))) return undefined;
     let at = 0;
@@ -116,13 +124,20 @@ export class Confinement {
       }
       if (st?.isSymbolicLink()) return `below a symbolic link (${dir.toString('utf8')}): refused, it could lead outside the destination`;
       if (st !== undefined && !st.isDirectory()) return `below ${dir.toString('utf8')}, which is not a directory`;
+      if (checkOnly) {
+        if (st === undefined) return `not there (${dir.toString('utf8')} is missing)`;
+        continue;
+      }
       if (st === undefined) {
         if (dryRun) {
           this.dirs.add(k);
+          this.names.set(key(dir, this.foldCase), k);
           continue;
         }
         fs.mkdirSync(this.abs(dir), 0o755);
         made(dir);
+        // A directory this run made holds the name: a later name folding onto it collides.
+        this.names.set(key(dir, this.foldCase), k);
       }
       this.dirs.add(k);
     }
@@ -147,6 +162,15 @@ export class Confinement {
     this.dryLinks.add(rel.toString('latin1'));
   }
 
+  /** Is `rel` a real directory in the destination now? */
+  isRealDir(rel: Buffer): boolean {
+    try {
+      return fs.lstatSync(this.abs(rel)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
   /** Is `rel` a symlink in the destination (or one a dry run would have made)? */
   isLink(rel: Buffer): boolean {
     if (this.dryLinks.has(rel.toString('latin1'))) return true;
@@ -159,19 +183,21 @@ export class Confinement {
 
   /** A name of this run (or a directory above it) that collides with an earlier one once normalized, or undefined. */
   collision(rel: Buffer): string | undefined {
+    // The directories above are checked against the names known, not stored: they are
+    // stored when made or restored (deep names would otherwise fill memory with every prefix).
     for (let i = rel.indexOf(SLASH); i >= 0; i = rel.indexOf(SLASH, i + 1)) {
-      const clash = this.collisionOf(rel.subarray(0, i));
+      const clash = this.collisionOf(rel.subarray(0, i), false);
       if (clash !== undefined) return clash;
     }
-    return this.collisionOf(rel);
+    return this.collisionOf(rel, true);
   }
 
-  private collisionOf(rel: Buffer): string | undefined {
+  private collisionOf(rel: Buffer, store: boolean): string | undefined {
     const k = key(rel, this.foldCase);
     const raw = rel.toString('latin1');
     const had = this.names.get(k);
     if (had === undefined) {
-      this.names.set(k, raw);
+      if (store) this.names.set(k, raw);
       return undefined;
     }
     if (had === raw) return undefined;

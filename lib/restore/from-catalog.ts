@@ -95,6 +95,15 @@ function chooseMedia(wants: Want[]): number[] {
     const best = [...count.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
     take(best);
   }
+  // Greedy can keep a volume whose objects the later ones hold too: drop such ones, smallest first.
+  for (const v of [...chosen].sort((a, b) => a - b)) {
+    if (need.has(v)) continue;
+    const mine = open.filter((w) => w.from === v);
+    if (mine.every((w) => w.volumes.some((u) => u !== v && chosen.has(u)))) {
+      chosen.delete(v);
+      for (const w of mine) w.from = w.volumes.find((u) => u !== v && chosen.has(u));
+    }
+  }
   // Served counts decide the order: the volume with the most objects first.
   const served = new Map<number, number>();
   for (const w of wants) {
@@ -163,6 +172,7 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
       const rec = newest.rec as Stored;
       if (!select(rec.path, rec.type === 'dir')) return;
       const w: Want = { name: rawBytes(rec.path, rec.path_b64), rec, volumes: [] };
+      if (rec.type === 'file' && (rec.error !== undefined || rec.hash === undefined)) w.missing = `archived without its content (${rec.error ?? 'no hash'}): nothing to restore it from`;
       if (rec.type === 'file' && rec.part !== undefined) {
         const parts = new Map<number, Part>();
         for (const h of g.held) {
@@ -227,6 +237,7 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
     }
     // 2. File contents, medium by medium.
     const splits = new Map<Want, ReturnType<Restorer['splitStart']>>();
+    const restoredOk = new Set<string>();
     const eject = o.mounter !== undefined ? ejectDescriptor() : undefined;
     try {
       for (const v of order) {
@@ -245,10 +256,21 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
           } else problem = m.error;
         } else if (medium === undefined) problem = `volume ${v} is needed: give its medium (--media) or a --mounter`;
         if (problem !== undefined || medium === undefined) {
-          for (const w of onIt) await report.add(source, { name: w.name, type: 'file', volume: v, status: 'failed', error: problem ?? 'no medium' });
+          for (const w of onIt) {
+            const why = problem ?? 'no medium';
+            if (w.parts !== undefined) {
+              // Reported once, with the split files at the end: the other parts cannot make it whole.
+              const h = splits.get(w);
+              if (h !== undefined && 'fd' in h) {
+                fs.closeSync(h.fd);
+                fs.rmSync(h.tmp, { force: true });
+              }
+              splits.set(w, { status: 'failed', error: `its part on volume ${v} cannot be read: ${why}` });
+            } else await report.add(source, { name: w.name, type: 'file', volume: v, status: 'failed', error: why });
+          }
           continue;
         }
-        await fromMedium(medium, v, onIt, r, report, splits);
+        await fromMedium(medium, v, onIt, r, report, splits, restoredOk);
       }
       // Split files: done when their last part is in.
       for (const [w, h] of splits) {
@@ -275,23 +297,26 @@ function memberName(w: Want, offset?: number): Buffer {
 }
 
 /** Restores the files (and parts) of one volume from its medium: a directory or a volume tar. */
-async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, report: Report, splits: Map<Want, ReturnType<Restorer['splitStart']>>): Promise<void> {
+async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, report: Report, splits: Map<Want, ReturnType<Restorer['splitStart']>>, restoredOk: Set<string>): Promise<void> {
   const source = m.path;
   const splitOf = (w: Want): ReturnType<Restorer['splitStart']> => {
     let h = splits.get(w);
     if (h === undefined) splits.set(w, (h = r.splitStart(itemOf(w))));
     return h;
   };
+  const done = (w: Want, status: string): void => {
+    if (status === 'done' || status === 'same') restoredOk.add(w.rec.path);
+  };
   // Each needed member: a whole file, or one part of a split file.
   const needed = new Map<string, { w: Want; part?: Part }>();
   // Hard links: in a tar, a link member to a path of the same volume; linked once that path is restored,
   // or given the content of that path's member when it is not restored itself.
   const links: Want[] = [];
-  const restored = new Set(onIt.filter((w) => w.rec.link === undefined).map((w) => w.rec.path));
+  const targets = new Set(onIt.filter((w) => w.rec.link === undefined).map((w) => w.rec.path));
   for (const w of onIt) {
     if (w.parts !== undefined) {
       for (const p of w.parts) if (p.volume === v) needed.set(memberName(w, p.offset).toString('latin1'), { w, part: p });
-    } else if (w.rec.link !== undefined && restored.has(w.rec.link)) links.push(w);
+    } else if (w.rec.link !== undefined && targets.has(w.rec.link)) links.push(w);
     else if (w.rec.link !== undefined && m.kind === 'tar') needed.set(Buffer.from(w.rec.link, 'utf8').toString('latin1'), { w });
     else needed.set(memberName(w).toString('latin1'), { w });
   }
@@ -301,7 +326,8 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
     const item = itemOf(n.w);
     if (n.part === undefined) {
       const { link: _l, ...plain } = item;
-    const out = await r.file({ ...plain, type: 'file' }, read);
+      const out = await r.file({ ...plain, type: 'file' }, read);
+      done(n.w, out.status);
       await report.add(source, { name: n.w.name, type: 'file', volume: v, ...out });
       return;
     }
@@ -327,7 +353,7 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
       const file = Buffer.concat([Buffer.from(`${m.path}/`), Buffer.from(key, 'latin1')]);
       let fd: number;
       try {
-        fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
       } catch (err) {
         const n = needed.get(key)!;
         needed.delete(key);
@@ -335,9 +361,17 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
         continue;
       }
       try {
+        const n = needed.get(key)!;
+        const want = n.part?.size ?? n.w.rec.size ?? 0;
+        if (!fs.fstatSync(fd).isFile()) {
+          needed.delete(key);
+          await report.add(source, { name: n.w.name, type: 'file', volume: v, status: 'failed', error: 'not a regular file on the medium' });
+          continue;
+        }
+        // No more than the catalog says (and one byte to tell a longer file): a medium is input too.
         await one(key, async (write) => {
           const buf = Buffer.allocUnsafe(1 << 20);
-          for (let pos = 0, n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) write(buf.subarray(0, n));
+          for (let pos = 0, got; pos <= want && (got = fs.readSync(fd, buf, 0, Math.min(buf.length, want + 1 - pos), pos)) > 0; pos += got) write(buf.subarray(0, got));
         });
       } finally {
         fs.closeSync(fd);
@@ -361,5 +395,9 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
     }
   }
   for (const n of needed.values()) await report.add(source, { name: n.w.name, type: 'file', volume: v, status: 'failed', error: 'not on the medium' });
-  for (const w of links) await report.add(source, { name: w.name, type: 'hardlink', volume: v, ...r.hardlink(itemOf(w)) });
+  for (const w of links) {
+    // Linked only to what this run restored right; otherwise (its target skipped or failed) it has no content here.
+    const out = restoredOk.has(w.rec.link!) ? r.hardlink(itemOf(w)) : { status: 'failed' as const, error: `its hard link target ${w.rec.link} was not restored` };
+    await report.add(source, { name: w.name, type: 'hardlink', volume: v, ...out });
+  }
 }

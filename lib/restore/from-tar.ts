@@ -18,22 +18,32 @@ export interface TarRestoreOptions {
  * (a part under its part name). Unreadable records are left out: the
  * member is then restored without the check, as from any tar.
  */
-function descriptorHashes(raw: Buffer): Map<string, string> {
-  const text = (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw).toString('utf8');
-  const out = new Map<string, string>();
+function descriptorHashes(raw: Buffer): { hashes: Map<string, string>; types: Map<string, string> } {
+  let text: string;
+  try {
+    text = (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw, { maxOutputLength: 1 << 30 }) : raw).toString('utf8');
+  } catch {
+    text = '';
+  }
+  const hashes = new Map<string, string>();
+  const types = new Map<string, string>();
+  const known = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
   for (const line of text.split('\n')) {
     if (!line.startsWith('{"path"')) continue;
     try {
       const r = JSON.parse(line) as { path: string; path_b64?: string; type?: string; hash?: string; part?: { offset: number; hash: string } };
-      if (r.type !== 'file') continue;
+      if (typeof r.path !== 'string' || typeof r.type !== 'string') continue;
       const name = rawBytes(r.path, r.path_b64);
-      if (r.part !== undefined) out.set(partName(name, r.part.offset).toString('latin1'), r.part.hash);
-      else if (r.hash !== undefined) out.set(name.toString('latin1'), r.hash);
+      types.set(name.toString('latin1'), r.type);
+      if (r.type !== 'file') continue;
+      if (r.part !== undefined) {
+        if (known.test(String(r.part.hash))) hashes.set(partName(name, r.part.offset).toString('latin1'), r.part.hash);
+      } else if (r.hash !== undefined && known.test(r.hash)) hashes.set(name.toString('latin1'), r.hash);
     } catch {
       // Not a record: ignored here (cairn-restore --catalog reads descriptors strictly).
     }
   }
-  return out;
+  return { hashes, types };
 }
 
 function itemOf(m: Member): Item {
@@ -67,6 +77,7 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
     let first = true;
     let cairn = false;
     let hashes: Map<string, string> | undefined;
+    let types: Map<string, string> | undefined;
     let current: Buffer | undefined;
     // A broken archive (bad size, cut short, a gzip bomb) stops there: what came before stays restored.
     const broken = async (err: TarError): Promise<void> => {
@@ -100,7 +111,7 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
         if (hashes === undefined && /^\.cairn\/vol-\d{4,}\.ndjson(\.gz)?$/.test(n.rel.toString('latin1'))) {
           const chunks: Buffer[] = [];
           await reader.content((c) => chunks.push(Buffer.from(c)));
-          hashes = descriptorHashes(Buffer.concat(chunks));
+          ({ hashes, types } = descriptorHashes(Buffer.concat(chunks)));
         }
         continue;
       }
@@ -140,7 +151,10 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
             out = r.hardlink(item);
             break;
           default:
-            if (!cairn && !o.specials) out = { status: 'skipped', error: `a ${m.type === 'fifo' ? 'fifo' : 'device node'} from a tar not made by cairn (--specials restores it)` };
+            // Trusted without --specials only when the volume's own descriptor lists this very node.
+            if (!o.specials && !(cairn && types?.get(n.rel.toString('latin1')) === m.type)) {
+              out = { status: 'skipped', error: `a ${m.type === 'fifo' ? 'fifo' : 'device node'} from a tar not made by cairn (--specials restores it)` };
+            }
             else if (m.type !== 'fifo' && !IS_ROOT) out = { status: 'skipped', error: 'device nodes are made by root only' };
             else out = r.special(item);
         }

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
 import { formatTime } from '../records/time';
 import { TEMP_PREFIX } from '../records/types';
 import { IS_ROOT } from '../tree/local/write';
+import { lstatOrNone } from '../tree/local/stat';
 import { Confinement, confineName, parentRel, symlinkProblem } from './confine';
 
 export type Overwrite = 'never' | 'older' | 'always';
@@ -45,9 +47,30 @@ export interface RestorerOptions {
   /** The destination keeps owners (and we are root) / permission bits: else they are not set (FAT refuses them). */
   owners: boolean;
   perms: boolean;
+  /** The destination's time granularity (FAT: 2 s): times compare at it, and coarse ones are set after the rename. */
+  precisionNs: number;
 }
 
 let counter = 0;
+
+/**
+ * A system error while restoring one object (a name the file system will
+ * not take, a full disk) fails that object, not the run; anything else (a
+ * broken archive: TarError) goes on up.
+ */
+function asOutcome(err: unknown): Outcome {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || code === 'ENOSPC' || code === 'EIO' || code === 'EROFS') throw err;
+  return { status: 'failed', error: describeSystemError(err) };
+}
+
+function guarded(fn: () => Outcome): Outcome {
+  try {
+    return fn();
+  } catch (err) {
+    return asOutcome(err);
+  }
+}
 
 /** Seconds for utimes, aimed at the middle of the microsecond (libuv truncates). */
 function utimeOf(sec: number, nsec: number): number {
@@ -87,28 +110,29 @@ export class Restorer {
    * whether the overwrite rule lets us replace it.
    */
   private existing(abs: Buffer, item: Item): 'free' | 'same' | 'replace' | { keep: string } {
-    let st: fs.BigIntStats;
-    try {
-      st = fs.lstatSync(abs, { bigint: true });
-    } catch {
-      return 'free';
-    }
-    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other';
-    const ns = BigInt(item.mtimeSec) * 1_000_000_000n + BigInt(item.mtimeNsec);
-    const us = (t: bigint) => t / 1000n;
+    // The number stat: most targets are free, and this runs once per object.
+    const st = lstatOrNone(abs);
+    if (st === undefined) return 'free';
+    const fmt = st.mode & 0o170000;
+    const type = fmt === 0o100000 ? 'file' : fmt === 0o040000 ? 'dir' : fmt === 0o120000 ? 'symlink' : fmt === 0o010000 ? 'fifo' : fmt === 0o020000 ? 'char' : fmt === 0o060000 ? 'block' : 'other';
+    // Times are compared to the microsecond: what utimes can set.
+    const step = Math.max(1, Math.round(this.o.precisionNs / 1000));
+    const us = (sec: number, nsec: number): number => Math.floor((sec * 1e6 + Math.floor(nsec / 1000)) / step);
+    const theirs = us(st.mtimeSec, st.mtimeNsec);
+    const ours = us(item.mtimeSec, item.mtimeNsec);
     if (item.type === 'dir' && type === 'dir') return 'same';
     if (item.type !== 'dir' && type === 'dir') return { keep: 'a directory is there' };
-    if (item.type === 'file' && type === 'file' && st.size === BigInt(item.size) && us(st.mtimeNs) === us(ns)) return 'same';
+    if (item.type === 'file' && type === 'file' && st.size === item.size && theirs === ours) return 'same';
     if (item.type === 'symlink' && type === 'symlink' && fs.readlinkSync(abs, { encoding: 'buffer' }).equals(item.link!)) return 'same';
     if (item.type === 'fifo' && type === 'fifo') return 'same';
     if ((item.type === 'char' || item.type === 'block') && type === item.type) {
-      const rdev = Number(st.rdev);
+      const rdev = st.rdev;
       const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
       const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
       if (major === (item.devmajor ?? 0) && minor === (item.devminor ?? 0)) return 'same';
     }
     if (this.o.overwrite === 'always') return 'replace';
-    if (this.o.overwrite === 'older' && us(st.mtimeNs) < us(ns)) return 'replace';
+    if (this.o.overwrite === 'older' && theirs < ours) return 'replace';
     return { keep: this.o.overwrite === 'older' ? 'exists, not older than the archived one (kept)' : 'exists and differs (kept; see --overwrite)' };
   }
 
@@ -126,6 +150,14 @@ export class Restorer {
 
   /** Restores a file whose bytes `content` hands over (it calls `write` per chunk). */
   async file(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>): Promise<Outcome> {
+    try {
+      return await this.fileUnsafe(item, content);
+    } catch (err) {
+      return asOutcome(err);
+    }
+  }
+
+  private async fileUnsafe(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>): Promise<Outcome> {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     const abs = this.confine.abs(p.rel);
@@ -170,6 +202,8 @@ export class Restorer {
       // Replacing a file: the new one durable first (after a power cut, the old or the new, never an empty one).
       if (there === 'replace') fs.fsyncSync(fd);
       fs.renameSync(tmp, abs);
+      // Coarse-time file systems (FAT) may keep the rename's time, not the one set through the descriptor.
+      if (this.o.precisionNs >= 1e9) this.setTime(abs, item);
       this.confine.notDir(p.rel);
       ok = true;
       return { status: 'done' };
@@ -217,6 +251,7 @@ export class Restorer {
       this.attrs(h.fd, h.tmp, item, false);
       if (h.there === 'replace') fs.fsyncSync(h.fd);
       fs.renameSync(h.tmp, this.confine.abs(h.rel));
+      if (this.o.precisionNs >= 1e9) this.setTime(this.confine.abs(h.rel), item);
       ok = true;
       return { status: 'done' };
     } finally {
@@ -227,6 +262,10 @@ export class Restorer {
 
   /** A directory: made now, its time set by finish(). */
   dir(item: Item): Outcome {
+    return guarded(() => this.dirUnsafe(item));
+  }
+
+  private dirUnsafe(item: Item): Outcome {
     const n = confineName(item.name);
     if ('refuse' in n) return { status: 'failed', error: n.refuse };
     const clash = this.confine.collision(n.rel);
@@ -244,15 +283,20 @@ export class Restorer {
     const bad = this.confine.ancestors(Buffer.concat([n.rel, Buffer.from('/x')]), this.o.dryRun, () => {});
     if (bad !== undefined) return { status: 'failed', error: bad };
     this.confine.isDir(n.rel);
-    if (!this.o.dryRun) this.dirTimes.push({ rel: n.rel, item });
+    // A directory that was there keeps its mode, owner and time, unless --overwrite always.
+    if (!this.o.dryRun && (there !== 'same' || this.o.overwrite === 'always')) this.dirTimes.push({ rel: n.rel, item });
     return { status: this.o.dryRun ? 'dry-run' : 'done' };
   }
 
   /** A symbolic link; its target must stay inside the destination. */
   symlink(item: Item): Outcome {
+    return guarded(() => this.symlinkUnsafe(item));
+  }
+
+  private symlinkUnsafe(item: Item): Outcome {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
-    const bad = symlinkProblem(p.rel, item.link!, (x) => this.confine.isLink(x));
+    const bad = symlinkProblem(p.rel, item.link!, (x) => this.confine.isLink(x), (x) => this.confine.isRealDir(x));
     if (bad !== undefined) return { status: 'failed', error: bad };
     const out = this.make(p.rel, item, (tmp) => fs.symlinkSync(item.link!, tmp), true);
     if (out.status === 'dry-run') this.confine.dryLink(p.rel);
@@ -261,11 +305,15 @@ export class Restorer {
 
   /** A hard link to an object restored earlier (or already in the destination): a regular file, not through a symlink. */
   hardlink(item: Item): Outcome {
+    return guarded(() => this.hardlinkUnsafe(item));
+  }
+
+  private hardlinkUnsafe(item: Item): Outcome {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     const t = confineName(item.link!);
     if ('refuse' in t) return { status: 'failed', error: `its link target: ${t.refuse}` };
-    const bad = this.confine.ancestors(t.rel, true, () => {});
+    const bad = this.confine.ancestors(t.rel, true, () => {}, true);
     if (bad !== undefined) return { status: 'failed', error: `its link target is ${bad}` };
     const target = this.confine.abs(t.rel);
     let st: fs.Stats;
@@ -286,10 +334,15 @@ export class Restorer {
 
   /** A fifo or device node (mknod/mkfifo from coreutils: Node has no mknod). */
   special(item: Item): Outcome {
+    return guarded(() => this.specialUnsafe(item));
+  }
+
+  private specialUnsafe(item: Item): Outcome {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
+    if (!isUtf8(this.confine.abs(p.rel))) return { status: 'failed', error: 'a fifo or device under a name that is not UTF-8 cannot be made (Node has no mknod; mkfifo and mknod take text)' };
     return this.make(p.rel, item, (tmp) => {
-      const t = tmp.toString('latin1');
+      const t = tmp.toString('utf8');
       if (item.type === 'fifo') execFileSync('mkfifo', ['-m', '600', '--', t], { stdio: ['ignore', 'ignore', 'pipe'] });
       else execFileSync('mknod', ['-m', '600', '--', t, item.type === 'block' ? 'b' : 'c', String(item.devmajor ?? 0), String(item.devminor ?? 0)], { stdio: ['ignore', 'ignore', 'pipe'] });
     }, false);
@@ -327,6 +380,11 @@ export class Restorer {
       }
     }
     this.dirTimes.length = 0;
+  }
+
+  private setTime(abs: Buffer, item: Item): void {
+    const t = utimeOf(item.mtimeSec, item.mtimeNsec);
+    fs.utimesSync(abs, t, t);
   }
 
   /** A readable time for results. */

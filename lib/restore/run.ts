@@ -39,9 +39,9 @@ function destination(d: string): string {
 }
 
 /** What the destination keeps, as the restorer needs it. */
-export function destCaps(dest: string): { foldCase: boolean; owners: boolean; perms: boolean } {
+export function destCaps(dest: string): { foldCase: boolean; owners: boolean; perms: boolean; precisionNs: number } {
   const caps = capsForFsType(fsTypeOf(dest));
-  return { foldCase: !caps.case_sensitive, owners: caps.owners, perms: caps.perms };
+  return { foldCase: !caps.case_sensitive, owners: caps.owners, perms: caps.perms, precisionNs: caps.mtime_precision_ns };
 }
 
 /** cairn-restore as a function: whether anything was skipped or failed. */
@@ -56,8 +56,7 @@ export async function runRestore(o: RestoreOptions): Promise<{ attention: boolea
   if (o.asOf !== undefined) throw new UsageError('--as-of', 'only with a catalog (--catalog, --media or --mounter)');
   if (o.list) throw new UsageError('--list', 'only with a catalog (--catalog, --media or --mounter)');
   const dest = destination(o.dest);
-  const caps = capsForFsType(fsTypeOf(dest));
-  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, foldCase: !caps.case_sensitive, owners: caps.owners, perms: caps.perms });
+  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
   const tars = o.tars.length > 0 ? o.tars : ['-'];
   const report = new Report({ src: tars.map((t) => (t === '-' ? 'stdin' : path.resolve(t))), dst: dest, dry_run: o.dryRun }, o.warn, o.tool);
   await restoreTars(tars, r, report, { select, specials: o.specials });

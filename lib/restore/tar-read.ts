@@ -242,8 +242,11 @@ export class TarReader {
           paxBad = parsed;
           continue;
         }
-        if (flag === 'g') for (const [k, v] of parsed) this.global.set(k, v);
-        else pax = parsed;
+        if (flag === 'g') {
+          for (const [k, v] of parsed) this.global.set(k, v);
+          // Global records apply to every member after them: a few are normal, thousands are an attack.
+          if (this.global.size > 256) throw new TarError('more than 256 global pax records: not a real archive');
+        } else pax = parsed;
         continue;
       }
       if (flag === 'L' || flag === 'K') {
