@@ -184,12 +184,15 @@ test(`kill -9 of cairn-apply at ${TRIALS} random moments: no partial file under 
     spent[what] = (spent[what] ?? 0) + now - clock;
     clock = now;
   };
-  for (let round = 1; kills < TRIALS; round++) {
+  // On a loaded machine the timing drifts and kills land before or after the work: more rounds
+  // (up to three times as many kills) until half of TRIALS have landed mid-run.
+  const more = (): boolean => kills < TRIALS || (midRun < TRIALS / 2 && kills < 3 * TRIALS);
+  for (let round = 1; more(); round++) {
     lap('other');
     reset(old, dst);
     let temps: string[] = [];
     // Two kills on each destination: the second hits the run that cleans up after the first.
-    for (let k = 0; k < 2 && kills < TRIALS; k++) {
+    for (let k = 0; k < 2 && more(); k++) {
       const plan = planMirror(srcScan, dst);
       fs.writeFileSync(planFile, plan);
       const actions = actionsOf(plan);
@@ -228,5 +231,5 @@ test(`kill -9 of cairn-apply at ${TRIALS} random moments: no partial file under 
   t.diagnostic(`time spent (ms): ${JSON.stringify(spent)}`);
   t.diagnostic(`${midRun} of ${kills} kills landed mid-run; ${withTemp} left a ${TEMP_PREFIX}* file`);
   // Otherwise the test proved nothing: the tree is too small for this machine, or too big.
-  assert.ok(midRun >= kills / 2, `only ${midRun} of ${kills} kills landed while apply was working`);
+  assert.ok(midRun >= TRIALS / 2, `only ${midRun} of ${kills} kills landed while apply was working`);
 });
