@@ -6,14 +6,16 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test } from 'node:test';
 import {
   ISO_TOOLS, buildIso, checkVolume, contentOf, dirState, extractIso, mkisofs, partKey, rawOf, rawSnapshot, readDescriptor,
   sha256, show, sorted, type IsoObj, type IsoTool,
 } from '../helpers/iso';
 import { prng } from '../helpers/prng';
-import { BIN, records, tempDir } from '../helpers/run';
+import { BIN, records, tempDir, testNeeding } from '../helpers/run';
 import { setTime } from '../helpers/tree';
+
+/** Checked against other tools: skipped, saying which, where one is missing. */
+const test = testNeeding('xorriso', 'genisoimage', 'osirrox', 'bsdtar', 'jq');
 
 interface Ran {
   code: number | null;

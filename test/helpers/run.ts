@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { test as nodeTest } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -53,3 +54,15 @@ export function records(text: string): Record<string, unknown>[] {
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * node:test's `test`, skipped (saying which tool is missing) when one of
+ * `tools` is not on PATH: for suites that check cairn against other tools
+ * (.ci/run installs them all; a machine without them still runs the rest).
+ */
+export function testNeeding(...tools: string[]): typeof nodeTest {
+  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return nodeTest;
+  const reason = `needs ${missing.join(', ')} (not installed; .ci/run installs it)`;
+  return ((name: string) => nodeTest(name, { skip: reason }, () => {})) as unknown as typeof nodeTest;
+}

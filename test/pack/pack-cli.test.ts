@@ -3,10 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test } from 'node:test';
-import { BIN, isRoot, records, tempDir } from '../helpers/run';
+import { BIN, isRoot, records, tempDir, testNeeding } from '../helpers/run';
 import { bytesOf, prng, q } from '../helpers/sync';
 import { makeSocket } from '../helpers/tree';
+
+/** Checked against other tools: skipped, saying which, where one is missing. */
+const test = testNeeding('bsdtar');
 
 /*
  * cairn-pack end to end: the real scan | plan --archive | pack, read back by

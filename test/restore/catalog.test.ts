@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test } from 'node:test';
 import { archivedState, readCatalog, type Archived } from '../helpers/archive';
 import { buildIso, extractIso } from '../helpers/iso';
-import { isRoot, records, tempDir } from '../helpers/run';
+import { isRoot, records, tempDir, testNeeding } from '../helpers/run';
 import { bash, bytesOf, q } from '../helpers/sync';
 import {
   byPath,
@@ -22,6 +21,9 @@ import {
   type Meta,
   type Result,
 } from '../helpers/restore';
+
+/** Checked against other tools: skipped, saying which, where one is missing. */
+const test = testNeeding('xorriso', 'osirrox', 'jq');
 
 /*
  * cairn-restore from an archive catalog and its media, with the real

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test } from 'node:test';
-import { isRoot, tempDir } from '../helpers/run';
+import { isRoot, tempDir, testNeeding } from '../helpers/run';
 import { bash, bytesOf, q } from '../helpers/sync';
 import {
   ancestors,
@@ -17,6 +16,9 @@ import {
   resultsOf as resultsOfLoose,
   type Precision,
 } from '../helpers/restore';
+
+/** Checked against other tools: skipped, saying which, where one is missing. */
+const test = testNeeding('bsdtar', 'python3');
 
 /*
  * cairn-restore from tar streams of every common writer: one tree (files,
