@@ -9,7 +9,7 @@ import { writeAll } from '../records/spool';
 import { STREAM_VERSION, type Action, type ResultsHeader } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
 import { setAttrsFd, tempBeside, IS_ROOT } from '../tree/local/write';
-import { expandPattern, hasPattern, volumeActions, volumesToWrite, type ArchivePlanInput } from './plan-input';
+import { eachAction, expandPattern, hasPattern, volumesToWrite, type ArchivePlanInput } from './plan-input';
 import { VolumeJob, keyOf, prepareVolumes, sourcePath } from './volume-job';
 import { openInput } from '../records/stream-reader';
 
@@ -88,7 +88,7 @@ export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<
       });
       const failed = new Set<string>();
       const dirs: Action[] = [];
-      for await (const a of volumeActions(plan, v)) {
+      await eachAction(plan, v, async (a) => {
         if (o.interrupted()) throw new FatalIoError(dst, 'interrupted: the volume is incomplete and not in the catalog');
         let r: Outcome;
         if (a.op === 'tombstone') r = { status: 'done' };
@@ -106,7 +106,7 @@ export async function layOut(plan: ArchivePlanInput, o: LayOutOptions): Promise<
         const { bytes: _b, ...rest } = r;
         w.write({ ...a, ...rest });
         if (w.blocked) await w.drain();
-      }
+      });
       // Directory times last: making their contents changed them.
       for (const d of dirs.reverse()) {
         await applier.run({ op: 'meta', path: d.path, ...(d.path_b64 !== undefined ? { path_b64: d.path_b64 } : {}), set: { mtime: d.src!.mtime } });

@@ -46,25 +46,6 @@ export async function checkArchivePlan(
   }
 }
 
-/** The actions of one volume, read again from the checked plan. */
-export async function* volumeActions(p: ArchivePlanInput, volume: number): AsyncGenerator<Action> {
-  const reader = await StreamReader.fromLines(new LineReader(openInput(p.input.file), p.name), PLAN, p.input.private);
-  try {
-    for (;;) {
-      const a = reader.take();
-      if (a === MORE) {
-        await reader.more();
-        continue;
-      }
-      if (a === undefined) return;
-      if (a.volume === volume) yield a;
-      else if (a.volume! > volume) return;
-    }
-  } finally {
-    reader.close();
-  }
-}
-
 /**
  * Hands every action of one volume to `fn`, in plan order, read again from
  * the checked plan; awaits only when `fn` returns a promise (a tar buffer

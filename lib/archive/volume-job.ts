@@ -9,6 +9,9 @@ import { hashRange } from '../hash/file-hash';
 import { rawBytes } from '../pack/member';
 import { privateTemp, syncWriter, type PrivateTemp } from '../records/spool';
 import { timeParts } from '../records/time';
+import { alive } from '../state/lock';
+import { fsPathOf } from '../tree/local/fs-path';
+import { typeOfMode } from '../tree/local/stat-entry';
 import { statOf, type Stat } from '../tree/local/stat';
 import { inputName } from '../records/stream-reader';
 import { teeInput } from '../records/spool';
@@ -25,18 +28,9 @@ export function keyOf(a: Action): string {
 
 /** Absolute raw path of an object of the source. */
 export function sourcePath(root: string, a: { path: string; path_b64?: string }): Buffer {
-  return Buffer.concat([Buffer.from(root.endsWith('/') ? root : `${root}/`), rawBytes(a.path, a.path_b64)]);
+  const p = fsPathOf(root, a.path, a.path_b64);
+  return typeof p === 'string' ? Buffer.from(p) : p;
 }
-
-const TYPE_OF: Record<number, EntryBody['type']> = {
-  0o100000: 'file',
-  0o040000: 'dir',
-  0o120000: 'symlink',
-  0o010000: 'fifo',
-  0o020000: 'char',
-  0o060000: 'block',
-  0o140000: 'socket',
-};
 
 /** Why the object at `abs` is not the one the plan stores, or undefined. */
 export function unlike(abs: Buffer, src: EntryBody): string | undefined {
@@ -46,7 +40,7 @@ export function unlike(abs: Buffer, src: EntryBody): string | undefined {
   } catch (err) {
     return describeSystemError(err);
   }
-  const type = TYPE_OF[st.mode & 0o170000];
+  const type = typeOfMode(st.mode);
   if (type !== src.type) return `now a ${type ?? 'different type'}, not a ${src.type}`;
   if (type === 'file') {
     if (st.size !== (src.size ?? 0)) return `size ${st.size}, planned ${src.size}`;
@@ -90,7 +84,6 @@ export class VolumeJob {
   descriptorFile = '';
   private raw: PrivateTemp | undefined;
   private readonly temp: string;
-  stored = 0;
 
   constructor(
     readonly header: ArchivePlanInput['header'],
@@ -173,7 +166,6 @@ export class VolumeJob {
       }
       this.partHashes.set(keyOf(a), partHash);
     }
-    if (a.src!.type === 'file') this.stored++;
     this.out!.write(descriptorRecord(a, partHash));
   }
 
@@ -233,21 +225,29 @@ export class VolumeJob {
 
 /** The process that made a temporary file has exited (never true of this one). */
 export function processGone(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'EPERM';
-  }
+  return pid !== process.pid && !alive(pid);
 }
 
 /** Temporary descriptors of runs that are gone. */
 function cleanTemps(dir: string): void {
-  for (const name of fs.readdirSync(dir)) {
-    const m = /^\.cairn-tmp\.(\d+)\.vol-/.exec(name);
-    if (!m) continue;
-    if (processGone(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
+  removeDeadTemps(dir, (rest) => rest.startsWith('vol-'));
+}
+
+/**
+ * Removes `.cairn-tmp.PID.REST` files in `dir` whose process is gone and
+ * whose REST `mine` claims: what a killed run left (the catalog's
+ * descriptors, a tar under -o), never a running one's.
+ */
+export function removeDeadTemps(dir: string, mine: (rest: string) => boolean): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // whoever uses the directory next reports it
+  }
+  for (const n of names) {
+    const m = /^\.cairn-tmp\.(\d+)\.(.*)$/s.exec(n);
+    if (m && mine(m[2]!) && processGone(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
   }
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
-import { volumeActions, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
+import { eachAction, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
 import { keyOf, prepareInput, sourcePath } from '../archive/volume-job';
 import { createHash } from 'node:crypto';
 import { partName, rawBytes } from '../pack/member';
@@ -67,23 +67,23 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
           for (const up of open) up.implied = true;
         }
       };
-      for await (const a of volumeActions(plan, volume)) {
-        if (a.op !== 'store' || job.left.has(keyOf(a))) continue;
+      const one = (a: Action): undefined => {
+        if (a.op !== 'store' || job.left.has(keyOf(a))) return undefined;
         close(a);
         const src = a.src!;
         const dest = rawBytes(a.path, a.path_b64);
         if (src.type === 'dir') {
           open.push({ a, implied: false });
-          continue;
+          return undefined;
         }
-        if (src.type !== 'file' && src.type !== 'symlink') continue; // devices and fifos: the descriptor restores them
+        if (src.type !== 'file' && src.type !== 'symlink') return undefined; // devices and fifos: the descriptor restores them
         for (const up of open) up.implied = true;
         if (a.part === undefined) {
           if (o.tool === 'genisoimage' && (src.size ?? 0) > GENISOIMAGE_MAX_FILE) {
             throw new UsageError(a.path, 'genisoimage cannot store a file of 4294967295 bytes (4 GiB - 1) or more: use --format xorriso (with -iso-level 3)');
           }
           list(dest, sourcePath(plan.header.src, a), a.path, src.type === 'symlink' ? rawBytes(src.target ?? '', src.target_b64) : undefined);
-          continue;
+          return undefined;
         }
         if (spool === undefined) throw new UsageError(a.path, `volume ${volume} holds a part of this file: give --spool DIR to cut it out to`);
         if (o.tool === 'genisoimage' && a.part.size > GENISOIMAGE_MAX_FILE) {
@@ -92,7 +92,9 @@ export async function runGraft(o: GraftOptions): Promise<{ attention: boolean }>
         const file = partFile(spool, volume, a);
         list(partName(dest, a.part.offset), Buffer.from(file), a.path);
         cuts.push({ a, file });
-      }
+        return undefined;
+      };
+      await eachAction(plan, volume, one);
       close(undefined);
       if (needEmpty) {
         fs.mkdirSync(empty, { recursive: true, mode: 0o755 });

@@ -7,13 +7,8 @@ export function rawBytes(text: string, b64: string | undefined): Buffer {
   return b64 !== undefined ? Buffer.from(b64, 'base64') : Buffer.from(text, 'utf8');
 }
 
-/** Linux dev_t to major/minor (glibc's gnu_dev_major/minor). */
-export function splitRdev(rdev: number): { major: number; minor: number } {
-  const d = BigInt(rdev);
-  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
-  const minor = Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
-  return { major, minor };
-}
+export { splitRdev } from '../tree/local/write';
+import { splitRdev } from '../tree/local/write';
 
 const TYPES: Partial<Record<EntryBody['type'], TarType>> = {
   file: 'file',

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CairnError, FatalIoError, UsageError, describeSystemError } from '../cli/errors';
 import { eachAction, expandPattern, hasPattern, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
-import { VolumeJob, keyOf, prepareVolumes, processGone } from '../archive/volume-job';
+import { VolumeJob, keyOf, prepareVolumes, removeDeadTemps } from '../archive/volume-job';
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { teeInput } from '../records/spool';
@@ -109,7 +109,8 @@ async function withOutput<T>(output: string | undefined, gzip: boolean, fn: (out
   const final = path.resolve(output);
   // A volume is never written over another file: that is likely an earlier volume, whose files the catalog counts on.
   if (fs.existsSync(final)) throw new UsageError(`-o ${output}`, 'exists: a volume is written to a new file (remove it, or name another)');
-  removeStaleTemps(path.dirname(final), path.basename(final));
+  // What a killed run left of an output of this name.
+  removeDeadTemps(path.dirname(final), (rest) => rest === path.basename(final));
   const temp = path.join(path.dirname(final), `.cairn-tmp.${process.pid}.${path.basename(final)}`);
   let fd: number;
   try {
@@ -146,21 +147,6 @@ function fatal(err: unknown, where: string): unknown {
   if (err instanceof CairnError || (err as NodeJS.ErrnoException).code === 'EPIPE') return err;
   if ((err as NodeJS.ErrnoException).code !== undefined) return new FatalIoError(where, `${describeSystemError(err)} (the volume is not in the catalog)`);
   return err;
-}
-
-/** What a killed run left of an output of this name: `.cairn-tmp.PID.NAME` of a process that is gone. */
-function removeStaleTemps(dir: string, name: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return; // opening the output reports it
-  }
-  for (const n of names) {
-    const m = /^\.cairn-tmp\.(\d+)\.(.*)$/s.exec(n);
-    if (!m || m[2] !== name || !processGone(Number(m[1]))) continue;
-    fs.rmSync(path.join(dir, n), { force: true });
-  }
 }
 
 function nowNs(): bigint {

@@ -48,11 +48,6 @@ export function storedBody(e: Entry | EntryBody): EntryBody {
 }
 const SKIP = new Set<string>(['path', 'path_b64', ...LOCAL_ONLY]);
 
-function lastNameBytes(e: Entry): number {
-  const raw = rawBytes(e.path, e.path_b64);
-  return raw.length - raw.lastIndexOf(0x2f) - 1;
-}
-
 function seconds(mtime: string): number {
   return Date.parse(`${mtime.slice(0, 19)}Z`) / 1000 + Number(mtime.slice(19, 29));
 }
@@ -124,19 +119,19 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
       const d = decide(e, group);
       if (d.kind === 'archived' && e.type !== 'dir') continue;
       const line = JSON.stringify(e);
-      const pathBytes = Buffer.byteLength(e.path_b64 !== undefined ? Buffer.from(e.path_b64, 'base64') : e.path);
-      if (pathBytes > maxPath) maxPath = pathBytes;
+      const name = rawBytes(e.path, e.path_b64);
+      const nameLen = name.length - name.lastIndexOf(0x2f) - 1;
+      if (name.length > maxPath) maxPath = name.length;
       const body = storedBody(e);
       // The descriptor line: path, path_b64 and the body, as cairn-pack writes it.
       let desc = Buffer.byteLength(JSON.stringify(body)) + Buffer.byteLength(JSON.stringify(e.path)) + 9 + (e.path_b64 !== undefined ? e.path_b64.length + 14 : 0);
       if (e.type === 'file' && (e.hash === undefined || !e.hash.startsWith(`${alg}:`))) desc += HASH_DESC;
       if ((e.nlink ?? 1) > 1) desc += maxPath + 12;
       const size = d.kind === 'store' ? d.missing.reduce((s, r) => s + r.size, 0) : 0;
-      const name = rawBytes(e.path, e.path_b64);
-      const head = budget.head(name, lastNameBytes(e), body, e.size ?? 0);
+      const head = budget.head(name, nameLen, body, e.size ?? 0);
       const i = items.add(e.type === 'dir' ? Kind.Dir : Kind.Object, parent, head, desc, size, seconds(e.mtime), d.kind === 'store');
       // A part's name is the file's and 27 bytes more: over 255 bytes no file system or ISO takes it.
-      if (e.type === 'file' && lastNameBytes(e) + 27 > 255) items.noSplit.add(i);
+      if (e.type === 'file' && nameLen + 27 > 255) items.noSplit.add(i);
       // A hard link member names its target: a long one needs a pax header of its own.
       if (o.format === 'tar' && (e.nlink ?? 1) > 1) items.head[i] += 1024;
       if (d.kind === 'store' && d.why === 'rest') {

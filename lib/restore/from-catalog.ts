@@ -6,9 +6,10 @@ import { CatalogMerge, type Group } from '../catalog/merge';
 import { listCatalog, type CatalogFile } from '../catalog/names';
 import { openDescriptor, readVolumeHeader } from '../catalog/open';
 import { partName, rawBytes, splitRdev } from '../pack/member';
+import { timeParts } from '../records/time';
 import { STREAM_VERSION, type Entry, type VolumeHeader, type VolumeRecord } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
-import { destCaps } from './run';
+import { destCaps, destination } from './run';
 import { IS_ROOT } from '../tree/local/write';
 import { openTar } from './byte-source';
 import { catalogOf, ejectDescriptor, identify, mount, type Medium } from './media';
@@ -47,7 +48,7 @@ function itemOf(w: Want): Item {
     mtimeSec: 0,
     mtimeNsec: 0,
   };
-  const [sec, nsec] = timeOf(r.mtime);
+  const [sec, nsec] = timeParts(r.mtime);
   item.mtimeSec = sec;
   item.mtimeNsec = nsec;
   if (r.type === 'symlink') item.link = rawBytes(r.target ?? '', r.target_b64);
@@ -59,12 +60,6 @@ function itemOf(w: Want): Item {
     item.devminor = d.minor;
   }
   return item;
-}
-
-function timeOf(t: string): [number, number] {
-  const ms = Date.parse(`${t.slice(0, 19)}Z`);
-  const sec = Math.floor(ms / 1000);
-  return [sec, Number(t.slice(20, 29))];
 }
 
 /** The same version of a file: what a volume holds whole or in part for the newest record. */
@@ -216,10 +211,9 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
       return { attention: false };
     }
 
-    const dest = path.resolve(o.dest);
-    if (!fs.statSync(dest, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`-d ${o.dest}`, 'not a directory (the destination must exist)');
-    const r = new Restorer({ dest: fs.realpathSync(dest), overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
-    const report = new Report({ src: { catalog: catDir, media: order, as_of: asOf }, dst: fs.realpathSync(dest), dry_run: o.dryRun }, o.warn, o.tool);
+    const dest = destination(o.dest);
+    const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
+    const report = new Report({ src: { catalog: catDir, media: order, as_of: asOf }, dst: dest, dry_run: o.dryRun }, o.warn, o.tool);
     const source = 'catalog';
     // 1. Everything but file contents, from the descriptors.
     for (const w of wants) {

@@ -1,14 +1,12 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { isLocation, openScan, openStream } from '../diff/open-side';
 import type { EntriesReader } from '../diff/diff';
 import { rawBytes, splitRdev } from '../pack/member';
 import { MORE } from '../records/stream-reader';
 import { timeParts } from '../records/time';
 import type { Entry } from '../records/types';
-import { destCaps } from './run';
+import { destCaps, destination } from './run';
 import { IS_ROOT } from '../tree/local/write';
-import { UsageError } from '../cli/errors';
 import { Report } from './report';
 import { Restorer, type Item, type Outcome } from './restorer';
 import type { RestoreOptions } from './run';
@@ -47,10 +45,8 @@ export async function restoreMirror(o: RestoreOptions, select: Selector, from: s
     reader = (await openScan(from, { hash: null, follow: false, oneFileSystem: false, rules: [], tool: o.tool, threads: 0, warn: o.warn })).reader;
   } else reader = await openStream(from);
   const root = reader.header.root;
-  const dest = path.resolve(o.dest);
-  if (!fs.statSync(dest, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`-d ${o.dest}`, 'not a directory (the destination must exist)');
-  const real = fs.realpathSync(dest);
-  const r = new Restorer({ dest: real, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
+  const real = destination(o.dest);
+  const r = new Restorer({ dest: real, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(real) });
   const report = new Report({ src: root, dst: real, dry_run: o.dryRun }, o.warn, o.tool);
   const links = new Map<string, Buffer>();
   for (;;) {

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
-import { formatTime } from '../records/time';
 import { TEMP_PREFIX } from '../records/types';
-import { IS_ROOT } from '../tree/local/write';
+import { IS_ROOT, makeNode, splitRdev, utimesOfParts } from '../tree/local/write';
 import { lstatOrNone } from '../tree/local/stat';
+import { typeOfMode } from '../tree/local/stat-entry';
 import { Confinement, confineName, parentRel, symlinkProblem } from './confine';
 
 export type Overwrite = 'never' | 'older' | 'always';
@@ -72,10 +71,6 @@ function guarded(fn: () => Outcome): Outcome {
   }
 }
 
-/** Seconds for utimes, aimed at the middle of the microsecond (libuv truncates). */
-function utimeOf(sec: number, nsec: number): number {
-  return sec + Math.floor(nsec / 1000) / 1e6 + 0.5e-6;
-}
 
 /**
  * Writes restored objects into the destination, and nowhere else: every name
@@ -113,8 +108,7 @@ export class Restorer {
     // The number stat: most targets are free, and this runs once per object.
     const st = lstatOrNone(abs);
     if (st === undefined) return 'free';
-    const fmt = st.mode & 0o170000;
-    const type = fmt === 0o100000 ? 'file' : fmt === 0o040000 ? 'dir' : fmt === 0o120000 ? 'symlink' : fmt === 0o010000 ? 'fifo' : fmt === 0o020000 ? 'char' : fmt === 0o060000 ? 'block' : 'other';
+    const type = typeOfMode(st.mode) ?? 'other';
     // Times are compared to the microsecond: what utimes can set.
     const step = Math.max(1, Math.round(this.o.precisionNs / 1000));
     const us = (sec: number, nsec: number): number => Math.floor((sec * 1e6 + Math.floor(nsec / 1000)) / step);
@@ -126,9 +120,7 @@ export class Restorer {
     if (item.type === 'symlink' && type === 'symlink' && fs.readlinkSync(abs, { encoding: 'buffer' }).equals(item.link!)) return 'same';
     if (item.type === 'fifo' && type === 'fifo') return 'same';
     if ((item.type === 'char' || item.type === 'block') && type === item.type) {
-      const rdev = st.rdev;
-      const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-      const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+      const { major, minor } = splitRdev(st.rdev);
       if (major === (item.devmajor ?? 0) && minor === (item.devminor ?? 0)) return 'same';
     }
     if (this.o.overwrite === 'always') return 'replace';
@@ -143,7 +135,7 @@ export class Restorer {
   private attrs(fd: number | undefined, path: Buffer, item: Item, isLink: boolean): void {
     if (this.o.owners && IS_ROOT) (fd !== undefined ? fs.fchownSync(fd, item.uid, item.gid) : (isLink ? fs.lchownSync : fs.chownSync)(path, item.uid, item.gid));
     if (!isLink && this.o.perms) fd !== undefined ? fs.fchmodSync(fd, item.mode) : fs.chmodSync(path, item.mode);
-    const t = utimeOf(item.mtimeSec, item.mtimeNsec);
+    const t = utimesOfParts(item.mtimeSec, item.mtimeNsec);
     if (fd !== undefined) fs.futimesSync(fd, t, t);
     else (isLink ? fs.lutimesSync : fs.utimesSync)(path, t, t);
   }
@@ -157,7 +149,12 @@ export class Restorer {
     }
   }
 
-  private async fileUnsafe(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>): Promise<Outcome> {
+  /**
+   * Where a new file goes: its place checked, what is there weighed against
+   * --overwrite, and a temporary file open beside it; or the outcome when
+   * nothing is to be written.
+   */
+  private newFile(item: Item): { rel: Buffer; abs: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' } | Outcome {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     const abs = this.confine.abs(p.rel);
@@ -166,7 +163,15 @@ export class Restorer {
     if (typeof there === 'object') return { status: 'skipped', error: there.keep };
     if (this.o.dryRun) return { status: 'dry-run' };
     const tmp = this.temp(p.rel);
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    const fd = fs.openSync(tmp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    return { rel: p.rel, abs, tmp, fd, there };
+  }
+
+  private async fileUnsafe(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>): Promise<Outcome> {
+    const f = this.newFile(item);
+    if (!('fd' in f)) return f;
+    const { rel, abs, tmp, fd, there } = f;
+    const p = { rel };
     let ok = false;
     try {
       const h: Hash | undefined = item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
@@ -218,17 +223,8 @@ export class Restorer {
    * medium): a temporary file that each part is written into at its offset;
    * splitEnd() checks the whole file's hash and renames it into place.
    */
-  splitStart(item: Item): { rel: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' } | Outcome {
-    const p = this.place(item);
-    if ('refuse' in p) return { status: 'failed', error: p.refuse };
-    const abs = this.confine.abs(p.rel);
-    const there = this.existing(abs, item);
-    if (there === 'same') return { status: 'same' };
-    if (typeof there === 'object') return { status: 'skipped', error: there.keep };
-    if (this.o.dryRun) return { status: 'dry-run' };
-    const tmp = this.temp(p.rel);
-    const fd = fs.openSync(tmp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-    return { rel: p.rel, tmp, fd, there };
+  splitStart(item: Item): { rel: Buffer; abs: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' } | Outcome {
+    return this.newFile(item);
   }
 
   splitWrite(h: { fd: number }, offset: number, chunk: Buffer): void {
@@ -341,11 +337,8 @@ export class Restorer {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     if (!isUtf8(this.confine.abs(p.rel))) return { status: 'failed', error: 'a fifo or device under a name that is not UTF-8 cannot be made (Node has no mknod; mkfifo and mknod take text)' };
-    return this.make(p.rel, item, (tmp) => {
-      const t = tmp.toString('utf8');
-      if (item.type === 'fifo') execFileSync('mkfifo', ['-m', '600', '--', t], { stdio: ['ignore', 'ignore', 'pipe'] });
-      else execFileSync('mknod', ['-m', '600', '--', t, item.type === 'block' ? 'b' : 'c', String(item.devmajor ?? 0), String(item.devminor ?? 0)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    }, false);
+    const type = item.type as 'fifo' | 'char' | 'block';
+    return this.make(p.rel, item, (tmp) => makeNode(tmp.toString('utf8'), type, item.devmajor, item.devminor), false);
   }
 
   private make(rel: Buffer, item: Item, create: (tmp: Buffer) => void, isLink: boolean, noAttrs = false): Outcome {
@@ -383,12 +376,8 @@ export class Restorer {
   }
 
   private setTime(abs: Buffer, item: Item): void {
-    const t = utimeOf(item.mtimeSec, item.mtimeNsec);
+    const t = utimesOfParts(item.mtimeSec, item.mtimeNsec);
     fs.utimesSync(abs, t, t);
   }
 
-  /** A readable time for results. */
-  static time(item: Item): string {
-    return formatTime(item.mtimeSec, item.mtimeNsec);
-  }
 }

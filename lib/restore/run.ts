@@ -26,7 +26,8 @@ export interface RestoreOptions {
   warn: (what: string, why: string) => void;
 }
 
-function destination(d: string): string {
+/** The destination, which must be an existing directory: its real path. */
+export function destination(d: string): string {
   const abs = path.resolve(d);
   let st: fs.Stats;
   try {

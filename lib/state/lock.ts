@@ -7,7 +7,8 @@ export function lockPath(state: string): string {
   return `${state}.lock`;
 }
 
-function alive(pid: number): boolean {
+/** A process with this pid runs (EPERM: it does, under another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -27,6 +27,11 @@ export function utimesSeconds(time: string): number {
   return Number(us) / 1e6 + 0.5e-6;
 }
 
+/** utimesSeconds of a time as seconds (rounded down) and nanoseconds, as stat and tar headers give it. */
+export function utimesOfParts(sec: number, nsec: number): number {
+  return sec + Math.floor(nsec / 1000) / 1e6 + 0.5e-6;
+}
+
 export const IS_ROOT = process.getuid?.() === 0;
 
 export interface CopyResult {
@@ -215,15 +220,12 @@ export async function makeSpecial(src: EntryBody, tmp: FsPath): Promise<void> {
   if (typeof tmp !== 'string') throw Object.assign(new Error('ENOTSUP: special file with a name that is not UTF-8'), { code: 'ENOTSUP' });
   switch (src.type) {
     case 'fifo':
-      execFileSync('mkfifo', ['-m', '600', '--', p], { stdio: ['ignore', 'ignore', 'pipe'] });
+      makeNode(p, 'fifo');
       return;
     case 'block':
     case 'char': {
-      const rdev = src.rdev!;
-      // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
-      const major = ((rdev >> 8) & 0xfff) | Math.floor(rdev / 2 ** 32) & ~0xfff;
-      const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
-      execFileSync('mknod', ['-m', '600', '--', p, src.type === 'block' ? 'b' : 'c', String(major), String(minor)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const { major, minor } = splitRdev(src.rdev!);
+      makeNode(p, src.type, major, minor);
       return;
     }
     case 'socket': {
@@ -247,6 +249,18 @@ export async function makeSpecial(src: EntryBody, tmp: FsPath): Promise<void> {
     default:
       throw new Error(`not a special file: ${src.type}`);
   }
+}
+
+/** A fifo or a device node at `p` (mode 0600): coreutils' mkfifo and mknod, Node having no mknod. */
+export function makeNode(p: string, type: 'fifo' | 'char' | 'block', major = 0, minor = 0): void {
+  if (type === 'fifo') execFileSync('mkfifo', ['-m', '600', '--', p], { stdio: ['ignore', 'ignore', 'pipe'] });
+  else execFileSync('mknod', ['-m', '600', '--', p, type === 'block' ? 'b' : 'c', String(major), String(minor)], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Linux dev_t to major/minor (glibc's gnu_dev_major/minor): major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31. */
+export function splitRdev(rdev: number): { major: number; minor: number } {
+  const d = BigInt(rdev);
+  return { major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)), minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)) };
 }
 
 /** The first free numbered name for a kept version: `<versions>/<path>.<N>`. */
