@@ -26,7 +26,9 @@ function tarBudget(): FormatBudget {
   return {
     // The `.cairn` directory member, and the two zero blocks that end a tar.
     fixed: END_OF_ARCHIVE.length + encodeHeader({ path: Buffer.from('.cairn'), type: 'dir', size: 0, mtimeNs: 1n, mode: 0o755, uid: 0, gid: 0 }).length,
-    head: (name, _len, e, size) => encodeHeader(memberOf(name, e, size)).length,
+    // A file with more links may be stored as a hard link member, which names its target:
+    // a long one needs a pax header (a header block and a record block) of its own.
+    head: (name, _len, e, size) => encodeHeader(memberOf(name, e, size)).length + ((e.nlink ?? 1) > 1 ? 1024 : 0),
     // 512-byte blocks, and room for gzip (cairn-pack -z): deflate's stored
     // blocks add at most 5 bytes per 16 KiB to what does not compress.
     body: (size) => Math.ceil(size / 512) * 512 + Math.ceil(size / 2048),

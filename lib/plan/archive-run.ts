@@ -128,12 +128,10 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
       if (e.type === 'file' && (e.hash === undefined || !e.hash.startsWith(`${alg}:`))) desc += HASH_DESC;
       if ((e.nlink ?? 1) > 1) desc += maxPath + 12;
       const size = d.kind === 'store' ? d.missing.reduce((s, r) => s + r.size, 0) : 0;
-      const head = budget.head(name, nameLen, body, e.size ?? 0);
+      const head = budget.head(name, nameLen, e, e.size ?? 0);
       const i = items.add(e.type === 'dir' ? Kind.Dir : Kind.Object, parent, head, desc, size, seconds(e.mtime), d.kind === 'store');
       // A part's name is the file's and 27 bytes more: over 255 bytes no file system or ISO takes it.
       if (e.type === 'file' && nameLen + 27 > 255) items.noSplit.add(i);
-      // A hard link member names its target: a long one needs a pax header of its own.
-      if (o.format === 'tar' && (e.nlink ?? 1) > 1) items.head[i] += 1024;
       if (d.kind === 'store' && d.why === 'rest') {
         items.parted[i] = 1;
         items.ranges.set(i, d.missing);

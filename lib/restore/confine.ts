@@ -104,7 +104,7 @@ export class Confinement {
   }
 
   /** Every ancestor of `rel` inside the destination is a directory (made if missing, unless `dryRun`), or why not. */
-  ancestors(rel: Buffer, dryRun: boolean, made: (dir: Buffer) => void, checkOnly = false): string | undefined {
+  ancestors(rel: Buffer, dryRun: boolean, checkOnly = false): string | undefined {
     const parent = parentRel(rel);
     if (this.dirs.has(parent.toString('latin1'))) return undefined;
     let at = 0;
@@ -135,12 +135,16 @@ export class Confinement {
           continue;
         }
         fs.mkdirSync(this.abs(dir), 0o755);
-        made(dir);
         // A directory this run made holds the name: a later name folding onto it collides.
         this.names.set(key(dir, this.foldCase), k);
       }
       this.dirs.add(k);
     }
+  }
+
+  /** `rel` and every directory above it: real directories (made if missing, unless `dryRun`), or why not. */
+  directory(rel: Buffer, dryRun: boolean): string | undefined {
+    return this.ancestors(Buffer.concat([rel, Buffer.from('/')]), dryRun);
   }
 
   /** A directory this run made or checked. */

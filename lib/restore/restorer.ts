@@ -94,7 +94,7 @@ export class Restorer {
     if ('refuse' in n) return n;
     const clash = this.confine.collision(n.rel);
     if (clash !== undefined) return { refuse: clash };
-    const bad = this.confine.ancestors(n.rel, this.o.dryRun, () => {});
+    const bad = this.confine.ancestors(n.rel, this.o.dryRun);
     if (bad !== undefined) return { refuse: bad };
     return n;
   }
@@ -270,13 +270,13 @@ export class Restorer {
     if (typeof there === 'object') return { status: 'skipped', error: there.keep };
     if (there === 'replace') {
       // Something else (a symlink, a file) stands where the directory goes, and may be replaced.
-      const above = this.confine.ancestors(n.rel, this.o.dryRun, () => {});
+      const above = this.confine.ancestors(n.rel, this.o.dryRun);
       if (above !== undefined) return { status: 'failed', error: above };
       if (this.o.dryRun) return { status: 'dry-run' };
       fs.rmSync(this.confine.abs(n.rel), { force: true });
       this.confine.notDir(n.rel);
     }
-    const bad = this.confine.ancestors(Buffer.concat([n.rel, Buffer.from('/x')]), this.o.dryRun, () => {});
+    const bad = this.confine.directory(n.rel, this.o.dryRun);
     if (bad !== undefined) return { status: 'failed', error: bad };
     this.confine.isDir(n.rel);
     // A directory that was there keeps its mode, owner and time, unless --overwrite always.
@@ -309,7 +309,7 @@ export class Restorer {
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     const t = confineName(item.link!);
     if ('refuse' in t) return { status: 'failed', error: `its link target: ${t.refuse}` };
-    const bad = this.confine.ancestors(t.rel, true, () => {}, true);
+    const bad = this.confine.ancestors(t.rel, true, true);
     if (bad !== undefined) return { status: 'failed', error: `its link target is ${bad}` };
     const target = this.confine.abs(t.rel);
     let st: fs.Stats;
