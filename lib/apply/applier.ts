@@ -11,6 +11,7 @@ import {
   StaleError,
   copyInto,
   copyIntoAsync,
+  type CopyResult,
   makeSpecial,
   makeSymlink,
   setAttrs,
@@ -40,6 +41,19 @@ export interface ApplierOptions {
   dstPerms: boolean;
   /** The destination stores owners. */
   dstOwners: boolean;
+  /** Copies read from here instead of `src` (a source in object storage): the file's bytes into a new file at `tmp`. */
+  fetch?: (a: Action, tmp: FsPath) => Promise<CopyResult>;
+}
+
+/** What cairn-apply needs of the thing that carries out actions, on a local tree or on object storage. */
+export interface ActionRunner {
+  run(a: Action): Promise<Outcome>;
+  /** May run while later actions start (results still come in plan order). */
+  concurrent(a: Action): boolean;
+  /** Removes what failed or interrupted actions left. */
+  dropTemp(): void;
+  /** Actions in flight at most (default: a few large copies). */
+  readonly inflight?: number;
 }
 
 export interface Outcome {
@@ -83,7 +97,7 @@ const CONCURRENT_SIZE = 8 << 20;
  * place, so an interrupted run leaves no partial object under a final name.
  * Each action on an existing object first re-checks `expect`.
  */
-export class Applier {
+export class Applier implements ActionRunner {
   private readonly guard: ParentGuard;
   /** Temporary objects of the actions in progress (large copies run several at once), removed if they fail. */
   private readonly temps = new Set<FsPath>();
@@ -94,6 +108,7 @@ export class Applier {
 
   /** Large copies, which cairn-apply may run several at once (the kernel copies, in libuv's threads). */
   concurrent(a: Action): boolean {
+    if (this.o.fetch !== undefined) return (a.op === 'copy' || a.op === 'update') && !this.o.dryRun;
     return (a.op === 'copy' || a.op === 'update') && a.link === undefined && !this.o.dryRun && this.o.dstPerms && (a.src!.size ?? 0) >= CONCURRENT_SIZE;
   }
 
@@ -306,10 +321,11 @@ export class Applier {
     }
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
     this.hold(job, tmp);
-    const { bytes, fd, made } = this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
+    const { bytes, fd, made } = this.o.fetch !== undefined ? await this.o.fetch(a, tmp) : this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
       setAttrsFd(fd, this.attrsOf(src, a.expect), made);
-      if (this.o.verify) this.verify(srcAbs, src, tmp);
+      // A download is checked against the object's hash as it is written.
+      if (this.o.verify && this.o.fetch === undefined) this.verify(srcAbs, src, tmp);
       // A file replacing another is made durable first: after a power cut the old or the new one, never an empty one.
       if (a.op === 'update' || this.o.fsync) fs.fsyncSync(fd);
     } finally {

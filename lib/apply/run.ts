@@ -11,7 +11,23 @@ import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHe
 import { openState } from './state';
 import type { ArchivePlanInput } from '../archive/plan-input';
 import { FreeNames } from './free-names';
-import { Applier, FatalApplyError, type Outcome } from './applier';
+import { Applier, FatalApplyError, type ActionRunner, type Outcome } from './applier';
+import type { Bucket, S3Options } from '../tree/s3/bucket';
+import { isS3 } from '../tree/s3/location';
+
+/** Opens an s3:// root and checks it can be listed: a missing bucket or no access ends the run before anything is done. */
+async function openBucket(spec: string, o: S3Options): Promise<Bucket> {
+  const { Bucket, fatalS3 } = await import('../tree/s3/bucket');
+  const { parseS3, markerOf } = await import('../tree/s3/location');
+  const b = Bucket.open(parseS3(spec), o);
+  try {
+    await b.list(markerOf(b.loc, '.'), '/', undefined, 1);
+  } catch (err) {
+    b.close();
+    throw fatalS3(err) ?? err;
+  }
+  return b;
+}
 
 /** Large copies in flight at once: libuv's thread pool has four threads. */
 const INFLIGHT = 4;
@@ -29,6 +45,8 @@ export interface RunApplyOptions {
   fsync: boolean;
   retry: number;
   progress: boolean;
+  /** For s3:// sources and destinations. */
+  s3: S3Options;
   tool: string;
   interrupted: () => boolean;
   warn: (what: string, why: string) => void;
@@ -94,8 +112,19 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       return await layOut({ header: h as ArchivePlanInput['header'], input: checked.input, name: inputName(o.input) }, { dst: o.dst, tool: o.tool, warn: o.warn, interrupted: o.interrupted });
     }
     const bisync = h.mode === 'bisync';
-    const dst = rootDir(o.dst ?? h.dst, bisync ? 'side b' : 'destination');
-    const src = o.src !== undefined || bisync ? rootDir(o.src ?? h.src, bisync ? 'side a' : 'source') : h.src;
+    const dstSpec = o.dst ?? h.dst;
+    const srcSpec = o.src ?? h.src;
+    if (bisync && (isS3(dstSpec) || isS3(srcSpec))) throw new UsageError(isS3(dstSpec) ? dstSpec : srcSpec, 'a two-way sync needs two local trees');
+    const dst = isS3(dstSpec) ? dstSpec : rootDir(dstSpec, bisync ? 'side b' : 'destination');
+    const src = isS3(srcSpec) ? srcSpec : o.src !== undefined || bisync ? rootDir(srcSpec, bisync ? 'side a' : 'source') : h.src;
+    const buckets: Bucket[] = [];
+    const bucketOf = async (spec: string) => {
+      const b = await openBucket(spec, o.s3);
+      buckets.push(b);
+      return b;
+    };
+    const dstBucket = isS3(dst) ? await bucketOf(dst) : undefined;
+    const srcBucket = isS3(src) ? (isS3(dst) && src === dst ? dstBucket : await bucketOf(src)) : undefined;
     if (o.state !== undefined && !bisync) throw new UsageError('--state', `keeps the state of a two-way sync; this plan is --${h.mode}`);
     // Read again: our own spool was checked in full already; a user's file is checked again as it is read.
     const again = new LineReader(openInput(checked.input.file), inputName(o.input));
@@ -111,8 +140,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       tool: o.tool,
       created: new Date().toISOString(),
     };
-    const applierTo = (from: string, to: string, fromCaps: Caps, toCaps: Caps) =>
-      new Applier({
+    const applierOptions = (from: string, to: string, fromCaps: Caps, toCaps: Caps) => ({
         src: from,
         dst: to,
         versions: h.versions,
@@ -125,9 +153,27 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         dstPerms: toCaps.perms,
         dstOwners: toCaps.owners,
       });
-    const toB = applierTo(src, dst, h.src_caps, h.dst_caps);
+    const applierTo = (from: string, to: string, fromCaps: Caps, toCaps: Caps) => new Applier(applierOptions(from, to, fromCaps, toCaps));
+    let toB: ActionRunner;
+    if (dstBucket !== undefined) {
+      const { S3Applier } = await import('./s3-applier');
+      toB = new S3Applier({
+        dst: dstBucket,
+        src: srcBucket ?? src,
+        versions: h.versions,
+        dryRun: o.dryRun,
+        verify: o.verify,
+        perms: h.src_caps.perms,
+        owners: h.src_caps.owners,
+        interrupted: o.interrupted,
+      });
+    } else if (srcBucket !== undefined) {
+      const { downloadInto } = await import('../tree/s3/download');
+      const { keyOf } = await import('../tree/s3/location');
+      toB = new Applier({ ...applierOptions(src, dst, h.src_caps, h.dst_caps), fetch: (a, tmp) => downloadInto(srcBucket, keyOf(srcBucket.loc, a.path), a.src!, tmp) });
+    } else toB = applierTo(src, dst, h.src_caps, h.dst_caps);
     // Bisync: actions on side a read from side b.
-    const toA = bisync ? applierTo(dst, src, h.dst_caps, h.src_caps) : toB;
+    const toA: ActionRunner = bisync ? applierTo(dst, src, h.dst_caps, h.src_caps) : toB;
     const applierOf = (a: Action) => (a.to === 'a' ? toA : toB);
     const names = new FreeNames([src, dst]);
     const state = o.state !== undefined && !o.dryRun ? openState(o.state, h, src, dst, o) : undefined;
@@ -180,7 +226,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         if (o.interrupted()) break;
         const applier = applierOf(a);
         if (applier.concurrent(a)) {
-          if (inflight.length >= INFLIGHT) await settle(false);
+          if (inflight.length >= (applier.inflight ?? INFLIGHT)) await settle(false);
           const p = applier.run(a);
           p.catch(() => {}); // awaited in turn by settle()
           inflight.push({ a, p });
@@ -204,6 +250,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     }
     toA.dropTemp();
     toB.dropTemp();
+    for (const b of buckets) b.close();
     if (state !== undefined) state.finish();
     progress?.done();
     if (o.interrupted()) writer.flush();

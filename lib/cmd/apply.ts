@@ -3,17 +3,19 @@ import { UsageError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import type { FlagSpec } from '../cli/flags';
 import { parseCount, parseDurationNs } from '../cli/values';
+import { S3_FLAGS, s3FromFlags } from '../cli/s3-flags';
 
 const flags = {
   'dry-run': { type: 'boolean', short: 'n', help: 'check every action (stale or not) but change nothing' },
-  src: { type: 'string', arg: 'DIR', help: "read from DIR instead of the plan's source root (bisync: side a's root)" },
-  dst: { type: 'string', arg: 'DIR', help: "act on DIR instead of the plan's destination root (bisync: side b's root)" },
-  verify: { type: 'boolean', help: 'hash every written file and compare it with the source before it is put in place' },
+  src: { type: 'string', arg: 'DIR', help: "read from DIR (or s3://...) instead of the plan's source root (bisync: side a's root)" },
+  dst: { type: 'string', arg: 'DIR', help: "act on DIR (or s3://...) instead of the plan's destination root (bisync: side b's root)" },
+  verify: { type: 'boolean', help: 'hash every written file (object: read it back) and compare it with the source' },
   fsync: { type: 'boolean', help: 'sync every new file before it is put in place (replaced files always are)' },
   retry: { type: 'string', arg: 'N', help: 'try an action that failed with a transient error N more times' },
   progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
   state: { type: 'string', arg: 'FILE', help: 'bisync: bring the state file of the pair up to date with what was done (locked while running)' },
   checkpoint: { type: 'string', arg: 'DUR', help: 'with --state: write the state this often during a long run (default 60s)' },
+  ...S3_FLAGS,
 } as const satisfies FlagSpec;
 
 const command: CommandDef<typeof flags> = {
@@ -40,6 +42,8 @@ const command: CommandDef<typeof flags> = {
       verify: f.verify,
       fsync: f.fsync,
       retry,
+      // A request to object storage is tried 6 times unless --retry says otherwise.
+      s3: s3FromFlags(f, f.retry !== undefined ? retry + 1 : undefined),
       progress: ctx.progress({ flags: f, given }),
       tool: ctx.tool,
       interrupted: ctx.interrupted,

@@ -2,6 +2,7 @@ import { runCommand, type CommandDef } from '../cli/command';
 import { UsageError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import { FILTER_FLAGS, rulesFromFlags } from '../cli/filter-flags';
+import { S3_FLAGS, s3FromFlags } from '../cli/s3-flags';
 import type { FlagSpec } from '../cli/flags';
 import { parseDurationNs } from '../cli/values';
 import { ATTRS, HASH_ALGS, type Attr, type HashAlg } from '../records/types';
@@ -28,12 +29,13 @@ const flags = {
   'one-file-system': { type: 'boolean', short: 'x', help: 'stay on one filesystem when scanning a location' },
   'caps-a': { type: 'string', arg: 'K=V,...', help: 'override the capabilities of side A (scanned or read)' },
   'caps-b': { type: 'string', arg: 'K=V,...', help: 'override the capabilities of side B (scanned or read)' },
+  ...S3_FLAGS,
 } as const satisfies FlagSpec;
 
 const command: CommandDef<typeof flags> = {
   name: 'diff',
   synopsis: '[OPTIONS] A B',
-  summary: 'Compare two trees (entries streams, `-`, or directories), or both against a base (--base), and write a changes stream.',
+  summary: 'Compare two trees (entries streams, `-`, directories or s3:// locations), or both against a base (--base), and write a changes stream.',
   flags,
   async run({ flags: f, args }, ctx) {
     if (args.length !== 2) throw new UsageError('', args.length < 2 ? 'needs two sides, A and B (see --help)' : `two sides only, got ${args.length}`);
@@ -81,6 +83,8 @@ const command: CommandDef<typeof flags> = {
         oneFileSystem: f['one-file-system'],
         tool: ctx.tool,
         warn: ctx.warn,
+        s3: s3FromFlags(f),
+        interrupted: ctx.interrupted,
       },
       capsA: f['caps-a'],
       capsB: f['caps-b'],

@@ -2,6 +2,7 @@ import { runCommand, type CommandDef } from '../cli/command';
 import { UsageError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import type { FlagSpec } from '../cli/flags';
+import { S3_FLAGS, s3FromFlags } from '../cli/s3-flags';
 
 const flags = {
   destination: { type: 'string', short: 'd', arg: 'DIR', help: 'restore into DIR (it must exist)' },
@@ -9,7 +10,7 @@ const flags = {
   catalog: { type: 'string', arg: 'DIR', help: 'the archive catalog (cairn-plan --archive); the media come from --media or --mounter' },
   media: { type: 'list', arg: 'DIR|TAR', help: 'a medium: a directory holding a volume (a mounted disc) or a volume tar (repeatable)' },
   mounter: { type: 'string', arg: 'CMD', help: 'run CMD DESCRIPTOR for each volume needed; it prints where the medium is mounted' },
-  from: { type: 'string', arg: 'DIR|ENTRIES', help: 'restore from a mirror: a directory, or an entries stream of one' },
+  from: { type: 'string', arg: 'DIR|S3|ENTRIES', help: 'restore from a mirror: a directory, an s3:// location, or an entries stream of one' },
   glob: { type: 'list', arg: 'GLOB', help: 'restore what matches GLOB (a directory: its whole subtree); repeatable' },
   regex: { type: 'list', arg: 'RE', help: 'restore what the regular expression matches (on the relative path); repeatable' },
   'as-of': { type: 'string', arg: 'N|TIME', help: 'the tree as it was at volume N, or at TIME (catalog sources)' },
@@ -17,6 +18,7 @@ const flags = {
   'dry-run': { type: 'boolean', short: 'n', help: 'report what would be restored, write nothing' },
   specials: { type: 'boolean', help: 'restore fifos and device nodes from tars not made by cairn' },
   list: { type: 'boolean', help: 'print what would be restored and from which volume, in the order the media are asked for' },
+  ...S3_FLAGS,
 } as const satisfies FlagSpec;
 
 const command: CommandDef<typeof flags> = {
@@ -51,6 +53,8 @@ const command: CommandDef<typeof flags> = {
       dryRun: f['dry-run'],
       specials: f.specials,
       list: f.list,
+      s3: s3FromFlags(f),
+      interrupted: ctx.interrupted,
       tool: ctx.tool,
       warn: ctx.warn,
     });

@@ -4,6 +4,7 @@ import { EXIT } from '../cli/exit-codes';
 import type { FlagSpec } from '../cli/flags';
 import { HASH_ALGS, type HashAlg } from '../records/types';
 import { FILTER_FLAGS, rulesFromFlags } from '../cli/filter-flags';
+import { S3_FLAGS, s3FromFlags } from '../cli/s3-flags';
 
 const flags = {
   hash: { type: 'string', arg: 'ALG', help: `hash file contents: ${HASH_ALGS.join(', ')}` },
@@ -18,6 +19,7 @@ const flags = {
     help: '',
     refused: 'not a scan option (a filtered scan looks like deletions downstream); use cairn-plan --newer-than',
   },
+  ...S3_FLAGS,
   progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal' },
 } as const satisfies FlagSpec;
 
@@ -44,6 +46,22 @@ const command: CommandDef<typeof flags> = {
       if (!/^\d+$/.test(f.threads) || threads > 64) throw new UsageError(`--threads ${f.threads}`, 'must be a whole number from 0 to 64');
     }
     const rules = await rulesFromFlags(f);
+    if (args[0]!.startsWith('s3://')) {
+      for (const k of ['reuse', 'follow', 'one-file-system', 'threads'] as const) if (given.has(k)) throw new UsageError(`--${k}`, 'not for an s3:// location');
+      const { scanS3 } = await import('../tree/s3/scan');
+      const r = await scanS3({
+        ...s3FromFlags(f),
+        root: args[0]!,
+        hash: (f.hash as HashAlg | undefined) ?? null,
+        rules,
+        ...(f.caps !== undefined ? { caps: f.caps } : {}),
+        tool: ctx.tool,
+        interrupted: ctx.interrupted,
+        warn: ctx.warn,
+      });
+      return r.problems > 0 ? EXIT.attention : EXIT.ok;
+    }
+    if (given.has('endpoint') || given.has('jobs')) throw new UsageError(given.has('endpoint') ? '--endpoint' : '--jobs', 'only for an s3:// location');
     const { scan } = await import('../scan/scan');
     const result = await scan({
       root: args[0]!,

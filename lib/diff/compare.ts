@@ -77,9 +77,15 @@ export function compareEntries(a: EntryBody, b: EntryBody, s: CompareSettings, l
   if (examined) {
     if (t === 'file' && a.size !== b.size && !ignored.includes('size')) out.push('size');
     const hourShift = s.ignore_hour_shift && (t !== 'file' || a.size === b.size);
-    if (!s.size_only && !ignored.includes('mtime') && !sameTime(a.mtime, b.mtime, s.mtime_window_ns, hourShift)) out.push('mtime');
-    if (s.perms && t !== 'symlink' && !ignored.includes('mode') && a.mode !== b.mode) out.push('mode');
-    if (s.owners && !ignored.includes('owner') && (a.uid !== b.uid || a.gid !== b.gid)) out.push('owner');
+    // An object whose own time is coarser than its tree's (object storage without mtime metadata) compares at its precision.
+    const pa = a.mtime_precision_ns;
+    const pb = b.mtime_precision_ns;
+    const window = pa !== undefined || pb !== undefined ? Math.max(s.mtime_window_ns, pa ?? 0, pb ?? 0) : s.mtime_window_ns;
+    const timeless = pa === 0 || pb === 0;
+    if (!s.size_only && !timeless && !ignored.includes('mtime') && !sameTime(a.mtime, b.mtime, window, hourShift)) out.push('mtime');
+    // An attribute one entry does not have (an object other tools wrote) is unknown, not different.
+    if (s.perms && t !== 'symlink' && !ignored.includes('mode') && a.mode !== b.mode && a.mode !== undefined && b.mode !== undefined) out.push('mode');
+    if (s.owners && !ignored.includes('owner') && (a.uid !== b.uid || a.gid !== b.gid) && a.uid !== undefined && b.uid !== undefined) out.push('owner');
     if (t === 'symlink' && !ignored.includes('target') && !sameTarget(a, b)) out.push('target');
     if ((t === 'block' || t === 'char') && !ignored.includes('rdev') && a.rdev !== b.rdev) out.push('rdev');
     if (t === 'file' && !ignored.includes('hash') && a.hash !== undefined && b.hash !== undefined && sameAlg(a.hash, b.hash) && a.hash !== b.hash) out.push('hash');

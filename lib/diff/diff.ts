@@ -178,10 +178,13 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
 
 /** --checksum: hash what lacks a hash of the chosen algorithm, then compare again. */
 function settleByHash(ba: EntryBody, bb: EntryBody, ea: Entry, eb: Entry, o: DiffOptions): Attr[] {
-  const prefix = `${o.alg}:`;
+  // A side that already has a hash of another algorithm (an object's MD5 ETag) sets the algorithm: the other side is read, not both.
+  const known = [ba.hash, bb.hash].map((h) => h?.slice(0, h.indexOf(':'))).filter((x): x is HashAlg => x !== undefined);
+  const alg = known.length === 0 || known.includes(o.alg) ? o.alg : known[0]!;
+  const prefix = `${alg}:`;
   for (const [side, e, bd] of [['a', ea, ba], ['b', eb, bb]] as const) {
     if (bd.hash !== undefined && bd.hash.startsWith(prefix)) continue;
-    const r = o.hash!(side, e, o.alg);
+    const r = o.hash!(side, e, alg);
     if ('hash' in r) bd.hash = r.hash;
     else {
       delete bd.hash;

@@ -9,13 +9,47 @@ import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { StreamReader } from '../records/stream-reader';
 import type { EntriesReader } from './diff';
+import type { S3Options } from '../tree/s3/bucket';
+import { isS3 } from '../tree/s3/location';
+
+/**
+ * An s3:// side is listed in this thread: its time goes into waiting for
+ * the server, not into work a thread would take off the merge.
+ */
+async function openS3Scan(spec: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
+  const { scanS3 } = await import('../tree/s3/scan');
+  const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+  let problems = 0;
+  scanS3(
+    {
+      ...(o.s3 ?? { jobs: 8, tries: 6 }),
+      root: spec,
+      hash: o.hash,
+      rules: o.rules,
+      ...(o.caps !== undefined ? { caps: o.caps } : {}),
+      tool: o.tool,
+      interrupted: o.interrupted ?? (() => false),
+      warn: o.warn,
+    },
+    pipe,
+  ).then(
+    (r) => {
+      problems = r.problems;
+      pipe.end();
+    },
+    (err: unknown) => pipe.destroy(err as Error),
+  );
+  const reader = await StreamReader.fromLines(new LineReader(pipe, spec), ENTRIES, true);
+  return { reader, problems: () => problems };
+}
 
 /** How to scan a location side: cairn-scan's options but the root, and where its warnings go. */
-export type SideScan = Omit<ScanJob, 'root'> & { warn: (what: string, why: string) => void };
+export type SideScan = Omit<ScanJob, 'root'> & { warn: (what: string, why: string) => void; s3?: S3Options; interrupted?: () => boolean };
 
-/** A location is a directory to scan; anything else (a file, `-`) is an entries stream. */
+/** A location is a directory or an s3:// location to scan; anything else (a file, `-`) is an entries stream. */
 export function isLocation(spec: string): boolean {
   if (spec === '-') return false;
+  if (isS3(spec)) return true;
   try {
     return fs.statSync(spec).isDirectory();
   } catch {
@@ -35,7 +69,8 @@ export function openStream(spec: string): Promise<EntriesReader> {
  * unreadable) fails the reader with the scan's own error.
  */
 export async function openScan(dir: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
-  const { warn, ...rest } = o;
+  if (isS3(dir)) return openS3Scan(dir, o);
+  const { warn, s3: _, interrupted: __, ...rest } = o;
   // The thread walks alone: on two cores, more threads per side only compete.
   const job: ScanJob = { ...rest, root: path.resolve(dir), threads: o.threads ?? 0 };
   const worker = new Worker(path.join(__dirname, 'scan-worker.js'), { workerData: job });

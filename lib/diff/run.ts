@@ -5,6 +5,7 @@ import { compileFilter } from '../filter/rules';
 import { overrideCaps } from '../tree/local/caps';
 import { fsPathOf } from '../tree/local/fs-path';
 import { rehash } from '../tree/local/rehash';
+import { isS3 } from '../tree/s3/location';
 import { compareSettings, type CompareFlags } from './compare';
 import { diffStreams, type EntriesReader } from './diff';
 import { diffThreeWay, type ThreeWayCounts } from './three-way';
@@ -46,6 +47,16 @@ function refuseOverlap(a: string, b: string): void {
   if (inside(a, b) || inside(b, a)) throw new UsageError(`${a} ${b}`, a === b ? 'both sides are the same tree' : 'one side lies inside the other: a two-way sync needs two separate trees');
 }
 
+/**
+ * --checksum on one side's file: a local file is read; an object is not
+ * downloaded to be compared, its hash comes from its metadata (or ETag).
+ */
+function hashOf(root: string, e: Entry, alg: HashAlg): { hash: string } | { error: string } {
+  if (!isS3(root)) return rehash(fsPathOf(root, e.path, e.path_b64), e, alg);
+  if (e.hash !== undefined && e.hash.startsWith(`${alg}:`)) return { hash: e.hash };
+  return { error: `no ${alg} hash in the object's metadata (objects are not downloaded to be compared; cairn-scan --hash ${alg} reads them)` };
+}
+
 function sideChanged(c: Change['a_change']): boolean {
   return c !== undefined && c !== 'unchanged';
 }
@@ -74,12 +85,16 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   const filter = o.scan.rules.length > 0 ? compileFilter(o.scan.rules) : undefined;
   if (streamA !== undefined) adopt(streamA.header, o.scan.rules, o.capsA);
   if (streamB !== undefined) adopt(streamB.header, o.scan.rules, o.capsB);
-  /** What a side leaves out: the filters, if it is a stream; symlinks, if the other side cannot hold them (FAT). */
+  /** What a side leaves out: the filters, if it is a stream; symlinks, if the other side cannot hold them (FAT); fifos, sockets and devices, if it cannot make them (object storage). */
   const keep = (stream: EntriesReader | undefined, other: EntriesReader): ((e: Entry) => boolean) | undefined => {
     const filtered = stream !== undefined ? filter : undefined;
     const noLinks = !other.header.caps.symlinks;
-    if (filtered === undefined && !noLinks) return undefined;
-    return (e) => !(noLinks && e.type === 'symlink') && !(filtered !== undefined && filtered.excludes(e.path, e.type === 'dir'));
+    const noSpecials = other.header.caps.specials === false;
+    if (filtered === undefined && !noLinks && !noSpecials) return undefined;
+    return (e) =>
+      !(noLinks && e.type === 'symlink') &&
+      !(noSpecials && (e.type === 'fifo' || e.type === 'socket' || e.type === 'block' || e.type === 'char')) &&
+      !(filtered !== undefined && filtered.excludes(e.path, e.type === 'dir'));
   };
 
   if (o.base !== undefined) refuseOverlap(ra.header.root, rb.header.root);
@@ -149,7 +164,7 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
         baseB: flat(compareSettings(rbase.header, rb.header, o.compare)),
         all: o.all && !o.check,
         alg,
-        hash: (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h),
+        hash: (side, e, h) => hashOf(roots[side].root, e, h),
         ...optional('keep', keeps.base),
         ...optional('keepA', keeps.a),
         ...optional('keepB', keeps.b),
@@ -167,7 +182,7 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     settings,
     all: o.all && !o.check,
     alg,
-    hash: settings.checksum !== 'off' ? (side, e, h) => rehash(fsPathOf(roots[side].root, e.path, e.path_b64), e, h) : undefined,
+    hash: settings.checksum !== 'off' ? (side, e, h) => hashOf(roots[side].root, e, h) : undefined,
     keepA: keep(streamA, rb),
     keepB: keep(streamB, ra),
     emit,

@@ -117,6 +117,7 @@ function validateFields(o: Record<string, unknown>, at: Loc, prefix: string): En
   if (o.unscanned !== undefined && typeof o.unscanned !== 'string') fail(at, prefix + 'unscanned', 'must be a string');
   if (o.hash !== undefined) checkHash(o.hash, at, prefix);
   if (o.ctime !== undefined && (typeof o.ctime !== 'string' || !isTime(o.ctime))) fail(at, prefix + 'ctime', 'must be RFC 3339 UTC with 9 fractional digits');
+  if (o.mtime_precision_ns !== undefined && !isCount(o.mtime_precision_ns)) fail(at, prefix + 'mtime_precision_ns', 'must be a non-negative integer (0: the time is unknown)');
   if (o.nlink !== undefined && !isCount(o.nlink)) fail(at, prefix + 'nlink', 'must be a non-negative integer');
   if (o.ino !== undefined && !(isCount(o.ino) && Number.isSafeInteger(o.ino)) && !(typeof o.ino === 'string' && /^\d+$/.test(o.ino))) {
     fail(at, prefix + 'ino', 'must be a non-negative integer (a decimal string beyond 2^53)');
@@ -164,7 +165,7 @@ function checkFilters(v: unknown, at: Loc): FilterRule[] {
 }
 
 export function validateEntriesHeader(o: Record<string, unknown>, at: Loc): EntriesHeader {
-  if (typeof o.root !== 'string' || !o.root.startsWith('/')) fail(at, 'root', 'missing or not an absolute path');
+  if (typeof o.root !== 'string' || !(o.root.startsWith('/') || o.root.startsWith('s3://'))) fail(at, 'root', 'missing or not an absolute path or s3:// location');
   const hash = o.hash ?? null;
   if (hash !== null && !HASH_ALGS.includes(hash as HashAlg)) fail(at, 'hash', `must be null or one of ${HASH_ALGS.join(', ')}`);
   const options = (o.options ?? {}) as { follow?: unknown; one_file_system?: unknown };

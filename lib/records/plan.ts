@@ -75,7 +75,7 @@ export const PLAN: StreamSpec<PlanHeader, Action> = {
     if (o.mode === 'archive') checkArchive(o.archive, at);
     else if (o.archive !== undefined) fail(at, 'archive', 'only in an archive plan');
     for (const k of ['src', 'dst'] as const) {
-      if (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')) fail(at, k, 'missing or not an absolute path');
+      if (typeof o[k] !== 'string' || !((o[k] as string).startsWith('/') || ((o[k] as string).startsWith('s3://') && o.mode !== 'bisync'))) fail(at, k, 'missing or not an absolute path (or, but for --bisync, an s3:// location)');
     }
     const hash = o.hash ?? null;
     if (hash !== null && !HASH_ALGS.includes(hash as HashAlg)) fail(at, 'hash', `must be null or one of ${HASH_ALGS.join(', ')}`);

@@ -40,6 +40,8 @@ export interface Entry {
   hash?: string;
   /** Status-change time, same format as mtime; present on hashed files so --reuse can trust the hash. */
   ctime?: string;
+  /** This object's mtime is exact only to this many ns, coarser than its tree's caps (an object-storage object whose time is its upload's second); 0: it has no time of its own (an implicit directory in object storage), and compares equal to any. */
+  mtime_precision_ns?: number;
   /** The object (or its subtree, or its content) could not be read: `CODE: reason`. An
    * object that could not be examined at all has only path, type and error. */
   error?: string;
@@ -56,6 +58,8 @@ export interface Caps {
   hardlinks: boolean;
   case_sensitive: boolean;
   unicode_normalizes: boolean;
+  /** Fifos, sockets and devices can be made (absent: true); object storage cannot. */
+  specials?: boolean;
   /** Filesystem type the capabilities were derived from (informational). */
   fs: string;
 }

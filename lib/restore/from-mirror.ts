@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import { isLocation, openScan, openStream } from '../diff/open-side';
+import { Bucket, DEFAULT_JOBS, DEFAULT_TRIES } from '../tree/s3/bucket';
+import { isS3, keyOf, parseS3 } from '../tree/s3/location';
 import type { EntriesReader } from '../diff/diff';
 import { rawBytes, splitRdev } from '../pack/member';
 import { MORE } from '../records/stream-reader';
@@ -42,9 +44,20 @@ function itemOf(e: Entry): Item {
 export async function restoreMirror(o: RestoreOptions, select: Selector, from: string): Promise<{ attention: boolean }> {
   let reader: EntriesReader;
   if (isLocation(from)) {
-    reader = (await openScan(from, { hash: null, follow: false, oneFileSystem: false, rules: [], tool: o.tool, threads: 0, warn: o.warn })).reader;
+    const side = { hash: null, follow: false, oneFileSystem: false, rules: [], tool: o.tool, threads: 0, warn: o.warn, ...(o.s3 !== undefined ? { s3: o.s3 } : {}), ...(o.interrupted !== undefined ? { interrupted: o.interrupted } : {}) };
+    reader = (await openScan(from, side)).reader;
   } else reader = await openStream(from);
   const root = reader.header.root;
+  // A mirror in object storage: files are downloaded, and checked against the hash in their metadata.
+  const bucket = isS3(root) ? Bucket.open(parseS3(root), o.s3 ?? { jobs: DEFAULT_JOBS, tries: DEFAULT_TRIES }) : undefined;
+  try {
+    return await restoreEntries(o, select, reader, root, bucket);
+  } finally {
+    bucket?.close();
+  }
+}
+
+async function restoreEntries(o: RestoreOptions, select: Selector, reader: EntriesReader, root: string, bucket: Bucket | undefined): Promise<{ attention: boolean }> {
   const real = destination(o.dest);
   const r = new Restorer({ dest: real, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(real) });
   const report = new Report({ src: root, dst: real, dry_run: o.dryRun }, o.warn, o.tool);
@@ -64,7 +77,16 @@ export async function restoreMirror(o: RestoreOptions, select: Selector, from: s
       const key = (e.nlink ?? 1) > 1 && e.ino !== undefined ? `${e.dev ?? ''}:${e.ino}` : undefined;
       const first = key !== undefined ? links.get(key) : undefined;
       if (first !== undefined) out = r.hardlink({ ...item, type: 'hardlink', link: first });
-      else {
+      else if (bucket !== undefined) {
+        const key = keyOf(bucket.loc, e.path);
+        try {
+          out = await r.file(item, async (write) => {
+            await bucket.download(key, write);
+          });
+        } catch (err) {
+          out = { status: 'failed', error: (err as Error).message };
+        }
+      } else {
         const abs = Buffer.concat([Buffer.from(`${root}/`), item.name]);
         let fd: number | undefined;
         try {

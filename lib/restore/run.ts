@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { S3Options } from '../tree/s3/bucket';
 import { UsageError, describeSystemError } from '../cli/errors';
 import { capsForFsType, fsTypeOf } from '../tree/local/caps';
 import { restoreTars } from './from-tar';
@@ -22,6 +23,9 @@ export interface RestoreOptions {
   dryRun: boolean;
   specials: boolean;
   list: boolean;
+  /** For an s3:// mirror (--from). */
+  s3?: S3Options;
+  interrupted?: () => boolean;
   tool: string;
   warn: (what: string, why: string) => void;
 }

@@ -21,15 +21,24 @@ export function tempBeside(abs: FsPath, prefix: string = TEMP_PREFIX): FsPath {
  * and a double near 1.7e9 s is only good to about 0.24 us, so aim at the
  * middle of the intended microsecond: truncation then lands on it exactly.
  */
-export function utimesSeconds(time: string): number {
+export function utimesSeconds(time: string): number | string {
   const ns = parseTimeNs(time)!;
   const us = ns / 1000n - (ns < 0n && ns % 1000n !== 0n ? 1n : 0n);
-  return Number(us) / 1e6 + 0.5e-6;
+  return beforeEpoch(Number(us) / 1e6);
 }
 
 /** utimesSeconds of a time as seconds (rounded down) and nanoseconds, as stat and tar headers give it. */
-export function utimesOfParts(sec: number, nsec: number): number {
-  return sec + Math.floor(nsec / 1000) / 1e6 + 0.5e-6;
+export function utimesOfParts(sec: number, nsec: number): number | string {
+  return beforeEpoch(sec + Math.floor(nsec / 1000) / 1e6);
+}
+
+/**
+ * Node's utimes takes a negative number for "now" (a 1969 file would get
+ * today's date); a numeric string it takes as it is. libuv truncates
+ * toward zero, so a time before 1970 aims half a microsecond below.
+ */
+function beforeEpoch(t: number): number | string {
+  return t < 0 ? String(t - 0.5e-6) : t + 0.5e-6;
 }
 
 export const IS_ROOT = process.getuid?.() === 0;
