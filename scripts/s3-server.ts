@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const { port } = await server.run();
   process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${port}` })}\n`);
   const stop = () => {
+    // close() waits for idle keep-alive connections of the clients: do not wait long for them.
+    setTimeout(() => process.exit(0), 500).unref();
     server.close().finally(() => process.exit(0));
   };
   process.stdin.on('end', stop);

@@ -36,6 +36,7 @@ export async function startS3(...buckets: string[]): Promise<S3Server> {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       }),
   };
 }

@@ -11,6 +11,27 @@ import { s3Root, type S3Location } from './location';
 import { Limiter } from './limiter';
 import type { ObjectInfo, ObjectMeta } from './meta';
 import { describeS3Error, withRetry } from './retry';
+import { Signer, encodeKeyPath, type Credentials } from './sigv4';
+
+/** Where requests of the fast path go: scheme, host (with port), and the path of the bucket. */
+interface Target {
+  https: boolean;
+  host: string;
+  port: number | undefined;
+  /** `/bucket` (path-style) or `` (virtual-hosted). */
+  base: string;
+}
+
+function targetOf(endpoint: string | undefined, bucket: string, region: string, pathStyle: boolean): Target {
+  if (endpoint !== undefined && endpoint !== '') {
+    const u = new URL(endpoint);
+    const prefix = u.pathname.replace(/\/+$/, '');
+    return { https: u.protocol === 'https:', host: u.host, port: u.port !== '' ? Number(u.port) : undefined, base: `${prefix}/${bucket}` };
+  }
+  // AWS itself: virtual-hosted where the bucket name is a DNS label, as the SDK does.
+  if (!pathStyle && !bucket.includes('.')) return { https: true, host: `${bucket}.s3.${region}.amazonaws.com`, port: undefined, base: '' };
+  return { https: true, host: `s3.${region}.amazonaws.com`, port: undefined, base: `/${bucket}` };
+}
 
 export interface S3Options {
   /** `--endpoint URL`, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS itself. */
@@ -91,25 +112,36 @@ export class Bucket {
   readonly limiter: Limiter;
   readonly root: string;
 
+  private readonly signer: Signer;
+  private creds: Promise<Credentials & { expiration?: Date }> | undefined;
+
   private constructor(
     private readonly sdk: typeof Sdk,
     private readonly client: Sdk.S3Client,
     readonly loc: S3Location,
     readonly o: S3Options,
+    private readonly target: Target,
+    private readonly agent: http.Agent,
+    region: string,
   ) {
     this.limiter = new Limiter(o.jobs);
     this.root = s3Root(loc);
+    this.signer = new Signer(region);
   }
 
   static open(loc: S3Location, o: S3Options): Bucket {
     const S3 = loadSdk();
     const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
     const keepAlive = { keepAlive: true, maxSockets: Math.max(o.jobs, 4) };
+    const where = region();
+    const pathStyle = (endpoint !== undefined && endpoint !== '') || process.env.AWS_S3_FORCE_PATH_STYLE === 'true';
+    const target = targetOf(endpoint, loc.bucket, where, pathStyle);
+    const agents = { http: new http.Agent(keepAlive), https: new https.Agent(keepAlive) };
     const client = new S3.S3Client({
-      region: region(),
+      region: where,
       ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}),
       // Servers other than AWS (MinIO, Ceph, Garage, s3rver) take path-style requests; AWS takes both.
-      forcePathStyle: (endpoint !== undefined && endpoint !== '') || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
+      forcePathStyle: pathStyle,
       // Retries are ours (withRetry), so that a body read from a file can be read again.
       maxAttempts: 1,
       // Checksums only where the API requires them: no aws-chunked bodies, which many S3-compatible servers do not take. PUTs carry Content-MD5.
@@ -118,11 +150,11 @@ export class Bucket {
       requestHandler: {
         connectionTimeout: 10_000,
         requestTimeout: 120_000,
-        httpAgent: new http.Agent(keepAlive),
-        httpsAgent: new https.Agent(keepAlive),
+        httpAgent: agents.http,
+        httpsAgent: agents.https,
       },
     });
-    return new Bucket(S3, client, loc, o);
+    return new Bucket(S3, client, loc, o, target, target.https ? agents.https : agents.http, where);
   }
 
   /** Closes the connections (the process can then exit at once). */
@@ -156,15 +188,59 @@ export class Bucket {
     };
   }
 
-  /** The object's size, time, ETag and metadata; undefined when there is none. */
+  /**
+   * The object's size, time, ETag and metadata; undefined when there is
+   * none. A scan makes one HEAD per object, and through the SDK each costs
+   * about 1 ms of CPU (its middleware stack, endpoint rules, signer): here
+   * it is one signed request on the same keep-alive connections, about a
+   * fifth of that. Credentials still come from the SDK's provider chain.
+   */
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const S3 = this.sdk;
     try {
-      return infoOf(await this.request('head', key, () => this.client.send(new S3.HeadObjectCommand({ Bucket: this.loc.bucket, Key: key }))));
+      return await this.request('head', key, () => this.headOnce(key));
     } catch (err) {
       if (err instanceof S3Failure && (err.status === 404 || err.code === 'NotFound' || err.code === 'NoSuchKey')) return undefined;
       throw err;
     }
+  }
+
+  private credentials(): Promise<Credentials> {
+    const soon = Date.now() + 5 * 60_000;
+    this.creds = this.creds?.then((c) => (c.expiration !== undefined && c.expiration.getTime() < soon ? this.client.config.credentials() : c));
+    this.creds ??= this.client.config.credentials();
+    return this.creds;
+  }
+
+  private async headOnce(key: string): Promise<ObjectInfo | undefined> {
+    const creds = await this.credentials();
+    const t = this.target;
+    const path = `${t.base}/${encodeKeyPath(key)}`;
+    const headers = this.signer.headers('HEAD', t.host, path, creds);
+    return new Promise((resolve, reject) => {
+      const req = (t.https ? https : http).request(
+        { host: t.host.replace(/:\d+$/, ''), port: t.port, method: 'HEAD', path, headers: { ...headers, host: t.host }, agent: this.agent, timeout: 120_000 },
+        (res) => {
+          res.resume();
+          const status = res.statusCode ?? 0;
+          if (status === 404) return resolve(undefined);
+          if (status !== 200) {
+            const name = status === 403 ? 'AccessDenied' : status === 503 ? 'SlowDown' : status === 301 ? 'PermanentRedirect' : `HTTP${status}`;
+            return reject(Object.assign(new Error(`HEAD answered ${status} ${res.statusMessage ?? ''}`.trim()), { name, $metadata: { httpStatusCode: status } }));
+          }
+          const meta: ObjectMeta = {};
+          for (const [k, v] of Object.entries(res.headers)) if (k.startsWith('x-amz-meta-') && typeof v === 'string') meta[k.slice(11)] = v;
+          resolve({
+            size: Number(res.headers['content-length'] ?? 0),
+            lastModified: new Date(res.headers['last-modified'] ?? 0),
+            etag: (res.headers.etag ?? '').replace(/"/g, ''),
+            meta,
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('no answer in 120 s'), { name: 'TimeoutError' })));
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   /**
