@@ -7,6 +7,7 @@
  *   node dist/bench/gen.js deep DIR C L K     C chains of L nested levels, each level holding
  *                                             K-1 empty files and the next level's directory
  *   node dist/bench/gen.js big DIR N MIB      N incompressible files of MIB MiB each
+ *   node dist/bench/gen.js files DIR D F KB   D directories of F incompressible files of about KB kB
  *   node dist/bench/gen.js catalog SCAN DIR N N volumes of a catalog, each holding one copy of SCAN,
  *                                             and a source stream of all copies with changes (archive-plan)
  *   node dist/bench/gen.js fixture SCAN OUT N an entries stream of N copies of SCAN's records,
@@ -119,6 +120,24 @@ function big(dir: string, n: number, mib: number): void {
   }
   fs.renameSync(tmp, dir);
   process.stdout.write(`${n} files of ${mib} MiB\n`);
+}
+
+/** D directories of F incompressible files of about KB kB each (sizes vary ±50%): the object-storage tree. */
+function files(dir: string, d: number, f: number, kb: number): void {
+  const tmp = fresh(dir);
+  const rand = prng(42);
+  let bytes = 0;
+  for (let i = 0; i < d; i++) {
+    const sub = path.join(tmp, `d${String(i).padStart(3, '0')}`);
+    fs.mkdirSync(sub);
+    for (let j = 0; j < f; j++) {
+      const size = Math.round(kb * 1000 * (0.5 + rand()));
+      fs.writeFileSync(path.join(sub, `f${String(j).padStart(4, '0')}.bin`), crypto.randomBytes(size));
+      bytes += size;
+    }
+  }
+  fs.renameSync(tmp, dir);
+  process.stdout.write(`${d * f} files, ${bytes} bytes\n`);
 }
 
 /**
@@ -323,6 +342,7 @@ async function main(argv: string[]): Promise<void> {
   else if (what === 'flat' && a) flat(a, num(b, 'N'));
   else if (what === 'deep' && a) deep(a, num(b, 'C'), num(c, 'L'), num(d, 'K'));
   else if (what === 'big' && a) big(a, num(b, 'N'), num(c, 'MIB'));
+  else if (what === 'files' && a) files(a, num(b, 'D'), num(c, 'F'), num(d, 'KB'));
   else if (what === 'fixture' && a && b) await fixture(a, b, num(c, 'N'));
   else if (what === 'pair' && a && b) await pair(a, b, num(c, 'N'));
   else if (what === 'catalog' && a && b) await catalog(a, b, num(c, 'N'));

@@ -13,7 +13,7 @@
 #                       generated trees and logs; trees are reused while their
 #                       marker file (NAME.ok) matches, so reruns are quick
 #   BENCH_ONLY=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,
-#              pack-100k,pack-big,archive-plan,restore-100k,restore-one
+#              pack-100k,pack-big,archive-plan,restore-100k,restore-one,s3-mirror,s3-noop
 #                       run a subset
 #   BENCH_TIMER=hyperfine|own
 #                       default: hyperfine when installed, else bench/measure.ts's loop
@@ -45,7 +45,7 @@ cd "$(dirname "$0")/.." || exit 2
 TOP=$(pwd)
 RUNS=${BENCH_RUNS:-5}
 RSS_RUNS=${BENCH_RSS_RUNS:-3}
-ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,pack-100k,pack-big,archive-plan,restore-100k,restore-one
+ALL=scan,hash,reuse,rss,startup,reader,mirror-first,mirror-noop,bisync-noop,copy-big,diff-1m,pack-100k,pack-big,archive-plan,restore-100k,restore-one,s3-mirror,s3-noop
 ONLY=${BENCH_ONLY:-$ALL}
 SYNC_WHEN=${BENCH_SYNC:-start}
 NODE=$(command -v "${NODE:-node}") || { echo "bench: node not found" >&2; exit 2; }
@@ -703,6 +703,10 @@ bench_diff_1m() {
 # ---- the archive sections: pack, plan --archive ---------------------------
 
 . "$TOP/bench/archive.sh"
+
+# ---- the object-storage sections ------------------------------------------
+
+. "$TOP/bench/s3.sh"
 
 # ---- run ----------------------------------------------------------------
 
