@@ -43,7 +43,7 @@ test('header problems name line 1', async () => {
   await rejects(`${e('a')}\n${END}\n`, 'in.ndjson:1: missing header: expected {"cairn":"entries",...} on line 1');
   await rejects('{"cairn":"plan","version":1}\n', 'in.ndjson:1: cairn: expected an entries stream, got "plan"');
   await rejects('{"cairn":"entries","version":2,"root":"/"}\n', 'in.ndjson:1: version: 2 is newer than this cairn reads (1); upgrade cairn');
-  await rejects('{"cairn":"entries","version":1}\n', 'in.ndjson:1: root: missing or not an absolute path');
+  await rejects('{"cairn":"entries","version":1}\n', 'in.ndjson:1: root: missing or not an absolute path or s3:// location');
   await rejects('', 'in.ndjson: empty input: expected a cairn entries stream');
 });
 
