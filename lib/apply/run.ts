@@ -17,14 +17,14 @@ import { isS3 } from '../tree/s3/location';
 
 /** Opens an s3:// root and checks it can be listed: a missing bucket or no access ends the run before anything is done. */
 async function openBucket(spec: string, o: S3Options): Promise<Bucket> {
-  const { Bucket, fatalS3 } = await import('../tree/s3/bucket');
+  const { Bucket, asFatal } = await import('../tree/s3/bucket');
   const { parseS3, markerOf } = await import('../tree/s3/location');
   const b = Bucket.open(parseS3(spec), o);
   try {
     await b.list(markerOf(b.loc, '.'), '/', undefined, 1);
   } catch (err) {
     b.close();
-    throw fatalS3(err) ?? err;
+    throw asFatal(err);
   }
   return b;
 }
@@ -237,7 +237,13 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       }
       await settle(true);
     } catch (err) {
-      await Promise.allSettled(inflight.map((x) => x.p));
+      // What finished is recorded, in plan order, up to the first that did not.
+      const ends = await Promise.allSettled(inflight.map((x) => x.p));
+      for (let i = 0; i < ends.length; i++) {
+        const end = ends[i]!;
+        if (end.status !== 'fulfilled') break;
+        record(inflight[i]!.a, end.value);
+      }
       toA.dropTemp();
       toB.dropTemp();
       // What finished is recorded, even when the run cannot go on.

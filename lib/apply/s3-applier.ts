@@ -4,9 +4,11 @@ import { fsPathOf } from '../tree/local/fs-path';
 import { StaleError } from '../tree/local/write';
 import { fatalS3, S3Failure, type Bucket } from '../tree/s3/bucket';
 import { keyOf, keyProblem, markerOf } from '../tree/s3/location';
-import { metaOf, type ObjectInfo, type ObjectMeta } from '../tree/s3/meta';
+import { metaOf, mtimeMeta, type ObjectInfo, type ObjectMeta } from '../tree/s3/meta';
+import { Limiter } from '../tree/s3/limiter';
+import { allowInterruptGrace } from '../cli/command';
 import { fileSource, objectMismatch, objectSource } from '../tree/s3/sources';
-import { upload, type ByteSource } from '../tree/s3/upload';
+import { PART_SIZE, upload, type ByteSource } from '../tree/s3/upload';
 import { FatalApplyError, type Outcome } from './applier';
 
 export interface S3ApplierOptions {
@@ -36,12 +38,22 @@ const BATCH_MAX = 1000;
  * plan order (cairn-apply awaits them in turn); deletes go out in batches.
  */
 export class S3Applier {
-  /** How many actions cairn-apply may have in flight: the bucket's limiter bounds the requests. */
+  /** How many actions cairn-apply may have in flight: the bucket's limiter bounds the requests, `transfers` the bytes held. */
   readonly inflight = 1024;
+  /**
+   * Copies at once (`-j`): each holds its file (up to 16 MiB) or four parts
+   * in memory while it is sent, so memory is bounded by -j, not by how many
+   * actions wait; multipart uploads, 64 MiB each, go two at a time.
+   */
+  private readonly transfers: Limiter;
+  private readonly multipart = new Limiter(2);
   private batch: Array<{ key: string; done: (why: string | undefined) => void; fail: (err: unknown) => void }> = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: S3ApplierOptions) {}
+  constructor(private readonly o: S3ApplierOptions) {
+    this.transfers = new Limiter(o.dst.o.jobs);
+    allowInterruptGrace(30_000);
+  }
 
   /** Everything but rmdir (which needs the removes before it done) and the root. */
   concurrent(a: Action): boolean {
@@ -68,13 +80,17 @@ export class S3Applier {
   }
 
   private async guarded(a: Action): Promise<Outcome> {
+    // After ^C, what has not started does not start (what has, finishes or is aborted).
+    if (this.o.interrupted()) return { status: 'skipped', error: 'interrupted before it started' };
     try {
-      return await this.once(a);
+      return await (a.op === 'copy' || a.op === 'update' ? this.transfers.run(() => this.once(a)) : this.once(a));
     } catch (err) {
       if (err instanceof StaleError) return { status: 'stale', error: err.message };
+      // A server-side copy whose source is no longer the object checked: If-Match failed.
+      if (err instanceof S3Failure && err.status === 412) return { status: 'stale', error: 'changed since the scan (the server found another version than the one checked)' };
       const fatal = fatalS3(err);
       if (fatal !== undefined) throw new FatalApplyError(a.path, fatal.why, false);
-      return { status: 'failed', error: err instanceof S3Failure ? `${err.what}: ${err.why}` : (err as Error).message };
+      return { status: 'failed', error: (err as Error).message };
     }
   }
 
@@ -131,7 +147,7 @@ export class S3Applier {
         return this.copy(a);
       case 'symlink': {
         const info = await this.expectAt(a.path, a.expect);
-        const kept = info !== undefined ? await this.keep(a) : undefined;
+        const kept = info !== undefined ? await this.keep(a, info) : undefined;
         const src = this.attrs(a.src!);
         await this.o.dst.put(this.key(a.path), Buffer.from(src.target ?? ''), metaOf(src, undefined));
         return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
@@ -141,15 +157,15 @@ export class S3Applier {
       case 'meta':
         return this.meta(a);
       case 'move': {
-        await this.expectAt(a.from!, a.expect);
+        const info = await this.expectAt(a.from!, a.expect);
         await this.expectAt(a.path, undefined);
-        await this.o.dst.copy({ bucket: this.o.dst.loc.bucket, key: this.key(a.from!) }, this.key(a.path));
+        await this.o.dst.copy({ bucket: this.o.dst.loc.bucket, key: this.key(a.from!), ...(info !== undefined ? { etag: info.etag } : {}) }, this.key(a.path));
         await this.delete(this.key(a.from!));
         return { status: 'done' };
       }
       case 'remove': {
-        await this.expectAt(a.path, a.expect);
-        const kept = await this.keep(a);
+        const info = await this.expectAt(a.path, a.expect);
+        const kept = await this.keep(a, info);
         await this.delete(this.key(a.path));
         return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
       }
@@ -176,17 +192,20 @@ export class S3Applier {
       const from = this.o.src;
       const obj = await objectSource(from, keyOf(from.loc, a.path), src);
       if (obj.size <= COPY_LIMIT) {
-        // Within one service: the server copies; the object keeps the source's metadata, hash included.
-        if (info !== undefined) kept = await this.keep(a);
-        await this.o.dst.copy({ bucket: from.loc.bucket, key: keyOf(from.loc, a.path) }, key);
-        if (this.o.verify) await this.verify(key, obj.info.meta?.sha256);
+        // Within one service the server copies, only the version checked. The copy gets the source's
+        // metadata with the time and attributes of the plan's entry, so an object that had no mtime of
+        // its own (LastModified) does not look changed at the destination on the next run.
+        if (info !== undefined) kept = await this.keep(a, info);
+        const sha = obj.info.meta?.sha256;
+        await this.o.dst.copy({ bucket: from.loc.bucket, key: keyOf(from.loc, a.path), etag: obj.info.etag }, key, { ...(obj.info.meta ?? {}), ...metaOf(this.attrs(src), sha) });
+        if (this.o.verify) await this.verify(key, sha ?? (await this.hashOf(from, keyOf(from.loc, a.path))));
         return { status: 'done', bytes: obj.size, ...(kept !== undefined ? { kept } : {}) };
       }
       source = obj;
     }
     try {
-      if (info !== undefined) kept = await this.keep(a);
-      const r = await upload(this.o.dst, key, source, meta, want, this.o.interrupted);
+      if (info !== undefined) kept = await this.keep(a, info);
+      const r = await (source.size > PART_SIZE ? this.multipart.run(() => upload(this.o.dst, key, source, meta, want, this.o.interrupted)) : upload(this.o.dst, key, source, meta, want, this.o.interrupted));
       if (this.o.verify) await this.verify(key, r.sha256);
       return { status: 'done', bytes: source.size, ...(kept !== undefined ? { kept } : {}) };
     } finally {
@@ -194,49 +213,65 @@ export class S3Applier {
     }
   }
 
-  /** --verify: reads the object back and compares its hash with what was sent. */
-  private async verify(key: string, sha256: string | undefined): Promise<void> {
+  /** The sha256 of an object's bytes, read. */
+  private async hashOf(bucket: Bucket, key: string): Promise<string> {
     const h = createHash('sha256');
-    await this.o.dst.download(key, (b) => void h.update(b));
-    const got = h.digest('hex');
-    if (sha256 !== undefined && got !== sha256) throw new Error(`EIO: verification failed: sha256:${got} read back, sha256:${sha256} sent`);
+    await bucket.download(key, (b) => void h.update(b));
+    return h.digest('hex');
+  }
+
+  /** --verify: reads the object back and compares its hash with what was sent. */
+  private async verify(key: string, sha256: string): Promise<void> {
+    const got = await this.hashOf(this.o.dst, key);
+    if (got !== sha256) throw new Error(`EIO: verification failed: sha256:${got} read back, sha256:${sha256} sent`);
+  }
+
+  /** The metadata of an object with a meta action's `set` applied (only what the source keeps). */
+  private withSet(meta: ObjectMeta | undefined, set: Action['set']): ObjectMeta {
+    const out: ObjectMeta = { ...(meta ?? {}) };
+    const s = this.attrs({ type: 'file', mtime: '', ...set } as EntryBody);
+    if (s.mtime !== '') out.mtime = mtimeMeta(s.mtime);
+    if (s.mode !== undefined) out.mode = s.mode;
+    if (s.uid !== undefined) out.uid = String(s.uid);
+    if (s.gid !== undefined) out.gid = String(s.gid);
+    return out;
   }
 
   private async meta(a: Action): Promise<Outcome> {
-    // A meta without expect follows a mkdir (directory times are set after their contents): a directory, unless an object has the name.
-    const isDir = a.path === '.' || a.expect?.type === 'dir' || (a.expect === undefined && (await this.o.dst.head(this.key(a.path))) === undefined);
-    if (isDir) {
+    // A meta without expect follows a mkdir (directory times are set after their contents) or a move: a directory, unless an object has the name.
+    const object = a.path === '.' || a.expect?.type === 'dir' ? undefined : a.expect !== undefined ? await this.expectAt(a.path, a.expect) : await this.o.dst.head(this.key(a.path));
+    if (object === undefined && a.expect !== undefined && a.expect.type !== 'dir') throw new StaleError('gone: the object to set attributes on is not there');
+    if (object === undefined) {
       if (a.path === '.' && this.o.dst.loc.prefix === '') return { status: 'done' }; // the bucket itself has no marker
       const marker = markerOf(this.o.dst.loc, a.path);
       const now = await this.o.dst.head(marker);
-      const set = this.attrs({ type: 'dir', mtime: a.set?.mtime ?? nowTime(), ...a.set } as EntryBody);
-      await this.o.dst.put(marker, Buffer.alloc(0), { ...(now?.meta ?? {}), ...metaOf(set, undefined) });
+      // A marker made now keeps the attributes not set: a new one without a time of its own gets the present.
+      const base = now?.meta ?? metaOf({ type: 'dir', mtime: nowTime() } as EntryBody, undefined);
+      await this.o.dst.put(marker, Buffer.alloc(0), this.withSet(base, a.set));
       return { status: 'done' };
     }
-    const info = await this.expectAt(a.path, a.expect);
-    if (info === undefined) throw new StaleError('gone: the object to set attributes on is not there');
-    const meta: ObjectMeta = { ...(info.meta ?? {}) };
-    const set = this.attrs({ type: 'file', mtime: '', ...a.set } as EntryBody);
-    if (set.mtime !== '') Object.assign(meta, { mtime: metaOf(set, undefined).mtime });
-    if (set.mode !== undefined) meta.mode = set.mode;
-    if (set.uid !== undefined) meta.uid = String(set.uid);
-    if (set.gid !== undefined) meta.gid = String(set.gid);
-    await this.o.dst.copy({ bucket: this.o.dst.loc.bucket, key: this.key(a.path) }, this.key(a.path), meta);
+    // Onto itself, only from the version checked: another client's new content never gets the old hash.
+    await this.o.dst.copy({ bucket: this.o.dst.loc.bucket, key: this.key(a.path), etag: object.etag }, this.key(a.path), this.withSet(object.meta, a.set));
     return { status: 'done' };
   }
 
-  /** --versions: copies the object about to be replaced or removed to `.cairn-versions/<path>.<N>`. */
-  private async keep(a: Action): Promise<string | undefined> {
+  /** --versions: copies the object about to be replaced or removed (the version checked) to `.cairn-versions/<path>.<N>`. */
+  private async keep(a: Action, info: ObjectInfo | undefined): Promise<string | undefined> {
     if (!a.keep || this.o.versions === null) return undefined;
     const base = `${this.o.versions ?? VERSIONS_DIR}/${a.path}`;
-    const listed = await this.o.dst.list(`${this.key(base)}.`, '/', undefined);
+    const stem = `${this.key(base)}.`;
     let n = 1;
-    for (const o of listed.objects) {
-      const m = /\.(\d+)$/.exec(o.key);
-      if (m !== null && o.key === `${this.key(base)}.${m[1]}`) n = Math.max(n, Number(m[1]) + 1);
-    }
+    let token: string | undefined;
+    do {
+      const page = await this.o.dst.list(stem, '/', token);
+      for (const o of page.objects) {
+        const m = /^\d+$/.exec(o.key.slice(stem.length));
+        if (m !== null) n = Math.max(n, Number(m[0]) + 1);
+      }
+      token = page.next;
+    } while (token !== undefined);
     const rel = `${base}.${n}`;
-    await this.o.dst.copy({ bucket: this.o.dst.loc.bucket, key: this.key(a.path) }, this.key(rel));
+    await this.o.dst.copy({ bucket: this.o.dst.loc.bucket, key: this.key(a.path), ...(info !== undefined ? { etag: info.etag } : {}) }, this.key(rel));
     return rel;
   }
 

@@ -25,8 +25,17 @@ export interface CommandDef<S extends FlagSpec> {
   run(parsed: Parsed<S & typeof COMMON_FLAGS>, ctx: Context): Promise<ExitCode>;
 }
 
-/** How long a command may take to reach a clean stop after SIGINT. */
-const INTERRUPT_GRACE_MS = 3000;
+/** How long a command may take to reach a clean stop after SIGINT (a second ^C stops it at once). */
+let interruptGraceMs = 3000;
+
+/**
+ * A command whose clean stop takes longer asks for more time: uploads to
+ * object storage finish the parts on their way and abort the upload, so
+ * that nothing is left to be paid for.
+ */
+export function allowInterruptGrace(ms: number): void {
+  interruptGraceMs = Math.max(interruptGraceMs, ms);
+}
 
 /**
  * The one place that turns a command into a process: flags, --help and
@@ -46,7 +55,7 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
   process.on('SIGINT', () => {
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
-    setTimeout(() => process.exit(EXIT.interrupted), INTERRUPT_GRACE_MS);
+    setTimeout(() => process.exit(EXIT.interrupted), interruptGraceMs);
   });
 
   const ctx: Context = {

@@ -72,14 +72,14 @@ const COPY_BUF = Buffer.allocUnsafe(1 << 20);
  * StaleError. Sparse sources are copied sparse (runs of zeros become holes).
  */
 /** The source of a copy, open and checked against the plan's entry. */
-interface OpenSource {
+export interface OpenSource {
   fd: number;
   before: Stat;
   size: number;
   sparse: boolean;
 }
 
-function openSource(srcAbs: FsPath, src: EntryBody): OpenSource {
+export function openSource(srcAbs: FsPath, src: EntryBody): OpenSource {
   const fd = fs.openSync(srcAbs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
     const before = fstatOf(fd);
@@ -93,7 +93,7 @@ function openSource(srcAbs: FsPath, src: EntryBody): OpenSource {
 }
 
 /** The source must not have changed while it was copied, nor been swapped for another file under its name. */
-function checkSource(s: OpenSource, srcAbs: FsPath, byPath: boolean): void {
+export function checkSource(s: OpenSource, srcAbs: FsPath, byPath: boolean): void {
   const after = fstatOf(s.fd);
   const b = s.before;
   const still = byPath ? lstatOrNone(srcAbs) : undefined;

@@ -52,6 +52,12 @@ export interface Listing {
   next?: string;
 }
 
+/** A listing that says it goes on must say where: stopping there would make the rest look deleted. */
+function nextToken(token: string | undefined, prefix: string): string {
+  if (token === undefined || token === '') throw Object.assign(new Error(`the listing of ${prefix} is truncated but gives no continuation token`), { name: 'BadListing', $metadata: { httpStatusCode: 400 } });
+  return token;
+}
+
 /** The region: AWS_REGION, AWS_DEFAULT_REGION, the profile's, else us-east-1 (what S3-compatible servers take). */
 function region(): string {
   const env = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -154,6 +160,17 @@ export class Bucket {
         httpsAgent: agents.https,
       },
     });
+    // DeleteObjects must carry a checksum; the SDK sends CRC32 only, which Ceph and older MinIO refuse: add Content-MD5, which all take.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { query?: Record<string, unknown>; headers?: Record<string, string>; body?: unknown };
+        if (req.query !== undefined && 'delete' in req.query && typeof req.body === 'string' && req.headers !== undefined) {
+          req.headers['content-md5'] = md5(Buffer.from(req.body));
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'cairnDeleteMd5' },
+    );
     return new Bucket(S3, client, loc, o, target, target.https ? agents.https : agents.http, where);
   }
 
@@ -184,7 +201,7 @@ export class Bucket {
     return {
       objects: (r.Contents ?? []).map((o) => ({ key: o.Key!, ...infoOf(o) })),
       prefixes: (r.CommonPrefixes ?? []).map((p) => p.Prefix!),
-      ...(r.IsTruncated && r.NextContinuationToken !== undefined ? { next: r.NextContinuationToken } : {}),
+      ...(r.IsTruncated ? { next: nextToken(r.NextContinuationToken, prefix) } : {}),
     };
   }
 
@@ -208,7 +225,12 @@ export class Bucket {
     const soon = Date.now() + 5 * 60_000;
     this.creds = this.creds?.then((c) => (c.expiration !== undefined && c.expiration.getTime() < soon ? this.client.config.credentials() : c));
     this.creds ??= this.client.config.credentials();
-    return this.creds;
+    // A lookup that failed (a metadata service's hiccup) is tried again next time, not kept.
+    const p = this.creds;
+    p.catch(() => {
+      if (this.creds === p) this.creds = undefined;
+    });
+    return p;
   }
 
   private async headOnce(key: string): Promise<ObjectInfo | undefined> {
@@ -229,11 +251,15 @@ export class Bucket {
           }
           const meta: ObjectMeta = {};
           for (const [k, v] of Object.entries(res.headers)) if (k.startsWith('x-amz-meta-') && typeof v === 'string') meta[k.slice(11)] = v;
+          // Under SSE-KMS or SSE-C the ETag is not the content's MD5, though it looks like one.
+          const sse = res.headers['x-amz-server-side-encryption'];
+          const opaque = (typeof sse === 'string' && sse.startsWith('aws:kms')) || res.headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined;
           resolve({
             size: Number(res.headers['content-length'] ?? 0),
             lastModified: new Date(res.headers['last-modified'] ?? 0),
             etag: (res.headers.etag ?? '').replace(/"/g, ''),
             meta,
+            ...(opaque ? { etagNotMd5: true } : {}),
           });
         },
       );
@@ -327,8 +353,12 @@ export class Bucket {
     await this.request('abort upload', key, () => this.client.send(new S3.AbortMultipartUploadCommand({ Bucket: this.loc.bucket, Key: key, UploadId: id })));
   }
 
-  /** A server-side copy; `meta` replaces the metadata, or the source's is kept. */
-  async copy(from: { bucket: string; key: string }, key: string, meta?: ObjectMeta): Promise<void> {
+  /**
+   * A server-side copy; `meta` replaces the metadata, or the source's is
+   * kept. `from.etag`: only while the source is still that object (a 412
+   * otherwise, which callers take as stale).
+   */
+  async copy(from: { bucket: string; key: string; etag?: string }, key: string, meta?: ObjectMeta): Promise<void> {
     const S3 = this.sdk;
     await this.request('copy', key, () =>
       this.client.send(
@@ -336,6 +366,7 @@ export class Bucket {
           Bucket: this.loc.bucket,
           Key: key,
           CopySource: copySource(from.bucket, from.key),
+          ...(from.etag !== undefined ? { CopySourceIfMatch: `"${from.etag}"` } : {}),
           ...(meta !== undefined ? { MetadataDirective: 'REPLACE', Metadata: meta } : { MetadataDirective: 'COPY' }),
         }),
       ),
@@ -373,6 +404,11 @@ function asS3Error(err: unknown, url: string, what: string): Error {
   // No credentials at all is the user's to fix, for every request alike.
   if (e.name === 'CredentialsProviderError') return new CairnError(url, `no credentials: ${(err as Error).message} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)`, EXIT.io);
   return new S3Failure(url, what, describeS3Error(err), e.$metadata?.httpStatusCode, e.Code ?? e.name);
+}
+
+/** Any failed request, where it ends the command (a listing a scan cannot do without): one line, exit 3. */
+export function asFatal(err: unknown): unknown {
+  return err instanceof S3Failure ? new FatalIoError(err.url, `${err.what}: ${err.why}`) : err;
 }
 
 /** A failure that ends a whole run (the bucket is missing, access is denied, the server is unreachable). */

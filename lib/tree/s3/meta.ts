@@ -15,6 +15,8 @@ export interface ObjectInfo {
   /** The ETag without quotes. */
   etag: string;
   meta?: ObjectMeta;
+  /** Server-side encryption with KMS or a customer key: the ETag is not an MD5. */
+  etagNotMd5?: boolean;
 }
 
 /** `1700000000.123456789`, as rclone writes it (a time before 1970 as a negative decimal). */
@@ -71,7 +73,7 @@ export function entryOfObject(type: EntryType, info: ObjectInfo, alg: HashAlg | 
     e.size = info.size;
     const sha = meta.sha256 !== undefined && SHA256_HEX.test(meta.sha256) ? meta.sha256 : undefined;
     if (sha !== undefined && (alg === null || alg === 'sha256')) e.hash = `sha256:${sha}`;
-    else if (MD5_ETAG.test(info.etag) && (alg === 'md5' || (alg === null && sha === undefined))) e.hash = `md5:${info.etag}`;
+    else if (info.etagNotMd5 !== true && MD5_ETAG.test(info.etag) && (alg === 'md5' || (alg === null && sha === undefined))) e.hash = `md5:${info.etag}`;
   } else if (type === 'symlink') {
     try {
       e.target = decodeURIComponent(meta['cairn-target'] ?? '');

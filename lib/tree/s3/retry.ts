@@ -1,10 +1,10 @@
-/** What a failed request says about trying again. */
+/** What a failed request says about trying again (a redirect, to another region, will not change). */
 export function retryable(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   if (e.name === 'CredentialsProviderError' || e.name === 'AbortError') return false;
   const status = e.$metadata?.httpStatusCode;
   // A status from the server: only throttling, timeouts and its own failures are worth another try.
-  if (status !== undefined && status >= 400 && status < 500) return status === 429 || e.name === 'RequestTimeout' || e.name === 'SlowDown';
+  if (status !== undefined && status >= 300 && status < 500) return status === 429 || e.name === 'RequestTimeout' || e.name === 'SlowDown';
   // 5xx, a connection cut or refused, a timeout, a truncated answer that could not be parsed.
   return true;
 }

@@ -3,7 +3,7 @@ import { compileFilter } from '../../filter/rules';
 import { NdjsonWriter } from '../../records/writer';
 import { STREAM_VERSION, type EntriesHeader, type FilterRule, type HashAlg } from '../../records/types';
 import { overrideCaps } from '../local/caps';
-import { Bucket, fatalS3, type S3Options } from './bucket';
+import { Bucket, asFatal, type S3Options } from './bucket';
 import { S3_CAPS } from './caps';
 import { parseS3 } from './location';
 import { walkS3 } from './walk';
@@ -53,7 +53,7 @@ export async function scanS3(o: S3ScanOptions, out?: Writable): Promise<{ entrie
     else await writer.end();
     return r;
   } catch (err) {
-    throw fatalS3(err) ?? err;
+    throw asFatal(err);
   } finally {
     bucket.close();
   }

@@ -1,54 +1,34 @@
 import * as fs from 'node:fs';
-import { formatTime } from '../../records/time';
 import type { EntryBody } from '../../records/types';
-import { fstatOf } from '../local/stat';
 import type { FsPath } from '../local/list-dir';
-import { StaleError } from '../local/write';
+import { StaleError, checkSource, openSource } from '../local/write';
 import type { Bucket } from './bucket';
 import { entryOfObject, typeOfObject, type ObjectInfo } from './meta';
 import type { ByteSource } from './upload';
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-
 /**
- * A local file to upload, opened once and checked against the plan's
- * entry (a regular file of that size and mtime) before the first byte and
- * after the last: a file edited meanwhile makes the action stale.
+ * A local file to upload, opened and checked against the plan's entry as a
+ * local copy's source is (a regular file of that size and mtime), and
+ * checked again when the reading is done: a file edited meanwhile, or
+ * swapped for another under its name, makes the action stale.
  */
 export function fileSource(abs: FsPath, e: EntryBody): ByteSource & { close(): void } {
-  const fd = fs.openSync(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  try {
-    const before = fstatOf(fd);
-    if ((before.mode & 0o170000) !== 0o100000) throw new StaleError('source changed since the scan: no longer a regular file');
-    if (before.size !== e.size || formatTime(before.mtimeSec, before.mtimeNsec) !== e.mtime) throw new StaleError('source changed since the scan');
-    return {
-      size: before.size,
-      async read(offset, length) {
-        const buf = Buffer.allocUnsafe(length);
-        let got = 0;
-        while (got < length) {
-          const { bytesRead } = await new Promise<{ bytesRead: number }>((resolve, reject) =>
-            fs.read(fd, buf, got, length - got, offset + got, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead }))),
-          );
-          if (bytesRead === 0) throw new StaleError('source changed while being read: shorter than planned');
-          got += bytesRead;
-        }
-        return buf;
-      },
-      check() {
-        const after = fstatOf(fd);
-        if (after.size !== before.size || after.mtimeSec !== before.mtimeSec || after.mtimeNsec !== before.mtimeNsec || after.ctimeSec !== before.ctimeSec || after.ctimeNsec !== before.ctimeNsec) {
-          throw new StaleError('source changed while being read');
-        }
-      },
-      close() {
-        fs.closeSync(fd);
-      },
-    };
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
+  const src = openSource(abs, e);
+  return {
+    size: src.size,
+    async read(offset, length) {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const bytesRead = await new Promise<number>((resolve, reject) => fs.read(src.fd, buf, got, length - got, offset + got, (err, n) => (err ? reject(err) : resolve(n))));
+        if (bytesRead === 0) throw new StaleError('source changed while being read: shorter than planned');
+        got += bytesRead;
+      }
+      return buf;
+    },
+    check: () => checkSource(src, abs, true),
+    close: () => fs.closeSync(src.fd),
+  };
 }
 
 /** Why an object is not the one an entry describes (its type, size, time, target), or undefined. */

@@ -39,6 +39,7 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
   if (src.size <= PART_SIZE) {
     const body = await src.read(0, src.size);
     src.check();
+    if (interrupted()) throw new Error('interrupted');
     const sha256 = createHash('sha256').update(body).digest('hex');
     if (want !== undefined && want !== sha256) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
     await bucket.put(key, body, { ...meta, sha256 });
@@ -53,10 +54,10 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     sha = h.digest('hex');
   }
   const id = await bucket.createUpload(key, { ...meta, sha256: sha });
+  const inflight: Array<Promise<void>> = [];
   try {
     const h = createHash('sha256');
     const etags: string[] = [];
-    const inflight: Array<Promise<void>> = [];
     let n = 0;
     for (let off = 0; off < src.size; off += part) {
       if (interrupted()) throw new Error('interrupted');
@@ -74,9 +75,17 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     src.check();
     if (h.digest('hex') !== sha) throw new StaleError(want !== undefined ? 'source changed since the scan: its content no longer has the planned hash' : 'source changed while being uploaded');
     if (interrupted()) throw new Error('interrupted');
-    await bucket.completeUpload(key, id, etags);
+    try {
+      await bucket.completeUpload(key, id, etags);
+    } catch (err) {
+      // A Complete whose answer was lost, tried again, finds no upload: the object may well be there, whole.
+      const done = (err as { code?: string }).code === 'NoSuchUpload' ? await bucket.head(key) : undefined;
+      if (done === undefined || done.size !== src.size || done.meta?.sha256 !== sha) throw err;
+    }
     return { sha256: sha };
   } catch (err) {
+    // Parts still on their way would be stored after an abort (and paid for): let them land first.
+    await Promise.allSettled(inflight);
     try {
       await bucket.abortUpload(key, id);
     } catch (abortErr) {
