@@ -25,7 +25,7 @@ s3_start() {
   # rclone from the environment only; AWS_CA_BUNDLE makes rclone 1.60 refuse to start.
   export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_T_TYPE=s3 RCLONE_CONFIG_T_PROVIDER=Other RCLONE_CONFIG_T_ENDPOINT="$S3_EP" \
     RCLONE_CONFIG_T_ACCESS_KEY_ID=S3RVER RCLONE_CONFIG_T_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_T_REGION=us-east-1
-  note "S3 server (s3rver) at $S3_EP, data in $S3DATA"
+  note "S3 server (s3rver) at $S3_EP, data in $S3DATA; median of $S3RUNS runs each (BENCH_S3_RUNS)"
 }
 
 s3_cairn() { printf 'sh -c %s %s %s %s %s' "$(q '"$0" -j 16 "$1" s3://bench/cairn | "$2" --mirror | "$3" -j 16 >/dev/null')" "$(q "$DIFF")" "$(q "$S3TREE")" "$(q "$PLAN")" "$(q "$TOP/bin/cairn-apply")"; }
