@@ -93,6 +93,10 @@ export class Confinement {
   /** Directories (relative, latin1) known to be real directories: made or checked by this run. */
   private readonly dirs = new Set<string>(['']);
   private readonly names = new Map<string, string>();
+  /** Directories this run made (mkdir succeeded): nothing is in them but what the run put there. */
+  private readonly made = new Set<string>();
+  /** The last name collision() was asked about, and whether it was new to the run. */
+  private last: { raw: string; first: boolean } | undefined;
 
   constructor(
     private readonly dest: string,
@@ -135,6 +139,7 @@ export class Confinement {
           continue;
         }
         fs.mkdirSync(this.abs(dir), 0o755);
+        this.made.add(k);
         // A directory this run made holds the name: a later name folding onto it collides.
         this.names.set(key(dir, this.foldCase), k);
       }
@@ -155,8 +160,22 @@ export class Confinement {
   /** Something other than a directory now stands at `rel` (a symlink, a file): forget what was known below it. */
   notDir(rel: Buffer): void {
     const k = rel.toString('latin1');
+    this.made.delete(k);
     if (!this.dirs.delete(k)) return;
     for (const d of this.dirs) if (d.startsWith(`${k}/`)) this.dirs.delete(d);
+    for (const d of this.made) if (d.startsWith(`${k}/`)) this.made.delete(d);
+  }
+
+  /**
+   * Nothing can be at `rel` but what another process put there: its
+   * directory was made by this run, and collision() just met the name for
+   * the first time. (The restorer then skips the lstat of the target, the
+   * costliest call per file after the create; the rename still replaces
+   * atomically.)
+   */
+  fresh(rel: Buffer): boolean {
+    const raw = rel.toString('latin1');
+    return this.last !== undefined && this.last.first && this.last.raw === raw && this.made.has(parentRel(rel).toString('latin1'));
   }
 
   /** Symlinks a dry run would have made: a real run would refuse what lies below them. */
@@ -200,6 +219,7 @@ export class Confinement {
     const k = key(rel, this.foldCase);
     const raw = rel.toString('latin1');
     const had = this.names.get(k);
+    if (store) this.last = { raw, first: had === undefined };
     if (had === undefined) {
       if (store) this.names.set(k, raw);
       return undefined;

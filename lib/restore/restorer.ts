@@ -158,7 +158,7 @@ export class Restorer {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     const abs = this.confine.abs(p.rel);
-    const there = this.existing(abs, item);
+    const there = this.confine.fresh(p.rel) ? 'free' : this.existing(abs, item);
     if (there === 'same') return { status: 'same' };
     if (typeof there === 'object') return { status: 'skipped', error: there.keep };
     if (this.o.dryRun) return { status: 'dry-run' };
