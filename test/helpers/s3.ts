@@ -72,6 +72,8 @@ export interface UploadLedger {
   started: Set<string>;
   completed: Set<string>;
   aborted: Set<string>;
+  /** Started, but the answer with the id was cut: the client never learned it, and cannot abort it (a lifecycle rule's job). */
+  unheard: Set<string>;
 }
 
 export interface FaultProxy {
@@ -101,7 +103,7 @@ export async function faultProxy(target: string, rate: number, seed = 7): Promis
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const ledger: UploadLedger = { started: new Set(), completed: new Set(), aborted: new Set() };
+  const ledger: UploadLedger = { started: new Set(), completed: new Set(), aborted: new Set(), unheard: new Set() };
   const counts = { requests: 0, failed503: 0, cut: 0 };
   const server = http.createServer((req, res) => {
     counts.requests++;
@@ -125,7 +127,10 @@ export async function faultProxy(target: string, rate: number, seed = 7): Promis
         const text = body.toString('utf8');
         if (answer.statusCode === 200 && req.method === 'POST') {
           const started = /<UploadId>([^<]+)<\/UploadId>/.exec(text);
-          if (url.searchParams.has('uploads') && started) ledger.started.add(started[1]!);
+          if (url.searchParams.has('uploads') && started) {
+            ledger.started.add(started[1]!);
+            if (cut) ledger.unheard.add(started[1]!);
+          }
           if (uploadId !== null) ledger.completed.add(uploadId);
         }
         if (cut) {

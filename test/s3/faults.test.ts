@@ -84,7 +84,11 @@ test('with a fifth of the requests throttled or cut off, the mirror still comple
     assert.ok(proxy.counts.failed503 > 20 && proxy.counts.cut > 20, `faults injected: ${JSON.stringify(proxy.counts)}`);
     const c = await sh(`cairn-diff --endpoint ${s3.endpoint} --check --checksum=all ${q(src)} s3://bkt/faulty`);
     assert.equal(c.code, 0, c.stdout + c.stderr);
-    for (const id of proxy.ledger.started) assert.ok(proxy.ledger.completed.has(id) || proxy.ledger.aborted.has(id), `upload ${id} left open`);
+    // Every upload whose id cairn heard is completed or aborted (one whose CreateMultipartUpload answer was cut is
+    // unknown to any client: cairn-apply(1) BUGS; a lifecycle rule removes it).
+    for (const id of proxy.ledger.started) {
+      if (!proxy.ledger.unheard.has(id)) assert.ok(proxy.ledger.completed.has(id) || proxy.ledger.aborted.has(id), `upload ${id} left open`);
+    }
     assert.ok(proxy.ledger.started.size >= 1);
   } finally {
     await proxy.close();

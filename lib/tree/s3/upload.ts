@@ -78,8 +78,9 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     try {
       await bucket.completeUpload(key, id, etags);
     } catch (err) {
-      // A Complete whose answer was lost, tried again, finds no upload: the object may well be there, whole.
-      const done = (err as { code?: string }).code === 'NoSuchUpload' ? await bucket.head(key) : undefined;
+      // A Complete whose answer was lost is tried again and finds no upload (NoSuchUpload; s3rver: a 500):
+      // the object may well be there, whole. It is ours if it has the size and the sha256 we sent.
+      const done = await bucket.head(key).catch(() => undefined);
       if (done === undefined || done.size !== src.size || done.meta?.sha256 !== sha) throw err;
     }
     return { sha256: sha };
