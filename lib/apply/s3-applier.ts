@@ -26,8 +26,6 @@ export interface S3ApplierOptions {
 
 /** A server-side copy takes objects up to 5 GiB; larger ones are copied in parts through this machine. */
 const COPY_LIMIT = 5 * 1024 ** 3;
-/** Deletes wait this long for company before going out as one DeleteObjects request. */
-const BATCH_WAIT_MS = 20;
 const BATCH_MAX = 1000;
 
 /**
@@ -48,7 +46,8 @@ export class S3Applier {
   private readonly transfers: Limiter;
   private readonly multipart = new Limiter(2);
   private batch: Array<{ key: string; done: (why: string | undefined) => void; fail: (err: unknown) => void }> = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Removes checking their object, on their way to the batch. */
+  private removing = 0;
 
   constructor(private readonly o: S3ApplierOptions) {
     this.transfers = new Limiter(o.dst.o.jobs);
@@ -164,10 +163,23 @@ export class S3Applier {
         return { status: 'done' };
       }
       case 'remove': {
-        const info = await this.expectAt(a.path, a.expect);
-        const kept = await this.keep(a, info);
-        await this.delete(this.key(a.path));
-        return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
+        // Counted from its start: the batch goes out when no remove is still on its way to it.
+        this.removing++;
+        let joined: Promise<void> | undefined;
+        try {
+          const info = await this.expectAt(a.path, a.expect);
+          const kept = await this.keep(a, info);
+          joined = this.delete(this.key(a.path));
+          this.removing--;
+          this.sendIfReady();
+          await joined;
+          return { status: 'done', ...(kept !== undefined ? { kept } : {}) };
+        } finally {
+          if (joined === undefined) {
+            this.removing--;
+            this.sendIfReady();
+          }
+        }
       }
       case 'rmdir': {
         const marker = markerOf(this.o.dst.loc, a.path);
@@ -275,7 +287,11 @@ export class S3Applier {
     return rel;
   }
 
-  /** Deletes go out together, up to 1000 in one request, after a short wait for company. */
+  /**
+   * Deletes go out together: up to 1000 in one request, sent when the
+   * batch is full or when no remove is still being checked (so a run of
+   * removes is one request per 1000, whatever their HEADs take).
+   */
   private delete(key: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.batch.push({
@@ -283,14 +299,15 @@ export class S3Applier {
         done: (why) => (why === undefined ? resolve() : reject(new Error(why))),
         fail: reject,
       });
-      if (this.batch.length >= BATCH_MAX) this.send();
-      else this.timer ??= setTimeout(() => this.send(), BATCH_WAIT_MS);
+      this.sendIfReady();
     });
   }
 
+  private sendIfReady(): void {
+    if (this.batch.length >= BATCH_MAX || (this.removing === 0 && this.batch.length > 0)) this.send();
+  }
+
   private send(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 0) return;

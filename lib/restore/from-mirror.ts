@@ -14,6 +14,9 @@ import { Restorer, type Item, type Outcome } from './restorer';
 import type { RestoreOptions } from './run';
 import type { Selector } from './select';
 
+/** One read buffer for every file: the restorer writes and hashes each chunk before the next read. */
+const READ_BUF = Buffer.allocUnsafe(1 << 20);
+
 function itemOf(e: Entry): Item {
   const [sec, nsec] = timeParts(e.mtime);
   const item: Item = {
@@ -93,8 +96,7 @@ async function restoreEntries(o: RestoreOptions, select: Selector, reader: Entri
           fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
           const f = fd;
           out = await r.file(item, async (write) => {
-            const buf = Buffer.allocUnsafe(1 << 20);
-            for (let pos = 0, n; (n = fs.readSync(f, buf, 0, buf.length, pos)) > 0; pos += n) write(buf.subarray(0, n));
+            for (let pos = 0, n; (n = fs.readSync(f, READ_BUF, 0, READ_BUF.length, pos)) > 0; pos += n) write(READ_BUF.subarray(0, n));
           });
         } catch (err) {
           out = { status: 'failed', error: (err as Error).message };

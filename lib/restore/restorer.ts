@@ -2,7 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
-import { TEMP_PREFIX } from '../records/types';
+import { hashFd } from '../hash/file-hash';
+import { TEMP_PREFIX, type HashAlg } from '../records/types';
 import { IS_ROOT, makeNode, splitRdev, utimesOfParts } from '../tree/local/write';
 import { lstatOrNone } from '../tree/local/stat';
 import { typeOfMode } from '../tree/local/stat-entry';
@@ -237,11 +238,7 @@ export class Restorer {
       if (complete !== undefined) return { status: 'failed', error: complete };
       if (fs.fstatSync(h.fd).size !== item.size) return { status: 'failed', error: `the parts make ${fs.fstatSync(h.fd).size} bytes, ${item.size} expected` };
       if (item.hash !== undefined) {
-        const alg = item.hash.slice(0, item.hash.indexOf(':'));
-        const hash = createHash(alg);
-        const buf = Buffer.allocUnsafe(1 << 20);
-        for (let pos = 0, n; (n = fs.readSync(h.fd, buf, 0, buf.length, pos)) > 0; pos += n) hash.update(buf.subarray(0, n));
-        const hex = `${alg}:${hash.digest('hex')}`;
+        const hex = hashFd(h.fd, item.hash.slice(0, item.hash.indexOf(':')) as HashAlg);
         if (hex !== item.hash) return { status: 'failed', error: `the joined parts do not verify: ${hex}, expected ${item.hash}` };
       }
       this.attrs(h.fd, h.tmp, item, false);

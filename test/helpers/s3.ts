@@ -81,6 +81,8 @@ export interface FaultProxy {
   ledger: UploadLedger;
   /** Requests seen, and how many were failed on purpose. */
   counts: { requests: number; failed503: number; cut: number };
+  /** Requests by method (and `?delete` for DeleteObjects): what a client really sent. */
+  byKind: Map<string, number>;
   /** Change the share of requests failed from now on. */
   setRate(rate: number): void;
   close(): Promise<void>;
@@ -105,10 +107,13 @@ export async function faultProxy(target: string, rate: number, seed = 7): Promis
   };
   const ledger: UploadLedger = { started: new Set(), completed: new Set(), aborted: new Set(), unheard: new Set() };
   const counts = { requests: 0, failed503: 0, cut: 0 };
+  const byKind = new Map<string, number>();
   const server = http.createServer((req, res) => {
     counts.requests++;
     const url = new URL(req.url ?? '/', 'http://x');
     const uploadId = url.searchParams.get('uploadId');
+    const kind = `${req.method}${url.searchParams.has('delete') ? ' ?delete' : ''}`;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
     if (req.method === 'DELETE' && uploadId !== null) ledger.aborted.add(uploadId);
     const roll = random();
     if (roll < rate / 2) {
@@ -154,6 +159,7 @@ export async function faultProxy(target: string, rate: number, seed = 7): Promis
     endpoint: `http://127.0.0.1:${port}`,
     ledger,
     counts,
+    byKind,
     setRate(r) {
       rate = r;
     },

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { test, type TestContext } from 'node:test';
-import { isRoot, records, run, tempDir } from '../helpers/run';
-import { freshDir } from '../helpers/archive';
+import { isRoot, tempDir } from '../helpers/run';
+import { check, newBox as sandboxIn, restoreIn, tarIn, type Box, type Line, type Outcome, type Want } from '../helpers/sandbox';
 import { bash, q, withFat } from '../helpers/sync';
 import { forgeTar, type ForgeMember } from '../helpers/tar-forge';
 
@@ -36,152 +35,13 @@ process.on('exit', () => {
   for (const f of FAR) if (!farBefore.includes(f)) fs.rmSync(f, { force: true, recursive: true });
 });
 
-/** One line of the snapshot: type, bytes, target, mode, owner and mtime. */
-function describe(abs: string): string {
-  const st = fs.lstatSync(abs, { bigint: true });
-  const meta = `mode=${(st.mode & 0o7777n).toString(8)} uid=${st.uid} gid=${st.gid} mtime=${st.mtimeNs}`;
-  if (st.isFile()) return `file ${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')} ${meta}`;
-  if (st.isDirectory()) return `dir ${meta}`;
-  if (st.isSymbolicLink()) return `symlink -> ${fs.readlinkSync(abs)} ${meta}`;
-  return `other rdev=${st.rdev} ${meta}`;
-}
-
-/** Every object under root (root included, as ''), except the subtree at `skip` (a relative path). */
-function snap(root: string, skip: string): Map<string, string> {
-  const out = new Map<string, string>([['', describe(root)]]);
-  const walk = (rel: string) => {
-    for (const n of fs.readdirSync(path.join(root, rel)).sort()) {
-      const r = rel === '' ? n : `${rel}/${n}`;
-      if (r === skip) continue;
-      const abs = path.join(root, r);
-      out.set(r, describe(abs));
-      if (fs.lstatSync(abs).isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  for (const f of FAR) out.set(f, fs.lstatSync(f, { throwIfNoEntry: false }) !== undefined ? describe(f) : 'absent');
-  return out;
-}
-
-/** What DIR holds: rel -> 'dir', 'file:CONTENT', 'link:TARGET', 'fifo', 'char:MAJ,MIN', 'other'. */
-function destView(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const n of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const r = rel === '' ? n : `${rel}/${n}`;
-      const abs = path.join(dir, r);
-      const st = fs.lstatSync(abs);
-      if (st.isDirectory()) {
-        out[r] = 'dir';
-        walk(r);
-      } else if (st.isFile()) out[r] = `file:${fs.readFileSync(abs, 'utf8')}`;
-      else if (st.isSymbolicLink()) out[r] = `link:${fs.readlinkSync(abs)}`;
-      else if (st.isFIFO()) out[r] = 'fifo';
-      else if (st.isCharacterDevice()) out[r] = `char:${Math.floor(st.rdev / 256) & 0xfff},${st.rdev & 0xff}`;
-      else out[r] = 'other';
-    }
-  };
-  walk('');
-  return out;
-}
-
-interface Box {
-  /** The sandbox. */
-  box: string;
-  /** DIR, the destination (empty). */
-  dest: string;
-  /** A canary directory beside DIR, holding `secret` and `sub/`. */
-  outside: string;
-  /** A canary file beside DIR: what `../x` reaches. */
-  x: string;
-}
-
 function newBox(label: string, parent = TMP): Box {
-  const box = freshDir(parent, `${label.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40)}-`);
-  const dest = path.join(box, 'dest');
-  const outside = path.join(box, 'outside');
-  const x = path.join(box, 'x');
-  fs.mkdirSync(dest);
-  fs.mkdirSync(path.join(outside, 'sub'), { recursive: true });
-  fs.writeFileSync(path.join(outside, 'secret'), 'secret\n');
-  fs.writeFileSync(x, 'canary x\n');
-  // Distinct, old times: a metadata change through a link shows.
-  for (const p of [path.join(outside, 'secret'), path.join(outside, 'sub'), outside, x]) fs.utimesSync(p, 1_000_000_000, 1_000_000_000);
-  return { box, dest, outside, x };
+  return sandboxIn(parent, label);
 }
 
-/** Writes an archive into the sandbox (inside its snapshot: it must not change either). */
-function tarIn(b: Box, name: string, data: Buffer): string {
-  const file = path.join(b.box, name);
-  fs.writeFileSync(file, data);
-  return file;
-}
-
-interface Outcome {
-  code: number | null;
-  stderr: string;
-  /** The results records, header and end checked and dropped. */
-  results: Record<string, unknown>[];
-  stdout: string;
-}
-
-/** cairn-restore -d DEST ARGS, with the sandbox (minus DEST) snapshotted around it: asserted unchanged. */
-async function restore(b: Box, args: string[], input?: Buffer): Promise<Outcome> {
-  const rel = path.relative(b.box, b.dest);
-  const before = snap(b.box, rel);
-  const r = await run('cairn-restore', ['-d', b.dest, ...args], input === undefined ? {} : { input });
-  const after = snap(b.box, rel);
-  assert.deepEqual(after, before, `nothing outside DIR changes (stderr: ${r.stderr})`);
-  let results: Record<string, unknown>[] = [];
-  if (r.stdout !== '') {
-    const recs = records(r.stdout);
-    assert.equal(recs[0]!.cairn, 'results', `results header: ${r.stdout.slice(0, 200)}`);
-    assert.deepEqual(recs.at(-1), { cairn: 'end' }, 'end record');
-    results = recs.slice(1, -1);
-  }
-  return { code: r.code, stderr: r.stderr, results, stdout: r.stdout };
-}
-
-/** A stderr line: the entry name as printed, and the reason (a RegExp, or the exact text). */
-type Line = [entry: string, why: string | RegExp];
-
-interface Want {
-  code: number;
-  /** [path, status] of every results record, in order. */
-  results: [string, string][];
-  /** The refused or skipped entries' stderr lines, in order. */
-  lines: Line[];
-  /** DIR afterwards, exactly (destView). */
-  dest: Record<string, string>;
-}
-
-/** Asserts an outcome: exit status, one stderr line per reported entry, results records, DIR exactly. */
-function check(o: Outcome, source: string, want: Want, dest: string): void {
-  const got = o.stderr === '' ? [] : o.stderr.replace(/\n$/, '').split('\n');
-  assert.ok(o.stderr === '' || o.stderr.endsWith('\n'), `stderr ends with a newline: ${JSON.stringify(o.stderr)}`);
-  assert.equal(got.length, want.lines.length, `one stderr line per reported entry:\n${o.stderr}`);
-  want.lines.forEach(([entry, why], i) => {
-    const prefix = `cairn-restore: ${source}: ${entry}: `;
-    const line = got[i]!;
-    assert.ok(line.startsWith(prefix), `stderr line ${i + 1} names source and entry:\n  got  ${JSON.stringify(line)}\n  want ${JSON.stringify(prefix)}...`);
-    const reason = line.slice(prefix.length);
-    if (typeof why === 'string') assert.equal(reason, why, `reason for ${entry}`);
-    else assert.match(reason, why, `reason for ${entry}`);
-  });
-  assert.deepEqual(o.results.map((r) => [r.path, r.status]), want.results, `results records:\n${o.stdout}`);
-  const reported = o.results.filter((r) => r.status === 'failed' || r.status === 'skipped');
-  assert.equal(reported.length, got.length, 'one stderr line per failed or skipped record');
-  for (const r of o.results) {
-    assert.equal(r.op, 'restore', JSON.stringify(r));
-    if (r.status !== 'failed' && r.status !== 'skipped') assert.equal(r.error, undefined, JSON.stringify(r));
-  }
-  // The record's error is the stderr line's reason (a skip's line says "skipped: " first).
-  reported.forEach((r, i) => {
-    const reason = got[i]!.slice(`cairn-restore: ${source}: ${want.lines[i]![0]}: `.length);
-    assert.ok(typeof r.error === 'string' && r.error !== '' && (reason === r.error || reason === `skipped: ${r.error}`), `record ${JSON.stringify(r)} and line ${JSON.stringify(got[i])}`);
-  });
-  assert.deepEqual(destView(dest), want.dest, 'what DIR holds');
-  assert.equal(o.code, want.code, `exit status (stderr: ${o.stderr})`);
+/** cairn-restore -d DEST ARGS: the sandbox (minus DEST) and FAR asserted unchanged. */
+function restore(b: Box, args: string[], input?: Buffer): Promise<Outcome> {
+  return restoreIn(b, args, { ...(input !== undefined ? { input } : {}), far: FAR });
 }
 
 /** Restores a forged archive (--tar FILE) into a fresh sandbox's DIR and checks it. `setup` prepares DIR and the sandbox first. */

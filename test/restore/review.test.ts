@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { isRoot, records, run, tempDir } from '../helpers/run';
+import { isRoot, tempDir } from '../helpers/run';
 import { freshDir } from '../helpers/archive';
+import { check, destView, newBox as sandboxIn, restoreIn, tarIn, type Box, type Line, type Want } from '../helpers/sandbox';
 import { bash, q } from '../helpers/sync';
 import { forgeMember, forgeTar, type ForgeMember } from '../helpers/tar-forge';
 
@@ -18,135 +19,8 @@ import { forgeMember, forgeTar, type ForgeMember } from '../helpers/tar-forge';
 
 const TMP = tempDir('cairn-restore-review-');
 
-function describeObj(abs: string): string {
-  const st = fs.lstatSync(abs, { bigint: true });
-  const meta = `mode=${(st.mode & 0o7777n).toString(8)} uid=${st.uid} gid=${st.gid} mtime=${st.mtimeNs}`;
-  if (st.isFile()) return `file ${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')} ${meta}`;
-  if (st.isDirectory()) return `dir ${meta}`;
-  if (st.isSymbolicLink()) return `symlink -> ${fs.readlinkSync(abs)} ${meta}`;
-  return `other rdev=${st.rdev} ${meta}`;
-}
-
-/** Every object under root (root included, as ''), except the subtree at `skip`. */
-function snap(root: string, skip: string): Map<string, string> {
-  const out = new Map<string, string>([['', describeObj(root)]]);
-  const walk = (rel: string) => {
-    for (const n of fs.readdirSync(path.join(root, rel)).sort()) {
-      const r = rel === '' ? n : `${rel}/${n}`;
-      if (r === skip) continue;
-      const abs = path.join(root, r);
-      out.set(r, describeObj(abs));
-      if (fs.lstatSync(abs).isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  return out;
-}
-
-/** What DIR holds: rel -> 'dir', 'file:CONTENT', 'link:TARGET', 'fifo', 'char:MAJ,MIN', 'block:MAJ,MIN', 'other'. */
-function destView(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const n of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const r = rel === '' ? n : `${rel}/${n}`;
-      const abs = path.join(dir, r);
-      const st = fs.lstatSync(abs);
-      const dev = `${Math.floor(st.rdev / 256) & 0xfff},${st.rdev & 0xff}`;
-      if (st.isDirectory()) {
-        out[r] = 'dir';
-        walk(r);
-      } else if (st.isFile()) out[r] = `file:${st.size > 4096 ? `${st.size} bytes` : fs.readFileSync(abs, 'utf8')}`;
-      else if (st.isSymbolicLink()) out[r] = `link:${fs.readlinkSync(abs)}`;
-      else if (st.isFIFO()) out[r] = 'fifo';
-      else if (st.isCharacterDevice()) out[r] = `char:${dev}`;
-      else if (st.isBlockDevice()) out[r] = `block:${dev}`;
-      else out[r] = 'other';
-    }
-  };
-  walk('');
-  return out;
-}
-
-interface Box {
-  box: string;
-  dest: string;
-}
-
 function newBox(label: string, destName = 'dest'): Box {
-  const box = freshDir(TMP, `${label.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40)}-`);
-  const dest = path.join(box, destName);
-  fs.mkdirSync(dest);
-  fs.mkdirSync(path.join(box, 'outside'));
-  fs.writeFileSync(path.join(box, 'outside', 'secret'), 'secret\n');
-  fs.writeFileSync(path.join(box, 'x'), 'canary x\n');
-  return { box, dest };
-}
-
-function tarIn(b: Box, name: string, data: Buffer): string {
-  const file = path.join(b.box, name);
-  fs.writeFileSync(file, data);
-  return file;
-}
-
-interface Outcome {
-  code: number | null;
-  stderr: string;
-  stdout: string;
-  results: Record<string, unknown>[];
-  ms: number;
-}
-
-/** cairn-restore -d DEST ARGS, the sandbox (minus DEST) asserted unchanged. */
-async function restoreIn(b: Box, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
-  const rel = path.relative(b.box, b.dest);
-  const before = snap(b.box, rel);
-  const t0 = Date.now();
-  // A hang (a fifo read to its end) is killed, not waited for.
-  const r = await run('cairn-restore', ['-d', b.dest, ...args], { timeout: 20_000, ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
-  assert.equal(r.signal, null, `cairn-restore killed (${String(r.signal)}): a hang?`);
-  const ms = Date.now() - t0;
-  assert.deepEqual(snap(b.box, rel), before, `nothing outside DIR changes (stderr: ${r.stderr})`);
-  let results: Record<string, unknown>[] = [];
-  if (r.stdout !== '') {
-    const recs = records(r.stdout);
-    assert.equal(recs[0]!.cairn, 'results', `results header: ${r.stdout.slice(0, 200)}`);
-    assert.deepEqual(recs.at(-1), { cairn: 'end' }, 'end record');
-    results = recs.slice(1, -1);
-  }
-  return { code: r.code, stderr: r.stderr, stdout: r.stdout, results, ms };
-}
-
-type Line = [entry: string, why: string | RegExp];
-
-interface Want {
-  code: number;
-  /** [path, status] of every results record, in order. */
-  results: [string, string][];
-  /** stderr lines (source, entry, reason), in order. */
-  lines: Line[];
-  dest: Record<string, string>;
-}
-
-function check(o: Outcome, source: string, want: Want, dest: string): void {
-  const got = o.stderr === '' ? [] : o.stderr.replace(/\n$/, '').split('\n');
-  assert.equal(got.length, want.lines.length, `stderr lines:\n${o.stderr}`);
-  want.lines.forEach(([entry, why], i) => {
-    const prefix = `cairn-restore: ${source}: ${entry}: `;
-    const line = got[i]!;
-    assert.ok(line.startsWith(prefix), `stderr line ${i + 1}:\n  got  ${JSON.stringify(line)}\n  want ${JSON.stringify(prefix)}...`);
-    const reason = line.slice(prefix.length);
-    if (typeof why === 'string') assert.equal(reason, why, `reason for ${entry}`);
-    else assert.match(reason, why, `reason for ${entry}`);
-  });
-  assert.deepEqual(o.results.map((r) => [r.path ?? `b64:${String(r.path_b64)}`, r.status]), want.results, `results records:\n${o.stdout}`);
-  const reported = o.results.filter((r) => r.status === 'failed' || r.status === 'skipped');
-  assert.equal(reported.length, got.length, 'one stderr line per failed or skipped record');
-  reported.forEach((r, i) => {
-    const reason = got[i]!.slice(`cairn-restore: ${source}: ${want.lines[i]![0]}: `.length);
-    assert.ok(typeof r.error === 'string' && r.error !== '' && (reason === r.error || reason === `skipped: ${r.error}`), `record ${JSON.stringify(r)} and line ${JSON.stringify(got[i])}`);
-  });
-  assert.deepEqual(destView(dest), want.dest, 'what DIR holds');
-  assert.equal(o.code, want.code, `exit status (stderr: ${o.stderr})`);
+  return sandboxIn(TMP, label, destName);
 }
 
 async function attack(label: string, members: ForgeMember[], want: Want, extra: string[] = [], setup?: (b: Box) => void): Promise<Box> {
@@ -325,7 +199,7 @@ test('5: deep long names (1023 components of 63 bytes) take no memory to speak o
   }
   members.push({ name: 'z', data: 'Z' });
   const tar = tarIn(b, 'in.tar', forgeTar(members));
-  const o = await restoreIn(b, ['--tar', tar], { NODE_OPTIONS: '--max-old-space-size=160' });
+  const o = await restoreIn(b, ['--tar', tar], { env: { NODE_OPTIONS: '--max-old-space-size=160' } });
   assert.equal(o.code, 1, o.stderr.slice(0, 2000));
   assert.equal(o.results.length, 41, o.stdout.slice(0, 2000));
   o.results.slice(0, 40).forEach((r, i) => {

@@ -126,3 +126,31 @@ test('an interrupted upload leaves no object under its key and its multipart upl
     await proxy.close();
   }
 });
+
+test('what goes over the wire: removes go out in one DeleteObjects, not one DELETE each; --verify reads back every upload, and only with it', async () => {
+  const proxy = await faultProxy(s3.endpoint, 0);
+  try {
+    const src = tempDir();
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(src, `f${i}`), bytesOf(i, 100 + i));
+    const P = `--endpoint ${proxy.endpoint}`;
+    const mirror = async (apply: string) => {
+      proxy.byKind.clear();
+      const r = await sh(`cairn-diff ${P} ${q(src)} s3://bkt/wire | cairn-plan --mirror --max-delete=off | cairn-apply ${P} ${apply}`);
+      assert.equal(r.code, 0, r.stderr);
+      return Object.fromEntries(proxy.byKind);
+    };
+    const plain = await mirror('');
+    // GETs are listings: cairn-diff's of the prefix, cairn-apply's check that the bucket is there.
+    assert.equal(plain.GET ?? 0, 2, `two listings, no object read: ${JSON.stringify(plain)}`);
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(src, `f${i}`), bytesOf(i + 100, 200 + i));
+    const verified = await mirror('--verify');
+    assert.equal(verified.GET, 2 + 30, `the listings and 30 reads back: ${JSON.stringify(verified)}`);
+    for (let i = 0; i < 30; i++) fs.rmSync(path.join(src, `f${i}`));
+    const removed = await mirror('');
+    assert.equal(removed['POST ?delete'], 1, JSON.stringify(removed));
+    assert.equal(removed.DELETE ?? 0, 0, JSON.stringify(removed));
+    assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/wire']).stdout, '');
+  } finally {
+    await proxy.close();
+  }
+});
