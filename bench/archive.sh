@@ -76,14 +76,7 @@ bench_archive_plan() {
       set_res ap_cairn "error the plan stores $_files files and $_tombs tombstones; see $LOGS/archive-plan.plan"
     fi
   fi
-  _c=$(res ap_cairn)
-  if is_ok "$_c"; then
-    if le "$(val "$_c")" 10; then _result=PASS; else _result=FAIL; fi
-    row "archive plan, 1M entries x 10 volumes" "$(fmt_time "$(val "$_c")")" "-" "-" "< 10 s" "$_result"
-  else
-    row "archive plan, 1M entries x 10 volumes" "-" "-" "-" "< 10 s" FAIL
-    note "cairn: $(why "$_c")"
-  fi
+  judge_time "archive plan, 1M entries x 10 volumes" ap_cairn 10
   _c=$(res ap_rss)
   if is_ok "$_c"; then
     _mb=$(awk -v k="$(val "$_c")" 'BEGIN { print k * 1024 / 1e6 }')
@@ -163,12 +156,5 @@ MOUNTER
       fi
     fi
   fi
-  _c=$(res ro_cairn)
-  if is_ok "$_c"; then
-    if le "$(val "$_c")" 2; then _result=PASS; else _result=FAIL; fi
-    row "restore one file of 20 volumes" "$(fmt_time "$(val "$_c")")" "-" "-" "< 2 s" "$_result"
-  else
-    row "restore one file of 20 volumes" "-" "-" "-" "< 2 s" FAIL
-    note "cairn: $(why "$_c")"
-  fi
+  judge_time "restore one file of 20 volumes" ro_cairn 2
 }

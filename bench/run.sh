@@ -131,6 +131,18 @@ judge() {
   row "$_what" "$_cs" "$_label $_rs" "$_x" "$_target" "$_result"
 }
 
+# judge_time WHAT KEY SECONDS: a time with no reference run beside it; cairn's must be < SECONDS.
+judge_time() {
+  _c=$(res "$2")
+  if is_ok "$_c"; then
+    if le "$(val "$_c")" "$3"; then _result=PASS; else _result=FAIL; fi
+    row "$1" "$(fmt_time "$(val "$_c")")" "-" "-" "< $3 s" "$_result"
+  else
+    row "$1" "-" "-" "-" "< $3 s" FAIL
+    note "cairn: $(why "$_c")"
+  fi
+}
+
 # ---- measuring ----------------------------------------------------------
 
 if [ "${BENCH_TIMER:-}" = own ] || ! have hyperfine; then TIMER=own; else TIMER=hyperfine; fi
