@@ -38,12 +38,16 @@ export function sh(script: string, opts: { cwd?: string } = {}): RunResult {
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The temporary directories of this process, removed at exit by one listener. */
+const TEMP_DIRS: string[] = [];
+
 /** A fresh temporary directory, removed when the process exits. */
 export function tempDir(prefix = 'cairn-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o755);
   // GNU rm, not fs.rmSync: it removes trees deeper than PATH_MAX (one test makes one).
-  process.on('exit', () => spawnSync('rm', ['-rf', dir]));
+  if (TEMP_DIRS.length === 0) process.on('exit', () => spawnSync('rm', ['-rf', ...TEMP_DIRS]));
+  TEMP_DIRS.push(dir);
   return dir;
 }
 
