@@ -4,11 +4,12 @@ import type { Filter } from '../../filter/rules';
 import { isValidUtf8, readableName } from '../../records/raw-names';
 import { formatTime } from '../../records/time';
 import { entryLine } from '../../records/entry-line';
-import type { Entry, EntryType, FilterRule, HashAlg } from '../../records/types';
+import type { Entry, FilterRule, HashAlg } from '../../records/types';
 import { hashInto } from './hash-entry';
-import { isGone, joinPath, joinRaw, listDir, type FsPath } from './list-dir';
+import { isGone, joinPath, joinRaw, listDir, type FsPath, type Listing } from './list-dir';
 import { statOf, type Stat } from './stat';
 import { addLinkFields, entryFromStat, typeOfMode } from './stat-entry';
+import { ChildStats } from './child-stats';
 
 /** How units are produced; plain data, so that worker threads get the same. */
 export interface UnitOptions {
@@ -99,35 +100,6 @@ function transferable(abs: FsPath): string | Uint8Array {
   return typeof abs === 'string' ? abs : new Uint8Array(abs);
 }
 
-function direntType(d: fs.Dirent): EntryType {
-  if (d.isFile()) return 'file';
-  if (d.isSymbolicLink()) return 'symlink';
-  if (d.isFIFO()) return 'fifo';
-  if (d.isSocket()) return 'socket';
-  if (d.isBlockDevice()) return 'block';
-  if (d.isCharacterDevice()) return 'char';
-  return 'dir';
-}
-
-/**
- * The types the directory listing gives (d_type), read once per directory
- * and only when some child could not be examined; keyed by the raw name in
- * latin1 so raw and UTF-8 names share one map. A name missing from the map
- * (or a listing that fails) counts as `dir`, so that nothing under it is
- * touched downstream.
- */
-function listingTypes(dirAbs: FsPath): Map<string, EntryType> {
-  const types = new Map<string, EntryType>();
-  try {
-    for (const d of fs.readdirSync(dirAbs, { withFileTypes: true, encoding: 'buffer' })) {
-      types.set((d.name as unknown as Buffer).toString('latin1'), direntType(d as unknown as fs.Dirent));
-    }
-  } catch {
-    // every child then counts as a directory
-  }
-  return types;
-}
-
 /** Still the directory the parent saw (same dev:ino, still a directory)? Else why not. Throws stat's errors. */
 function changedDir(dirAbs: FsPath, job: DirJob, follow: boolean): string | undefined {
   const st = statOf(dirAbs, follow);
@@ -144,19 +116,24 @@ export function asFsPath(p: string | Uint8Array): FsPath {
  * filters, build its entry line, hash files, and name the subdirectories to
  * enter. The same code runs inline and in worker threads.
  */
-export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Generator<UnitChunk> {
+export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetched?: Listing | Error): Generator<UnitChunk> {
   const dirAbs = asFsPath(job.abs);
   // The root is named by the user and may be a link to the tree; below it, links are followed only with -L.
   const follow = opts.follow || job.path === '';
-  let listing: ReturnType<typeof listDir> | undefined;
+  let listing: Listing | undefined;
   let why: string | undefined;
   try {
     // A directory swapped for a link or a file after its parent looked at it
     // must not be listed through: that would describe a tree that never was.
-    why = changedDir(dirAbs, job, follow);
-    if (why === undefined) {
-      fs.accessSync(dirAbs, ACCESS);
-      listing = listDir(dirAbs, job.size);
+    // A prefetched listing was checked already, on the descriptor it was read through.
+    if (prefetched !== undefined && !(prefetched instanceof Error) && prefetched.native?.sameDir) listing = prefetched;
+    else {
+      why = changedDir(dirAbs, job, follow);
+      if (why === undefined) {
+        fs.accessSync(dirAbs, ACCESS);
+        if (prefetched instanceof Error) throw prefetched;
+        listing = prefetched ?? listDir(dirAbs, job.size);
+      }
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -169,14 +146,14 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     yield { ...emptyChunk(), error: why, last: true };
     return;
   }
-  let types: Map<string, EntryType> | undefined;
+  const stats = new ChildStats(dirAbs, listing, opts.follow);
   let first = true;
   const { names, raws } = listing;
   const dirRaw = job.path_b64 !== undefined ? Buffer.from(job.path_b64, 'base64') : undefined;
   let chunk = emptyChunk();
   for (let i = 0; i < names.length; i++) {
     if (chunk.count >= CHUNK_LINES) {
-      yield verified(chunk, first, dirAbs, job, follow);
+      yield verified(chunk, first, dirAbs, job, follow, listing);
       first = false;
       chunk = emptyChunk();
     }
@@ -184,18 +161,16 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     const raw = raws?.[i];
     const rel = job.path === '' ? name : `${job.path}/${name}`;
     const relRaw = joinRaw(job.path, dirRaw, name, raw);
-    const abs = joinPath(dirAbs, name, raw);
 
     let st: Stat;
     try {
-      st = statOf(abs, opts.follow);
+      st = stats.stat(i, name, raw);
     } catch (err) {
       if (isGone(err)) continue;
       // Listed but not examinable (ENAMETOOLONG, EIO...): it must still appear, with
       // its error, or a later step would take it for deleted.
       const why = describeSystemError(err);
-      types ??= listingTypes(dirAbs);
-      const type = types.get((raw ?? Buffer.from(name)).toString('latin1')) ?? 'dir';
+      const type = stats.typeOf(i);
       if (filter.excludes(rel, type === 'dir')) continue;
       const pathB64 = relRaw?.toString('base64');
       append(chunk, (pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why }) as Entry);
@@ -207,6 +182,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
 
     const pathB64 = relRaw?.toString('base64');
     const entry = entryFromStat(rel, pathB64, type, st);
+    // Only some objects need their absolute path: most files do not.
+    const abs = type === 'file' && opts.hash === null ? '' : joinPath(dirAbs, name, raw);
     let pending: Omit<PendingFile, keyof LineSpan> | undefined;
     let kid: DirJob | undefined;
     if (type === 'symlink') {
@@ -256,7 +233,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
     if (kid) chunk.kids.push({ ...span, job: kid });
   }
   chunk.last = true;
-  yield verified(chunk, first, dirAbs, job, follow);
+  yield verified(chunk, first, dirAbs, job, follow, listing);
 }
 
 /**
@@ -267,7 +244,9 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter): Genera
  * being out already, so the scan stops (no end record: nothing downstream
  * takes the stream as complete).
  */
-function verified(chunk: UnitChunk, first: boolean, dirAbs: FsPath, job: DirJob, follow: boolean): UnitChunk {
+function verified(chunk: UnitChunk, first: boolean, dirAbs: FsPath, job: DirJob, follow: boolean, listing: Listing): UnitChunk {
+  // Children examined relative to the descriptor that was checked: no path to redirect.
+  if (listing.native?.sameDir) return chunk;
   let why: string | undefined;
   try {
     why = changedDir(dirAbs, job, follow);

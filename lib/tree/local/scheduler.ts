@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { compileFilter, type Filter } from '../../filter/rules';
 import { compareKeyed } from '../../records/order';
-import { dirUnit, type DirJob, type UnitChunk, type UnitOptions } from './dir-unit';
+import { asFsPath, dirUnit, type DirJob, type UnitChunk, type UnitOptions } from './dir-unit';
+import { listingAhead, type Listing } from './list-dir';
+import { dirStat, type AheadHandle } from './native';
 import { MinHeap } from './min-heap';
 import type { FromWorker, ToWorker } from './walk-worker';
 
@@ -21,6 +23,8 @@ export interface Unit {
   gen?: Generator<UnitChunk>;
   worker?: Slot;
   wake?: () => void;
+  /** Handed to the compiled lister's helper thread to list ahead of need. */
+  requested?: boolean;
 }
 
 interface Slot {
@@ -38,6 +42,10 @@ const DEPTH = 4;
 const YOUNG_MB = 6;
 /** Inline work (ms) after which worker threads are worth their start-up (~40 ms each). */
 const SPAWN_AFTER_MS = 25;
+/** Directories asked of the helper thread and not yet taken (it lists the nearest-needed first, and holds at most 64 listed). */
+const AHEAD_DIRS = Number(process.env.PD ?? 256);
+/** Directories bigger than this (st_size) are listed when needed, a batch at a time, not held whole. */
+const AHEAD_MAX_SIZE = 256 << 10;
 
 /**
  * Runs directory units in canonical order of need: a min-heap by path, so
@@ -57,16 +65,29 @@ export class Scheduler {
   private inlineMs = 0;
   private spawned = false;
   private failure: Error | undefined;
+  /** The compiled lister's helper thread, when in use (no worker threads), and its requests not taken. */
+  private readonly helper: AheadHandle | undefined;
+  private requested = 0;
 
   constructor(
     private readonly opts: UnitOptions,
     private readonly threads: number,
   ) {
     this.filter = compileFilter(opts.rules);
+    // The helper may enter subdirectories unasked only where the walk enters them all.
+    const everything = !opts.follow && !opts.oneFileSystem && this.filter.rules.length === 0;
+    this.helper = threads === 0 && dirStat !== undefined ? dirStat.openAhead(opts.follow, everything) : undefined;
   }
 
-  /** This thread lists directories too while it waits, so one CPU is left for it. */
+  /**
+   * With the compiled lister, none: system calls then run on libuv's threads
+   * ahead of need (prefetch) while this thread builds lines, which beats
+   * worker threads' start-up and copying (100k-file tree: 0.45 s against
+   * 0.67 s). Without it, worker threads; this thread lists directories too
+   * while it waits, so one CPU is left for it.
+   */
   static defaultThreads(): number {
+    if (dirStat !== undefined) return 0;
     return Math.max(1, Math.min(4, os.availableParallelism() - 1));
   }
 
@@ -80,7 +101,20 @@ export class Scheduler {
     const unit: Unit = { job, id: this.nextId++, state: 'queued', chunks: [] };
     this.units.set(unit.id, unit);
     this.heap.push(unit);
+    if (this.helper) this.listAhead();
     return unit;
+  }
+
+  /** Asks the helper thread for the nearest-needed queued units, up to AHEAD_DIRS not yet taken. */
+  private listAhead(): void {
+    while (this.requested < AHEAD_DIRS) {
+      const unit = this.pop();
+      if (!unit) return;
+      if (unit.job.size > AHEAD_MAX_SIZE) continue; // listed inline when needed, a batch at a time
+      dirStat!.request(this.helper!, unit.id, asFsPath(unit.job.abs));
+      unit.requested = true;
+      this.requested++;
+    }
   }
 
   /** The unit's next chunk, in order; runs it inline if nobody has started it. */
@@ -115,7 +149,15 @@ export class Scheduler {
   private runInline(unit: Unit): void {
     if (unit.state === 'queued') {
       unit.state = 'inline';
-      unit.gen = dirUnit(unit.job, this.opts, this.filter);
+      let ahead: Listing | Error | undefined;
+      if (unit.requested) {
+        unit.requested = false;
+        this.requested--;
+        const abs = asFsPath(unit.job.abs);
+        ahead = listingAhead(dirStat!.take(this.helper!, unit.id), abs, unit.job.id);
+        this.listAhead();
+      }
+      unit.gen = dirUnit(unit.job, this.opts, this.filter, ahead);
     }
     const started = performance.now();
     const r = unit.gen!.next();
@@ -125,6 +167,7 @@ export class Scheduler {
   }
 
   close(): Promise<unknown> {
+    if (this.helper) dirStat!.closeAhead(this.helper);
     return Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 

@@ -13,6 +13,9 @@ const TYPE_BY_FMT: Record<number, EntryType> = {
   0o020000: 'char',
 };
 
+/** Every permission field as the records write it ("0644"), made once. */
+const MODES = Array.from({ length: 0o10000 }, (_, m) => m.toString(8).padStart(4, '0'));
+
 export function typeOfMode(mode: number): EntryType | undefined {
   return TYPE_BY_FMT[mode & S_IFMT];
 }
@@ -26,7 +29,7 @@ export function entryFromStat(path: string, pathB64: string | undefined, type: E
   e.type = type;
   if (type === 'file') e.size = st.size;
   e.mtime = formatTime(st.mtimeSec, st.mtimeNsec);
-  e.mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+  e.mode = MODES[st.mode & 0o7777]!;
   e.uid = st.uid;
   e.gid = st.gid;
   return e;

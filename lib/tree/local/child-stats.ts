@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import type { EntryType } from '../../records/types';
+import { joinPath, type FsPath, type Listing } from './list-dir';
+import { F, dirStat, systemError } from './native';
+import { statOf, type Stat } from './stat';
+
+/** Children examined per statAt call: a listing's chunk (dir-unit.ts CHUNK_LINES), so memory stays bounded. */
+const BATCH = 2048;
+
+// d_type values (dirent.h); DT_UNKNOWN and anything else count as a directory (see typeOf).
+const BY_DTYPE: Record<number, EntryType> = { 8: 'file', 4: 'dir', 10: 'symlink', 1: 'fifo', 12: 'socket', 6: 'block', 2: 'char' };
+
+function direntType(d: fs.Dirent): EntryType {
+  if (d.isFile()) return 'file';
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isFIFO()) return 'fifo';
+  if (d.isSocket()) return 'socket';
+  if (d.isBlockDevice()) return 'block';
+  if (d.isCharacterDevice()) return 'char';
+  return 'dir';
+}
+
+/**
+ * The stat of each child of one listed directory, asked for in listing
+ * order: from the compiled lister a batch at a time when it made the
+ * listing, else one statOf per child. Either way a child that cannot be
+ * examined throws the error Node's lstat would have thrown.
+ */
+export class ChildStats {
+  private batch: Float64Array | number | undefined;
+  /** The children [from, to) that batch holds. */
+  private from = 0;
+  private to = 0;
+  private types: Map<string, EntryType> | undefined;
+
+  constructor(
+    private readonly dirAbs: FsPath,
+    private readonly listing: Listing,
+    private readonly follow: boolean,
+  ) {
+    // A prefetched listing comes with every child's stat.
+    const stats = listing.native?.stats;
+    if (stats !== undefined) [this.batch, this.to] = [stats, listing.names.length];
+  }
+
+  /** The one object stat() fills from the compiled lister's numbers: valid until the next call (one object less per child). */
+  private readonly cur: Stat = { mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, size: 0, blocks: 0, ino: 0, dev: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0 };
+
+  /**
+   * lstat (stat with follow) of child i, named name (raw: its bytes, when
+   * the listing has them). What it returns is valid until the next call.
+   */
+  stat(i: number, name: string, raw: Buffer | undefined): Stat {
+    const native = this.listing.native;
+    if (native === undefined || dirStat === undefined) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
+    if (i < this.from || i >= this.to) {
+      [this.from, this.to] = [i, Math.min(native.ends.length, i + BATCH)];
+      this.batch = dirStat.statAt(this.dirAbs, native.buf, native.ends, this.from, this.to, this.follow);
+    }
+    const syscall = this.follow ? 'stat' : 'lstat';
+    if (typeof this.batch === 'number') throw systemError(this.batch, syscall, joinPath(this.dirAbs, name, raw));
+    const a = this.batch!;
+    const o = (i - this.from) * dirStat.STRIDE;
+    if (a[o + F.ERR] !== 0) throw systemError(a[o + F.ERR]!, syscall, joinPath(this.dirAbs, name, raw));
+    const ino = a[o + F.INO]!;
+    const size = a[o + F.SIZE]!;
+    const dev = a[o + F.DEV]!;
+    // A double holds these exactly only up to 2^53: beyond, Node's call gives the exact decimal.
+    if (ino > Number.MAX_SAFE_INTEGER || size > Number.MAX_SAFE_INTEGER || dev > Number.MAX_SAFE_INTEGER) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
+    const st = this.cur;
+    st.mode = a[o + F.MODE]!;
+    st.nlink = a[o + F.NLINK]!;
+    st.uid = a[o + F.UID]!;
+    st.gid = a[o + F.GID]!;
+    st.rdev = a[o + F.RDEV]!;
+    st.size = size;
+    st.blocks = a[o + F.BLOCKS]!;
+    st.ino = ino;
+    st.dev = dev;
+    st.mtimeSec = a[o + F.MTIME_SEC]!;
+    st.mtimeNsec = a[o + F.MTIME_NSEC]!;
+    st.ctimeSec = a[o + F.CTIME_SEC]!;
+    st.ctimeNsec = a[o + F.CTIME_NSEC]!;
+    return st;
+  }
+
+  /**
+   * The type the directory listing gives child i (d_type), for a child that
+   * could not be examined. Unknown counts as `dir`, so that nothing under it
+   * is touched downstream.
+   */
+  typeOf(i: number): EntryType {
+    const native = this.listing.native;
+    if (native !== undefined) return BY_DTYPE[native.types[i]!] ?? 'dir';
+    this.types ??= listingTypes(this.dirAbs);
+    const raw = this.listing.raws?.[i] ?? Buffer.from(this.listing.names[i]!);
+    return this.types.get(raw.toString('latin1')) ?? 'dir';
+  }
+}
+
+/** Node's listing types, read once per directory and only when some child could not be examined; keyed by the raw name in latin1. */
+function listingTypes(dirAbs: FsPath): Map<string, EntryType> {
+  const types = new Map<string, EntryType>();
+  try {
+    for (const d of fs.readdirSync(dirAbs, { withFileTypes: true, encoding: 'buffer' })) {
+      types.set((d.name as unknown as Buffer).toString('latin1'), direntType(d as unknown as fs.Dirent));
+    }
+  } catch {
+    // every child then counts as a directory
+  }
+  return types;
+}
