@@ -147,15 +147,37 @@ export class StreamReader<H, R> {
       return MORE;
     }
     const rec = this.trusted ? (obj as R) : this.spec.record(obj, at, this.header);
-    if (this.spec.ordered) {
-      const keyed = rec as unknown as Keyed;
-      if (this.prev !== undefined && compareKeyed(this.prev, keyed) >= 0) {
-        const why = compareKeyed(this.prev, keyed) === 0 ? 'duplicate path' : `out of canonical order (after ${JSON.stringify(this.prev.path)})`;
-        throw new InputError(at.file, at.line, 'path', why);
-      }
-      this.prev = keyed;
-    }
+    if (this.spec.ordered) this.inOrder(rec as unknown as Keyed, at);
     return rec;
+  }
+
+  private inOrder(keyed: Keyed, at: Loc): void {
+    if (this.prev !== undefined && compareKeyed(this.prev, keyed) >= 0) {
+      const why = compareKeyed(this.prev, keyed) === 0 ? 'duplicate path' : `out of canonical order (after ${JSON.stringify(this.prev.path)})`;
+      throw new InputError(at.file, at.line, 'path', why);
+    }
+    this.prev = keyed;
+  }
+
+  /**
+   * The next record's line, unparsed, when it is buffered (else undefined:
+   * use take()). For a reader that knows exactly the line it hopes for and
+   * can recognise it by its text (scan/reuse.ts): such a line is taken with
+   * acceptPeeked, without parsing; any other goes through take().
+   */
+  peekText(): string | undefined {
+    return this.state === 'open' ? this.lines.peek() : undefined;
+  }
+
+  /**
+   * Takes the line peekText gave as the record keyed `key`. The caller
+   * vouches that the line is a well-formed record (it matched, character for
+   * character, a line this process wrote); its place in the order is checked
+   * here as take() checks every record's.
+   */
+  acceptPeeked(key: Keyed): void {
+    this.lines.take();
+    if (this.spec.ordered) this.inOrder(key, this.lines);
   }
 
   /** Reads on; at the end of input checks that the stream was complete. */

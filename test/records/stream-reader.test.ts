@@ -105,3 +105,21 @@ test('parses what the ndjson package parses, record for record', async () => {
   });
   assert.deepEqual(ours.slice(1), theirs.slice(1, -1));
 });
+
+test('lines come out exact whatever mix of ASCII and UTF-8 a chunk holds, in chunks big and small', async () => {
+  // Names of 1 to 4 UTF-8 bytes a character, among ASCII lines, over 3 MB: a 1 MiB chunk is split in pieces before decoding.
+  const names = ['plain', 'café', 'ĳ', '日本語', 'z😀', 'mixed é then ascii after it', ''];
+  const lines: string[] = [];
+  for (let i = 0; lines.length < 60000; i++) lines.push(`${i} ${names[i % names.length]} ${'x'.repeat(i % 97)}`);
+  const bytes = Buffer.from(lines.join('\n') + '\n');
+  for (const size of [1 << 20, 65536, 7]) {
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+    const reader = new LineReader(Readable.from(chunks), 'mixed');
+    const got: string[] = [];
+    for (let line = await reader.next(); line !== undefined; line = await reader.next()) got.push(line);
+    assert.equal(got.length, lines.length, `chunks of ${size}`);
+    const firstWrong = got.findIndex((l, i) => l !== lines[i]);
+    assert.equal(firstWrong, -1, `chunks of ${size}: line ${firstWrong + 1} is ${JSON.stringify(got[firstWrong])}`);
+  }
+});

@@ -194,6 +194,36 @@ test('--reuse takes hashes without reading files whose size, mtime, ctime and in
   assert.equal(truncated.stderr, `cairn-scan: ${prevFile}:2: truncated: the stream has no end record (did the command writing it fail?)\n`);
 });
 
+test('--reuse: a PREV line is taken by its text only when it is exactly this scan\'s line; any other PREV still counts by its fields', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(root, `f${String(i).padStart(2, '0')}`), `content ${i}`);
+  const prevFile = path.join(tempDir(), 'prev.ndjson');
+  const first = await run('cairn-scan', ['--hash', 'sha256', root]);
+  const planted = 'sha256:' + 'cd'.repeat(32);
+  const lines = first.stdout.split('\n');
+  const plant = (l: string) => l.replace(/"sha256:[0-9a-f]+"/, `"${planted}"`);
+  // Keys reordered (as jq -S writes them) on every file line: no line is this scan's text, yet every hash is reused.
+  const sortedKeys = (l: string) => (l.startsWith('{"path"') ? JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(plant(l))).sort())) : l);
+  fs.writeFileSync(prevFile, lines.map(sortedKeys).join('\n'));
+  const reordered = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root]);
+  assert.equal(reordered.code, 0, reordered.stderr);
+  assert.deepEqual(new Set(records(reordered.stdout).slice(1, -1).map((e) => e.hash)), new Set([planted]));
+  // A hash that is not one, in a line otherwise exactly this scan's: refused with its line, never copied out.
+  const bad = lines.map((l, i) => (i === 30 ? l.replace(/"sha256:[0-9a-f]{64}"/, `"sha256:${'CD'.repeat(32)}"`) : l));
+  fs.writeFileSync(prevFile, bad.join('\n'));
+  const refused = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, new RegExp(`^cairn-scan: ${prevFile}:31: hash: `));
+  assert.ok(!refused.stdout.includes('CDCD'), 'the bad hash was copied to the output');
+  // Lines out of order are refused even when each is taken by its text.
+  const swapped = lines.slice();
+  [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];
+  fs.writeFileSync(prevFile, swapped.join('\n'));
+  const unordered = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root]);
+  assert.equal(unordered.code, 2);
+  assert.match(unordered.stderr, /:1[12]: path: (out of canonical order|duplicate)/);
+});
+
 test('filters: excluded directories are not entered, includes win, exclude files work', async () => {
   const root = tempDir();
   for (const f of ['src/main.c', 'src/main.o', 'build/out.o', 'build/keep.txt', '.git/HEAD', 'docs/a.md', 'docs/.hidden']) {

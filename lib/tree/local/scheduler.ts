@@ -43,7 +43,7 @@ const YOUNG_MB = 6;
 /** Inline work (ms) after which worker threads are worth their start-up (~40 ms each). */
 const SPAWN_AFTER_MS = 25;
 /** Directories asked of the helper thread and not yet taken (it lists the nearest-needed first, and holds at most 64 listed). */
-const AHEAD_DIRS = Number(process.env.PD ?? 256);
+const AHEAD_DIRS = 256;
 /** Directories bigger than this (st_size) are listed when needed, a batch at a time, not held whole. */
 const AHEAD_MAX_SIZE = 256 << 10;
 

@@ -21,7 +21,8 @@ export interface LineSink {
 
 /** A previous scan's entries, in canonical order (for --reuse); see scan/reuse.ts. */
 export interface ReuseSource {
-  find(key: Keyed): Entry | undefined | typeof MORE;
+  /** PREV's entry for key; or, given this scan's line and ctime, PREV's whole line when it is that line with a hash (see scan/reuse.ts). */
+  find(key: Keyed, line?: string, ctime?: string): Entry | string | undefined | typeof MORE;
   more(): Promise<void>;
 }
 
@@ -138,12 +139,12 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
       if (span === pend) {
         top.pending++;
         const key = pend.path_b64 === undefined ? { path: pend.path } : { path: pend.path, path_b64: pend.path_b64 };
-        let prev = opts.reuse!.find(key);
+        let prev = opts.reuse!.find(key, line, pend.ctime);
         while (prev === MORE) {
           await opts.reuse!.more();
-          prev = opts.reuse!.find(key);
+          prev = opts.reuse!.find(key, line, pend.ctime);
         }
-        line = settleHash(line, pend, prev, opts, warn);
+        line = typeof prev === 'string' ? prev : settleHash(line, pend, prev, opts, warn);
         if (line === undefined) {
           result.entries--;
           continue;
