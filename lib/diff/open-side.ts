@@ -13,26 +13,21 @@ import type { S3Options } from '../tree/s3/bucket';
 import { isS3 } from '../tree/s3/location';
 
 /**
- * An s3:// side is listed in this thread: its time goes into waiting for
- * the server, not into work a thread would take off the merge.
+ * A side scanned in this thread, into a pipe read back like a stream from a
+ * file: an s3:// side (its time goes into waiting for the server, not into
+ * work a thread would take off the merge) and a small directory (a worker
+ * thread's start-up, 80 ms on this VM, would be most of its time).
  */
-async function openS3Scan(spec: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
-  const { scanS3 } = await import('../tree/s3/scan');
+async function openHere(spec: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
   let problems = 0;
-  scanS3(
-    {
-      ...(o.s3 ?? { jobs: 8, tries: 6 }),
-      root: spec,
-      hash: o.hash,
-      rules: o.rules,
-      ...(o.caps !== undefined ? { caps: o.caps } : {}),
-      tool: o.tool,
-      interrupted: o.interrupted ?? (() => false),
-      warn: o.warn,
-    },
-    pipe,
-  ).then(
+  const common = { hash: o.hash, rules: o.rules, ...(o.caps !== undefined ? { caps: o.caps } : {}), tool: o.tool, interrupted: o.interrupted ?? (() => false), warn: o.warn };
+  const scanned = isS3(spec)
+    ? import('../tree/s3/scan').then(({ scanS3 }) => scanS3({ ...(o.s3 ?? { jobs: 8, tries: 6 }), ...common, root: spec }, pipe))
+    : import('../scan/scan').then(({ scan }) =>
+        scan({ ...common, root: path.resolve(spec), follow: o.follow, oneFileSystem: o.oneFileSystem, ...(o.reuse !== undefined ? { reuse: o.reuse } : {}), threads: 0, progress: false, out: pipe }),
+      );
+  scanned.then(
     (r) => {
       problems = r.problems;
       pipe.end();
@@ -41,6 +36,23 @@ async function openS3Scan(spec: string, o: SideScan): Promise<{ reader: EntriesR
   );
   const reader = await StreamReader.fromLines(new LineReader(pipe, spec), ENTRIES, true);
   return { reader, problems: () => problems };
+}
+
+/** Largest directory (st_size) scanned in this thread when it has no subdirectories: a few thousand names. */
+const HERE_MAX_SIZE = 64 << 10;
+
+/**
+ * A directory with no subdirectory (a link count of 2, where the filesystem
+ * counts them: not btrfs, which says 1) and few names: small enough that
+ * a worker thread would cost more than it saves.
+ */
+function isSmallDir(dir: string): boolean {
+  try {
+    const st = fs.statSync(dir);
+    return st.isDirectory() && st.nlink === 2 && st.size <= HERE_MAX_SIZE;
+  } catch {
+    return false; // the scan reports it
+  }
 }
 
 /** How to scan a location side: cairn-scan's options but the root, and where its warnings go. */
@@ -69,7 +81,7 @@ export function openStream(spec: string): Promise<EntriesReader> {
  * unreadable) fails the reader with the scan's own error.
  */
 export async function openScan(dir: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
-  if (isS3(dir)) return openS3Scan(dir, o);
+  if (isS3(dir) || isSmallDir(dir)) return openHere(dir, o);
   const { warn, s3: _, interrupted: __, ...rest } = o;
   // The thread walks alone: on two cores, more threads per side only compete.
   const job: ScanJob = { ...rest, root: path.resolve(dir), threads: o.threads ?? 0 };
