@@ -60,6 +60,20 @@ export class Side {
     }
   }
 
+  /** The next line, unparsed, when it is buffered and no filter applies (see twin). */
+  peek(): string | undefined {
+    return this.keep === undefined ? this.r.peekText() : undefined;
+  }
+
+  /**
+   * Takes the next line, known to be character for character the line the
+   * other side's `e` was parsed from: the same record, valid as that one was,
+   * without parsing it again (order is still checked).
+   */
+  twin(e: Entry): void {
+    this.r.acceptPeeked(e);
+  }
+
   async next(): Promise<Entry | undefined> {
     for (;;) {
       const x = this.take();
@@ -94,6 +108,10 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
   const sb = new Side(rb, o.keepB);
   let a = await sa.next();
   let b = await sb.next();
+  // When b is a's own object standing for its twin line (see twinOf): b's inode number, if it differs. Compare never reads ino.
+  let bIno: number | undefined;
+  // Twins are taken only where nothing but compare and the writer look at b (--checksum reads files by their entries).
+  const twins = o.hash === undefined;
   let steps = 0;
 
   const enter = (path: string) => {
@@ -144,11 +162,13 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
     }
     const ea = a!;
     const eb = b!;
+    const ino = bIno;
     counts.a++;
     counts.b++;
     enter(ea.path);
     const la = useLinks ? linksA.leaderOf(ea) : undefined;
     const lb = useLinks ? linksB.leaderOf(eb) : undefined;
+    const bodyB = (): EntryBody => (ino === undefined ? body(eb, lb) : { ...body(eb, lb), ino });
     // Entries are compared as they are; bodies (copies without the path) are made only for what is written.
     let attrs: Attr[] = compareEntries(ea, eb, o.settings, la, lb);
     let ba: EntryBody | undefined;
@@ -159,21 +179,57 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
       attrs = settleByHash(ba, bb, ea, eb, o);
     }
     if (attrs.length > 0) {
-      write({ ...keyOf(ea), change: 'differ', attrs, a: ba ?? body(ea, la), b: bb ?? body(eb, lb) });
+      write({ ...keyOf(ea), change: 'differ', attrs, a: ba ?? body(ea, la), b: bb ?? bodyB() });
       counts.differences++;
       if (ea.type === 'dir' && eb.type === 'dir') stack.push({ path: ea.path, pending: undefined });
     } else if (o.all) {
-      write({ ...keyOf(ea), change: 'same', a: body(ea, la), b: body(eb, lb) });
+      write({ ...keyOf(ea), change: 'same', a: body(ea, la), b: bodyB() });
       if (ea.type === 'dir') stack.push({ path: ea.path, pending: undefined });
     } else if (ea.type === 'dir') {
-      stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: body(ea, la), b: body(eb, lb) } });
+      stack.push({ path: ea.path, pending: { ...keyOf(ea), change: 'same', a: body(ea, la), b: bodyB() } });
     }
+    // Two trees that mostly agree give mostly identical lines: B's twin of A's line is not parsed again (half the parsing of a no-op diff).
+    const pa = twins ? sa.peek() : undefined;
+    const pb = pa !== undefined ? sb.peek() : undefined;
     const ta = sa.take();
     a = ta === MORE ? await sa.next() : ta;
-    const tb = sb.take();
-    b = tb === MORE ? await sb.next() : tb;
+    const twin = pb !== undefined && ta !== MORE && ta !== undefined ? twinOf(pa!, pb, ta) : undefined;
+    bIno = undefined;
+    if (twin !== undefined) {
+      sb.twin(ta as Entry);
+      b = ta as Entry;
+      if (twin !== 'same') bIno = twin;
+    } else {
+      const tb = sb.take();
+      b = tb === MORE ? await sb.next() : tb;
+    }
   }
   return counts;
+}
+
+const INO_KEY = ',"ino":';
+
+/**
+ * Whether line b is line a's twin: the same text ('same'), or the same but
+ * for the inode number that ends a file's line (two trees never share inode
+ * numbers, so a file unchanged between them differs by that alone): then b's
+ * inode number. Anything else, undefined: b is parsed as usual.
+ */
+export function twinOf(a: string, b: string, parsedA: Entry): 'same' | number | undefined {
+  if (a === b) return 'same';
+  if (typeof parsedA.ino !== 'number' || parsedA.nlink !== undefined) return undefined;
+  const ia = a.lastIndexOf(INO_KEY);
+  // a ends with its inode number: the digits of parsedA.ino, then the brace (a valid line has no other way to be that long).
+  if (ia < 0 || a.length - ia - INO_KEY.length - 1 !== String(parsedA.ino).length || b.charCodeAt(b.length - 1) !== 0x7d) return undefined;
+  const digits = b.slice(ia + INO_KEY.length, -1);
+  // Plain decimal digits, no sign or leading zero, exact as a double: as JSON.parse and the reader would take them.
+  if (digits.length === 0 || digits.length > 15 || (digits.length > 1 && digits.charCodeAt(0) === 0x30)) return undefined;
+  for (let i = 0; i < digits.length; i++) {
+    const c = digits.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
+  if (b.slice(0, ia + INO_KEY.length) !== a.slice(0, ia + INO_KEY.length)) return undefined;
+  return Number(digits);
 }
 
 /** --checksum: hash what lacks a hash of the chosen algorithm, then compare again. */
