@@ -13,7 +13,7 @@ const flags = {
   'one-file-system': { type: 'boolean', short: 'x', help: 'do not enter directories on other filesystems' },
   ...FILTER_FLAGS,
   caps: { type: 'string', arg: 'K=V,...', help: 'override detected capabilities (mtime_precision_ns=2s,perms=false,...)' },
-  threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: CPUs - 1, 1 to 4; 0: none)' },
+  threads: { type: 'string', arg: 'N', help: 'worker threads for the walk (default: 0 with the compiled lister, else CPUs - 1, 1 to 4)' },
   'newer-than': {
     type: 'string',
     help: '',
