@@ -264,8 +264,9 @@ static napi_value list_names(napi_env env, napi_callback_info info) {
   char *dir = path_arg(env, argv[0]);
   if (dir == NULL) return throw_bad(env, "listNames: bad path");
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int open_errno = errno;
   free(dir);
-  if (fd < 0) return number(env, errno);
+  if (fd < 0) return number(env, open_errno);
   struct listing l;
   int err = read_sorted(fd, &l);
   if (err) return number(env, err);
@@ -305,6 +306,7 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
   const uint32_t *endv = ends_data;
   if (from > to || to > ends_len) return throw_bad(env, "statAt: range outside the names");
   /* Every name in range must end inside the buffer with its NUL: ends come from JS. */
+  if (from > 0 && endv[from - 1] > names_len) return throw_bad(env, "statAt: names not as listNames gave them");
   for (size_t k = from; k < to; k++) {
     size_t start = k == 0 ? 0 : endv[k - 1];
     if (endv[k] <= start || endv[k] > names_len || ((const char *)names)[endv[k] - 1] != 0) return throw_bad(env, "statAt: names not as listNames gave them");
@@ -312,17 +314,18 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
   char *dir = path_arg(env, argv[0]);
   if (dir == NULL) return throw_bad(env, "statAt: bad path");
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int open_errno = errno;
   free(dir);
-  if (fd < 0) return number(env, errno);
+  if (fd < 0) return number(env, open_errno);
   napi_value ab, result;
   void *data;
-  if (napi_create_arraybuffer(env, (to - from) * STRIDE * sizeof(double), &data, &ab) != napi_ok) {
+  if (napi_create_arraybuffer(env, (size_t)(to - from) * STRIDE * sizeof(double), &data, &ab) != napi_ok) {
     close(fd);
     return throw_bad(env, "statAt: no memory");
   }
   stat_range(fd, names, endv, from, to, follow, data);
   close(fd);
-  CHECK(napi_create_typedarray(env, napi_float64_array, (to - from) * STRIDE, ab, 0, &result));
+  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)(to - from) * STRIDE, ab, 0, &result));
   return result;
 }
 
@@ -416,12 +419,13 @@ struct ahead {
   pthread_cond_t done; /* take() waits here for a request being listed */
   struct request *queue, *live;
   size_t held, live_count;
+  double max_size; /* subdirectories bigger than this (st_size) are not queued: the walk lists those itself */
   bool follow, descend, stop, idle, closed;
   pthread_t thread;
 };
 
-/* Requests not yet taken, at most, that the helper queues on its own. */
-#define LIVE_MAX 4096
+/* Requests not yet taken, at most, when the helper queues more on its own: request() and the helper scan them linearly. */
+#define LIVE_MAX 512
 
 /* Canonical order of two paths: bytes, with '/' below every other byte. */
 static int path_order(const char *a, const char *b) {
@@ -457,7 +461,7 @@ static void queue_subdirs(struct ahead *a, const struct dir_result *r) {
   bool root = dlen == 1 && r->dir[0] == '/';
   for (size_t i = 0; i < r->l.count && a->live_count < LIVE_MAX; i++) {
     const double *st = r->stats + i * STRIDE;
-    if (st[F_ERR] != 0 || !S_ISDIR((mode_t)st[F_MODE])) continue;
+    if (st[F_ERR] != 0 || !S_ISDIR((mode_t)st[F_MODE]) || st[F_SIZE] > a->max_size) continue;
     size_t start = i == 0 ? 0 : r->l.ends[i - 1];
     size_t nlen = r->l.ends[i] - 1 - start;
     struct request *q = calloc(1, sizeof *q);
@@ -540,16 +544,17 @@ static struct ahead *ahead_arg(napi_env env, napi_value v) {
   return a->closed ? NULL : a;
 }
 
-/* openAhead(follow, descend) -> handle: starts the helper thread. */
+/* openAhead(follow, descend, maxSize) -> handle: starts the helper thread. */
 static napi_value open_ahead(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], handle;
+  size_t argc = 3;
+  napi_value argv[3], handle;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct ahead *a = calloc(1, sizeof *a);
   if (a == NULL) return throw_bad(env, "openAhead: no memory");
-  if (argc < 2 || napi_get_value_bool(env, argv[0], &a->follow) != napi_ok || napi_get_value_bool(env, argv[1], &a->descend) != napi_ok) {
+  if (argc < 3 || napi_get_value_bool(env, argv[0], &a->follow) != napi_ok || napi_get_value_bool(env, argv[1], &a->descend) != napi_ok ||
+      napi_get_value_double(env, argv[2], &a->max_size) != napi_ok) {
     free(a);
-    return throw_bad(env, "openAhead(follow, descend)");
+    return throw_bad(env, "openAhead(follow, descend, maxSize)");
   }
   pthread_mutex_init(&a->mu, NULL);
   pthread_cond_init(&a->work, NULL);

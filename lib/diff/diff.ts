@@ -111,7 +111,8 @@ export async function diffStreams(ra: EntriesReader, rb: EntriesReader, o: DiffO
   // When b is a's own object standing for its twin line (see twinOf): b's inode number, if it differs. Compare never reads ino.
   let bIno: number | undefined;
   // Twins are taken only where nothing but compare and the writer look at b (--checksum reads files by their entries).
-  const twins = o.hash === undefined;
+  // A record is checked against its own header for one thing, the hash algorithm: twins only between streams that agree on it.
+  const twins = o.hash === undefined && ra.header.hash === rb.header.hash;
   let steps = 0;
 
   const enter = (path: string) => {
@@ -219,8 +220,8 @@ export function twinOf(a: string, b: string, parsedA: Entry): 'same' | number | 
   if (a === b) return 'same';
   if (typeof parsedA.ino !== 'number' || parsedA.nlink !== undefined) return undefined;
   const ia = a.lastIndexOf(INO_KEY);
-  // a ends with its inode number: the digits of parsedA.ino, then the brace (a valid line has no other way to be that long).
-  if (ia < 0 || a.length - ia - INO_KEY.length - 1 !== String(parsedA.ino).length || b.charCodeAt(b.length - 1) !== 0x7d) return undefined;
+  // a ends with its own inode number and the closing brace: that "ino" is the record's, not one inside a nested value.
+  if (ia < 0 || a.slice(ia + INO_KEY.length, -1) !== String(parsedA.ino) || a.charCodeAt(a.length - 1) !== 0x7d || b.charCodeAt(b.length - 1) !== 0x7d) return undefined;
   const digits = b.slice(ia + INO_KEY.length, -1);
   // Plain decimal digits, no sign or leading zero, exact as a double: as JSON.parse and the reader would take them.
   if (digits.length === 0 || digits.length > 15 || (digits.length > 1 && digits.charCodeAt(0) === 0x30)) return undefined;

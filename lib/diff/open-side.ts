@@ -21,11 +21,12 @@ import { isS3 } from '../tree/s3/location';
 async function openHere(spec: string, o: SideScan): Promise<{ reader: EntriesReader; problems: () => number }> {
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
   let problems = 0;
-  const common = { hash: o.hash, rules: o.rules, ...(o.caps !== undefined ? { caps: o.caps } : {}), tool: o.tool, interrupted: o.interrupted ?? (() => false), warn: o.warn };
+  const common = { hash: o.hash, rules: o.rules, ...(o.caps !== undefined ? { caps: o.caps } : {}), tool: o.tool, warn: o.warn };
+  // A local walk runs to its end as it does in a worker (the merge stops on SIGINT); an s3 listing stops with the run.
   const scanned = isS3(spec)
-    ? import('../tree/s3/scan').then(({ scanS3 }) => scanS3({ ...(o.s3 ?? { jobs: 8, tries: 6 }), ...common, root: spec }, pipe))
+    ? import('../tree/s3/scan').then(({ scanS3 }) => scanS3({ ...(o.s3 ?? { jobs: 8, tries: 6 }), ...common, interrupted: o.interrupted ?? (() => false), root: spec }, pipe))
     : import('../scan/scan').then(({ scan }) =>
-        scan({ ...common, root: path.resolve(spec), follow: o.follow, oneFileSystem: o.oneFileSystem, ...(o.reuse !== undefined ? { reuse: o.reuse } : {}), threads: 0, progress: false, out: pipe }),
+        scan({ ...common, interrupted: () => false, root: path.resolve(spec), follow: o.follow, oneFileSystem: o.oneFileSystem, ...(o.reuse !== undefined ? { reuse: o.reuse } : {}), threads: 0, progress: false, out: pipe }),
       );
   scanned.then(
     (r) => {

@@ -23,7 +23,11 @@ export class Reuse {
   ) {
     this.prefix = `${hash}:`;
     this.hashLength = this.prefix.length + HEX_DIGITS[hash];
+    // A PREV whose header names no algorithm holds no valid hash: its lines go through the reader, which says so.
+    this.quick = reader.header.hash === hash;
   }
+
+  private readonly quick: boolean;
 
   static async open(source: string, hash: HashAlg | null): Promise<Reuse> {
     if (hash === null) throw new UsageError('--reuse', 'needs --hash: only hashes are reused');
@@ -46,7 +50,7 @@ export class Reuse {
   find(key: Keyed, line?: string, ctime?: string): Entry | string | undefined | typeof MORE {
     for (;;) {
       if (this.current === MORE) {
-        const known = line !== undefined ? this.recognise(key, line, ctime!) : undefined;
+        const known = line !== undefined && this.quick ? this.recognise(key, line, ctime!) : undefined;
         if (known !== undefined) return known;
         this.current = this.reader.take();
         if (this.current === MORE) return MORE;

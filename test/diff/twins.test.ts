@@ -25,6 +25,9 @@ test('twinOf: the same line, or the same but for the inode number that ends a fi
   // Hard links carry nlink and dev after ino: their inode numbers matter, so they are parsed.
   const linked = file('x', 17, ',"nlink":2,"dev":1');
   assert.equal(twinOf(linked, file('x', 18, ',"nlink":2,"dev":1'), JSON.parse(linked) as Entry), undefined);
+  // The last "ino" inside a nested value: not the record's inode number, so b (here not even JSON) is parsed.
+  const nested = '{"path":"b","type":"file","size":1,"ino":77,"x":{"q":1,"ino":5}}';
+  assert.equal(twinOf(nested, '{"path":"b","type":"file","size":1,"ino":77,"x":{"q":1,"ino":66}', JSON.parse(nested) as Entry), undefined);
   // An "ino" key earlier in the line, with another after it: a is not a line ending in its inode number.
   const twoKeys = '{"path":"x","type":"file","ino":1,"size":3,"ino":2}';
   assert.equal(twinOf(twoKeys, '{"path":"x","type":"file","ino":1,"size":3,"ino":5}', JSON.parse(twoKeys) as Entry), 5);
@@ -70,6 +73,15 @@ test('cairn-diff gives the same records whether B\'s lines are twins of A\'s or 
       for (const r of same) assert.equal((r.b as Entry).ino, b.map((l) => JSON.parse(l) as Entry).find((e) => e.path === r.path)!.ino, `${r.path}: b's own inode number`);
     }
   }
+  // Twins only between streams whose headers name the same hash algorithm: B's own header still judges B's hashes.
+  const hashed = (l: string) => l.replace(/}$/, ',"hash":"sha256:' + 'ab'.repeat(32) + '"}');
+  const fh = path.join(dir, 'ha.ndjson');
+  fs.writeFileSync(fh, [header('/a').replace('"hash":null', '"hash":"sha256"'), ...a.map((l) => (l.includes('"type":"file"') ? hashed(l) : l)), '{"cairn":"end"}', ''].join('\n'));
+  const fhNull = path.join(dir, 'hb.ndjson');
+  fs.writeFileSync(fhNull, [header('/b'), ...a.map((l) => (l.includes('"type":"file"') ? hashed(l) : l)), '{"cairn":"end"}', ''].join('\n'));
+  const noAlg = await run('cairn-diff', [fh, fhNull]);
+  assert.equal(noAlg.code, 2);
+  assert.match(noAlg.stderr, /hb\.ndjson:3: hash: the header names no hash algorithm/);
   // A twin line out of order is still refused, with its line number.
   const swapped = b.slice();
   [swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!];

@@ -215,6 +215,11 @@ test('--reuse: a PREV line is taken by its text only when it is exactly this sca
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, new RegExp(`^cairn-scan: ${prevFile}:31: hash: `));
   assert.ok(!refused.stdout.includes('CDCD'), 'the bad hash was copied to the output');
+  // A PREV whose header names no algorithm: its hashes are refused as the reader refuses them, not taken by their text.
+  fs.writeFileSync(prevFile, [lines[0]!.replace('"hash":"sha256"', '"hash":null'), ...lines.slice(1)].join('\n'));
+  const noAlg = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root]);
+  assert.equal(noAlg.code, 2);
+  assert.match(noAlg.stderr, /:2: hash: the header names no hash algorithm\n$/);
   // Lines out of order are refused even when each is taken by its text.
   const swapped = lines.slice();
   [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];

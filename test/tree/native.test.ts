@@ -54,6 +54,20 @@ test('the compiled lister changes nothing: the same bytes as Node calls, for eve
   }
 });
 
+test('a name whose whole path is longer than PATH_MAX: the same ENAMETOOLONG entries from both listers', async () => {
+  const root = tempDir('cairn-native-');
+  const part = 'p'.repeat(250);
+  // Made step by step, relative to the last directory: an absolute path that long cannot be passed to mkdir.
+  execFileSync('sh', ['-c', `cd "$1" && for i in $(seq 16); do mkdir ${part} && cd ${part}; done && echo x > ${'f'.repeat(250)} && ln -s x ${'l'.repeat(250)} && mkdir ${'d'.repeat(250)} && echo y > short`, 'sh', root]);
+  for (const opts of [[], ['--hash', 'md5']]) {
+    const [native, node] = await Promise.all([run('cairn-scan', [...opts, root]), run('cairn-scan', [...opts, root], { env: { ...process.env, CAIRN_NATIVE: '0' } })]);
+    assert.equal(native.code, node.code, opts.join(' '));
+    assert.equal(native.stderr, node.stderr, opts.join(' '));
+    assert.equal(stable(native.stdout), stable(node.stdout), opts.join(' '));
+    assert.match(native.stdout, /"error":"ENAMETOOLONG: name too long"/);
+  }
+});
+
 test('errors come out as Node gives them: directories that cannot be searched or read', async (t) => {
   if (!isRoot) {
     t.skip('needs root to run the scan as the unprivileged user nobody');
@@ -96,7 +110,7 @@ test('the addon itself: sorted listings, errno for a missing directory, bad argu
   assert.throws(() => d.listNames(Buffer.from('a\0b')), /bad path/);
 
   for (const descend of [false, true]) {
-    const h = d.openAhead(false, descend);
+    const h = d.openAhead(false, descend, 256 << 10);
     d.request(h, 7, dir);
     d.request(h, 8, path.join(dir, 'missing'));
     d.request(h, 9, path.join(dir, 'sub'));

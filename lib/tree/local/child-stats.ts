@@ -4,6 +4,10 @@ import { joinPath, type FsPath, type Listing } from './list-dir';
 import { F, dirStat, systemError } from './native';
 import { statOf, type Stat } from './stat';
 
+/** Linux's limits on a path (with its NUL) and on a name. */
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
+
 /** Children examined per statAt call: a listing's chunk (dir-unit.ts CHUNK_LINES), so memory stays bounded. */
 const BATCH = 2048;
 
@@ -33,6 +37,9 @@ export class ChildStats {
   private to = 0;
   private types: Map<string, EntryType> | undefined;
 
+  /** Bytes of the directory's path, when a child's full path could exceed PATH_MAX (else -1). */
+  private readonly longDir: number;
+
   constructor(
     private readonly dirAbs: FsPath,
     private readonly listing: Listing,
@@ -41,6 +48,8 @@ export class ChildStats {
     // A prefetched listing comes with every child's stat.
     const stats = listing.native?.stats;
     if (stats !== undefined) [this.batch, this.to] = [stats, listing.names.length];
+    const bytes = typeof dirAbs === 'string' ? Buffer.byteLength(dirAbs) : dirAbs.length;
+    this.longDir = bytes + 1 + NAME_MAX >= PATH_MAX ? bytes : -1;
   }
 
   /** The one object stat() fills from the compiled lister's numbers: valid until the next call (one object less per child). */
@@ -53,6 +62,9 @@ export class ChildStats {
   stat(i: number, name: string, raw: Buffer | undefined): Stat {
     const native = this.listing.native;
     if (native === undefined || dirStat === undefined) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
+    // fstatat reaches a name whose whole path is too long for the calls that follow (readlink, hashing) and for
+    // Node's lstat: give it ENAMETOOLONG as they would, so both listers write the same entry.
+    if (this.longDir >= 0 && this.longDir + 1 + (raw?.length ?? Buffer.byteLength(name)) >= PATH_MAX) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
     if (i < this.from || i >= this.to) {
       [this.from, this.to] = [i, Math.min(native.ends.length, i + BATCH)];
       this.batch = dirStat.statAt(this.dirAbs, native.buf, native.ends, this.from, this.to, this.follow);

@@ -153,7 +153,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
   let chunk = emptyChunk();
   for (let i = 0; i < names.length; i++) {
     if (chunk.count >= CHUNK_LINES) {
-      yield verified(chunk, first, dirAbs, job, follow, listing);
+      yield verified(chunk, first, dirAbs, job, follow);
       first = false;
       chunk = emptyChunk();
     }
@@ -238,7 +238,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
     if (kid) chunk.kids.push({ start: span.start, end: span.end, job: kid });
   }
   chunk.last = true;
-  yield verified(chunk, first, dirAbs, job, follow, listing);
+  yield verified(chunk, first, dirAbs, job, follow);
 }
 
 /**
@@ -249,9 +249,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
  * being out already, so the scan stops (no end record: nothing downstream
  * takes the stream as complete).
  */
-function verified(chunk: UnitChunk, first: boolean, dirAbs: FsPath, job: DirJob, follow: boolean, listing: Listing): UnitChunk {
-  // Children examined relative to the descriptor that was checked: no path to redirect.
-  if (listing.native?.sameDir) return chunk;
+function verified(chunk: UnitChunk, first: boolean, dirAbs: FsPath, job: DirJob, follow: boolean): UnitChunk {
+  // Also for a listing read through a checked descriptor: symlink targets and hashes are still read by path.
   let why: string | undefined;
   try {
     why = changedDir(dirAbs, job, follow);

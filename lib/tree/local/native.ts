@@ -22,9 +22,10 @@ export interface DirStat {
   /**
    * Starts a helper thread that lists directories ahead of need (stat with
    * follow, else lstat). With descend it also queues every subdirectory it
-   * lists, before being asked: only for walks that enter every directory.
+   * lists (up to maxSize bytes of st_size), before being asked: only for
+   * walks that enter every directory.
    */
-  openAhead(follow: boolean, descend: boolean): AheadHandle;
+  openAhead(follow: boolean, descend: boolean, maxSize: number): AheadHandle;
   /** Queues a directory for the helper, under the caller's id. */
   request(handle: AheadHandle, id: number, dir: FsPath): void;
   /**

@@ -42,7 +42,7 @@ const DEPTH = 4;
 const YOUNG_MB = 6;
 /** Inline work (ms) after which worker threads are worth their start-up (~40 ms each). */
 const SPAWN_AFTER_MS = 25;
-/** Directories asked of the helper thread and not yet taken (it lists the nearest-needed first, and holds at most 64 listed). */
+/** Directories asked of the helper thread and not yet taken (it lists the nearest-needed first, and holds at most 64k names listed). */
 const AHEAD_DIRS = 256;
 /** Directories bigger than this (st_size) are listed when needed, a batch at a time, not held whole. */
 const AHEAD_MAX_SIZE = 256 << 10;
@@ -76,7 +76,7 @@ export class Scheduler {
     this.filter = compileFilter(opts.rules);
     // The helper may enter subdirectories unasked only where the walk enters them all.
     const everything = !opts.follow && !opts.oneFileSystem && this.filter.rules.length === 0;
-    this.helper = threads === 0 && dirStat !== undefined ? dirStat.openAhead(opts.follow, everything) : undefined;
+    this.helper = threads === 0 && dirStat !== undefined ? dirStat.openAhead(opts.follow, everything, AHEAD_MAX_SIZE) : undefined;
   }
 
   /**
