@@ -221,7 +221,7 @@ export function twinOf(a: string, b: string, parsedA: Entry): 'same' | number | 
   if (typeof parsedA.ino !== 'number' || parsedA.nlink !== undefined) return undefined;
   const ia = a.lastIndexOf(INO_KEY);
   // a ends with its own inode number and the closing brace: that "ino" is the record's, not one inside a nested value.
-  if (ia < 0 || a.slice(ia + INO_KEY.length, -1) !== String(parsedA.ino) || a.charCodeAt(a.length - 1) !== 0x7d || b.charCodeAt(b.length - 1) !== 0x7d) return undefined;
+  if (ia < 0 || b.lastIndexOf(INO_KEY) !== ia || a.slice(ia + INO_KEY.length, -1) !== String(parsedA.ino) || a.charCodeAt(a.length - 1) !== 0x7d || b.charCodeAt(b.length - 1) !== 0x7d) return undefined;
   const digits = b.slice(ia + INO_KEY.length, -1);
   // Plain decimal digits, no sign or leading zero, exact as a double: as JSON.parse and the reader would take them.
   if (digits.length === 0 || digits.length > 15 || (digits.length > 1 && digits.charCodeAt(0) === 0x30)) return undefined;
