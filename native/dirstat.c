@@ -66,6 +66,16 @@ static char *path_arg(napi_env env, napi_value v) {
   return p;
 }
 
+/* Opens the directory a path argument names: 0 with *fd set, an errno, or -1 for an argument that is no path. */
+static int open_dir_arg(napi_env env, napi_value v, int *fd) {
+  char *dir = path_arg(env, v);
+  if (dir == NULL) return -1;
+  *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int err = *fd < 0 ? errno : 0;
+  free(dir);
+  return err;
+}
+
 static napi_value number(napi_env env, double n) {
   napi_value v;
   napi_create_double(env, n, &v);
@@ -261,14 +271,11 @@ static napi_value list_names(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) return throw_bad(env, "listNames(dir)");
-  char *dir = path_arg(env, argv[0]);
-  if (dir == NULL) return throw_bad(env, "listNames: bad path");
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int open_errno = errno;
-  free(dir);
-  if (fd < 0) return number(env, open_errno);
+  int fd, err = open_dir_arg(env, argv[0], &fd);
+  if (err < 0) return throw_bad(env, "listNames: bad path");
+  if (err) return number(env, err);
   struct listing l;
-  int err = read_sorted(fd, &l);
+  err = read_sorted(fd, &l);
   if (err) return number(env, err);
   napi_value result;
   if (listing_value(env, &l, &result) != napi_ok) {
@@ -311,12 +318,9 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
     size_t start = k == 0 ? 0 : endv[k - 1];
     if (endv[k] <= start || endv[k] > names_len || ((const char *)names)[endv[k] - 1] != 0) return throw_bad(env, "statAt: names not as listNames gave them");
   }
-  char *dir = path_arg(env, argv[0]);
-  if (dir == NULL) return throw_bad(env, "statAt: bad path");
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int open_errno = errno;
-  free(dir);
-  if (fd < 0) return number(env, open_errno);
+  int fd, err = open_dir_arg(env, argv[0], &fd);
+  if (err < 0) return throw_bad(env, "statAt: bad path");
+  if (err) return number(env, err);
   napi_value ab, result;
   void *data;
   if (napi_create_arraybuffer(env, (size_t)(to - from) * STRIDE * sizeof(double), &data, &ab) != napi_ok) {
@@ -544,6 +548,13 @@ static struct ahead *ahead_arg(napi_env env, napi_value v) {
   return a->closed ? NULL : a;
 }
 
+/* The arguments of a call on an open handle (its first argument): exactly n of them, else NULL. */
+static struct ahead *ahead_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return NULL;
+  return ahead_arg(env, argv[0]);
+}
+
 /* openAhead(follow, descend, maxSize) -> handle: starts the helper thread. */
 static napi_value open_ahead(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -573,10 +584,8 @@ static napi_value open_ahead(napi_env env, napi_callback_info info) {
 
 /* request(handle, id, dir): queues dir for listing under the caller's id. */
 static napi_value request(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct ahead *a = argc == 3 ? ahead_arg(env, argv[0]) : NULL;
+  struct ahead *a = ahead_call(env, info, 3, argv);
   if (a == NULL) return throw_bad(env, "request(handle, id, dir): no open handle");
   struct request *q = calloc(1, sizeof *q);
   if (q == NULL) return throw_bad(env, "request: no memory");
@@ -609,10 +618,8 @@ static napi_value request(napi_env env, napi_callback_info info) {
 
 /* take(handle, id) -> errno | [names, ends, types, allUtf8, stats, dev, ino]: the listing of a request, done here if not started. */
 static napi_value take(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2], out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct ahead *a = argc == 2 ? ahead_arg(env, argv[0]) : NULL;
+  struct ahead *a = ahead_call(env, info, 2, argv);
   uint32_t id;
   if (a == NULL || napi_get_value_uint32(env, argv[1], &id) != napi_ok) return throw_bad(env, "take(handle, id): no open handle");
   pthread_mutex_lock(&a->mu);
@@ -648,10 +655,8 @@ static napi_value take(napi_env env, napi_callback_info info) {
 
 /* closeAhead(handle): stops the helper, frees what was not taken. Idempotent. */
 static napi_value close_ahead(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct ahead *a = argc == 1 ? ahead_arg(env, argv[0]) : NULL;
+  struct ahead *a = ahead_call(env, info, 1, argv);
   if (a != NULL) ahead_close(a);
   return NULL;
 }

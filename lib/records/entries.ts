@@ -25,7 +25,8 @@ export const POSIX_CAPS: Caps = {
   fs: 'unknown',
 };
 
-const HEX_LENGTH: Record<HashAlg, number> = { sha256: 64, sha1: 40, md5: 32 };
+/** Hex digits of a digest, by algorithm. */
+export const HEX_LENGTH: Record<HashAlg, number> = { sha256: 64, sha1: 40, md5: 32 };
 const TYPES = new Set<string>(ENTRY_TYPES);
 const MODE_RE = /^[0-7]{4}$/;
 const BAD_COMPONENT_RE = /(?:^|\/)\.{1,2}(?:\/|$)/;

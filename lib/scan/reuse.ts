@@ -1,11 +1,10 @@
 import { UsageError } from '../cli/errors';
-import { ENTRIES } from '../records/entries';
+import { ENTRIES, HEX_LENGTH } from '../records/entries';
 import { compareKeyed, type Keyed } from '../records/order';
 import { MORE, StreamReader } from '../records/stream-reader';
 import type { EntriesHeader, Entry, HashAlg } from '../records/types';
 
 const HASH_KEY = ',"hash":"';
-const HEX_DIGITS: Record<HashAlg, number> = { sha256: 64, sha1: 40, md5: 32 };
 
 /**
  * Hashes from a previous scan. Both streams are in canonical order and the
@@ -22,7 +21,7 @@ export class Reuse {
     hash: HashAlg,
   ) {
     this.prefix = `${hash}:`;
-    this.hashLength = this.prefix.length + HEX_DIGITS[hash];
+    this.hashLength = this.prefix.length + HEX_LENGTH[hash];
     // A PREV whose header names no algorithm holds no valid hash: its lines go through the reader, which says so.
     this.quick = reader.header.hash === hash;
   }

@@ -61,24 +61,23 @@ export class ChildStats {
    */
   stat(i: number, name: string, raw: Buffer | undefined): Stat {
     const native = this.listing.native;
-    if (native === undefined || dirStat === undefined) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
+    if (native === undefined || dirStat === undefined) return this.byPath(name, raw);
     // fstatat reaches a name whose whole path is too long for the calls that follow (readlink, hashing) and for
     // Node's lstat: give it ENAMETOOLONG as they would, so both listers write the same entry.
-    if (this.longDir >= 0 && this.longDir + 1 + (raw?.length ?? Buffer.byteLength(name)) >= PATH_MAX) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
+    if (this.longDir >= 0 && this.longDir + 1 + (raw?.length ?? Buffer.byteLength(name)) >= PATH_MAX) return this.byPath(name, raw);
     if (i < this.from || i >= this.to) {
       [this.from, this.to] = [i, Math.min(native.ends.length, i + BATCH)];
       this.batch = dirStat.statAt(this.dirAbs, native.buf, native.ends, this.from, this.to, this.follow);
     }
-    const syscall = this.follow ? 'stat' : 'lstat';
-    if (typeof this.batch === 'number') throw systemError(this.batch, syscall, joinPath(this.dirAbs, name, raw));
-    const a = this.batch!;
+    const errno = typeof this.batch === 'number' ? this.batch : this.batch![(i - this.from) * dirStat.STRIDE + F.ERR]!;
+    if (errno !== 0) throw systemError(errno, this.follow ? 'stat' : 'lstat', joinPath(this.dirAbs, name, raw));
+    const a = this.batch as Float64Array;
     const o = (i - this.from) * dirStat.STRIDE;
-    if (a[o + F.ERR] !== 0) throw systemError(a[o + F.ERR]!, syscall, joinPath(this.dirAbs, name, raw));
     const ino = a[o + F.INO]!;
     const size = a[o + F.SIZE]!;
     const dev = a[o + F.DEV]!;
     // A double holds these exactly only up to 2^53: beyond, Node's call gives the exact decimal.
-    if (ino > Number.MAX_SAFE_INTEGER || size > Number.MAX_SAFE_INTEGER || dev > Number.MAX_SAFE_INTEGER) return statOf(joinPath(this.dirAbs, name, raw), this.follow);
+    if (ino > Number.MAX_SAFE_INTEGER || size > Number.MAX_SAFE_INTEGER || dev > Number.MAX_SAFE_INTEGER) return this.byPath(name, raw);
     const st = this.cur;
     st.mode = a[o + F.MODE]!;
     st.nlink = a[o + F.NLINK]!;
@@ -94,6 +93,11 @@ export class ChildStats {
     st.ctimeSec = a[o + F.CTIME_SEC]!;
     st.ctimeNsec = a[o + F.CTIME_NSEC]!;
     return st;
+  }
+
+  /** Node's own lstat (stat with follow) of a child, by its whole path: a fresh object. */
+  private byPath(name: string, raw: Buffer | undefined): Stat {
+    return statOf(joinPath(this.dirAbs, name, raw), this.follow);
   }
 
   /**
