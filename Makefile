@@ -10,7 +10,7 @@ TSC = node_modules/.bin/tsc
 COMMANDS = $(shell $(NODE) -e 'for (const b of Object.keys(require("./package.json").bin)) console.log(b)')
 MANPAGES = $(wildcard man/*.[157])
 CC ?= cc
-ADDON = dist/lib/native/dirstat.node
+ADDON = dist/lib/native/cairn.node
 
 .PHONY: all build test demo bench install uninstall clean
 
@@ -30,13 +30,13 @@ dist/.built: node_modules/.package-lock.json $(SOURCES)
 	$(TSC) -p .
 	@touch $@
 
-# The compiled lister (lib/tree/local/native.ts says why). Without a C
+# The compiled addon (lib/tree/local/native.ts says why). Without a C
 # compiler cairn still works, on Node's own calls: say so and go on.
-$(ADDON): native/dirstat.c node_modules/.package-lock.json
+$(ADDON): $(wildcard native/*.c native/*.h) node_modules/.package-lock.json
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -std=gnu11 -shared -fPIC -I node_modules/node-api-headers/include -o $@.tmp native/dirstat.c \
+	$(CC) -O2 -Wall -Wextra -Werror -std=gnu11 -shared -fPIC -I node_modules/node-api-headers/include -o $@.tmp $(wildcard native/*.c) \
 	  && mv $@.tmp $@ \
-	  || { rm -f $@.tmp; echo "make: $(ADDON) not built (no C compiler?): cairn-scan will use Node's own calls, about 1.5x slower" >&2; }
+	  || { rm -f $@.tmp; echo "make: $(ADDON) not built (no C compiler?): cairn-scan and cairn-pack will use Node's own calls, 1.5x to 3x slower" >&2; }
 
 test: build
 	$(NODE) --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)

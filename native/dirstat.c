@@ -11,8 +11,7 @@
  * sees one kind of error whichever lister ran.
  */
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "napi-util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,58 +28,6 @@ enum {
   F_ERR, F_MODE, F_NLINK, F_UID, F_GID, F_RDEV, F_SIZE, F_BLOCKS, F_INO, F_DEV,
   F_MTIME_SEC, F_MTIME_NSEC, F_CTIME_SEC, F_CTIME_NSEC, STRIDE
 };
-
-#define CHECK(call)                                   \
-  do {                                                \
-    if ((call) != napi_ok) return throw_bad(env, #call); \
-  } while (0)
-
-static napi_value throw_bad(napi_env env, const char *what) {
-  napi_throw_error(env, "ERR_CAIRN_NATIVE", what);
-  return NULL;
-}
-
-/* A path argument, string or Buffer, as a NUL-terminated copy the caller frees. */
-static char *path_arg(napi_env env, napi_value v) {
-  bool is_buffer = false;
-  napi_is_buffer(env, v, &is_buffer);
-  if (is_buffer) {
-    void *data;
-    size_t len;
-    if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return NULL;
-    if (memchr(data, 0, len) != NULL) return NULL;
-    char *p = malloc(len + 1);
-    if (p == NULL) return NULL;
-    memcpy(p, data, len);
-    p[len] = 0;
-    return p;
-  }
-  size_t len;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
-  char *p = malloc(len + 1);
-  if (p == NULL) return NULL;
-  if (napi_get_value_string_utf8(env, v, p, len + 1, &len) != napi_ok || strlen(p) != len) {
-    free(p);
-    return NULL;
-  }
-  return p;
-}
-
-/* Opens the directory a path argument names: 0 with *fd set, an errno, or -1 for an argument that is no path. */
-static int open_dir_arg(napi_env env, napi_value v, int *fd) {
-  char *dir = path_arg(env, v);
-  if (dir == NULL) return -1;
-  *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int err = *fd < 0 ? errno : 0;
-  free(dir);
-  return err;
-}
-
-static napi_value number(napi_env env, double n) {
-  napi_value v;
-  napi_create_double(env, n, &v);
-  return v;
-}
 
 /* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF): as records/raw-names.ts decides. */
 static int valid_utf8(const unsigned char *s, size_t n) {
@@ -291,6 +238,8 @@ static napi_value list_names(napi_env env, napi_callback_info info) {
  *   dir: STRIDE numbers per name, F_ERR the errno of that name (0: fine).
  *   With follow, stat(2), and the link itself when it dangles or loops (as
  *   stat.ts's statOf). Numbers beyond 2^53 lose precision: the caller checks.
+ *   A null dir: the names are whole paths (one call for a batch of paths
+ *   from all over a tree, as cairn-pack checks a plan's objects).
  */
 static napi_value stat_at(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -318,17 +267,22 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
     size_t start = k == 0 ? 0 : endv[k - 1];
     if (endv[k] <= start || endv[k] > names_len || ((const char *)names)[endv[k] - 1] != 0) return throw_bad(env, "statAt: names not as listNames gave them");
   }
-  int fd, err = open_dir_arg(env, argv[0], &fd);
-  if (err < 0) return throw_bad(env, "statAt: bad path");
-  if (err) return number(env, err);
+  napi_valuetype dir_type;
+  CHECK(napi_typeof(env, argv[0], &dir_type));
+  int fd = AT_FDCWD;
+  if (dir_type != napi_null) {
+    int err = open_dir_arg(env, argv[0], &fd);
+    if (err < 0) return throw_bad(env, "statAt: bad path");
+    if (err) return number(env, err);
+  }
   napi_value ab, result;
   void *data;
   if (napi_create_arraybuffer(env, (size_t)(to - from) * STRIDE * sizeof(double), &data, &ab) != napi_ok) {
-    close(fd);
+    if (fd != AT_FDCWD) close(fd);
     return throw_bad(env, "statAt: no memory");
   }
   stat_range(fd, names, endv, from, to, follow, data);
-  close(fd);
+  if (fd != AT_FDCWD) close(fd);
   CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)(to - from) * STRIDE, ab, 0, &result));
   return result;
 }
@@ -661,7 +615,7 @@ static napi_value close_ahead(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+void dirstat_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listNames", NULL, list_names, NULL, NULL, NULL, napi_default, NULL},
       {"statAt", NULL, stat_at, NULL, NULL, NULL, napi_default, NULL},
@@ -675,7 +629,4 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_create_uint32(env, STRIDE, &stride);
   props[6].value = stride;
   napi_define_properties(env, exports, 7, props);
-  return exports;
 }
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

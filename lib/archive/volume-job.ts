@@ -13,6 +13,7 @@ import { alive } from '../state/lock';
 import { fsPathOf } from '../tree/local/fs-path';
 import { typeOfMode } from '../tree/local/stat-entry';
 import { statOf, type Stat } from '../tree/local/stat';
+import { lstatPaths } from '../tree/local/path-stats';
 import { inputName } from '../records/stream-reader';
 import { teeInput } from '../records/spool';
 import { STREAM_VERSION, type Action, type EntryBody, type VolumeHeader } from '../records/types';
@@ -20,6 +21,8 @@ import { NdjsonWriter } from '../records/writer';
 import { checkArchivePlan, type ArchivePlanInput } from './plan-input';
 
 const TEMP = '.cairn-tmp.';
+/** Objects examined per native call (see lstatPaths). */
+const SEE_BATCH = 512;
 
 /** The key of a stored object (a part is keyed by its offset too). */
 export function keyOf(a: Action): string {
@@ -32,14 +35,9 @@ export function sourcePath(root: string, a: { path: string; path_b64?: string })
   return typeof p === 'string' ? Buffer.from(p) : p;
 }
 
-/** Why the object at `abs` is not the one the plan stores, or undefined. */
-export function unlike(abs: Buffer, src: EntryBody): string | undefined {
-  let st: Stat;
-  try {
-    st = statOf(abs, false);
-  } catch (err) {
-    return describeSystemError(err);
-  }
+/** Why the object at `abs` is not the one the plan stores, or undefined. `st`: its lstat, when taken already (or the error of taking it). */
+export function unlike(abs: Buffer, src: EntryBody, st: Stat | NodeJS.ErrnoException = lstatOrError(abs)): string | undefined {
+  if (st instanceof Error) return describeSystemError(st);
   const type = typeOfMode(st.mode);
   if (type !== src.type) return `now a ${type ?? 'different type'}, not a ${src.type}`;
   if (type === 'file') {
@@ -49,6 +47,14 @@ export function unlike(abs: Buffer, src: EntryBody): string | undefined {
   }
   if (type === 'symlink' && !fs.readlinkSync(abs, { encoding: 'buffer' }).equals(rawBytes(src.target ?? '', src.target_b64))) return 'link target changed';
   return undefined;
+}
+
+function lstatOrError(abs: Buffer): Stat | NodeJS.ErrnoException {
+  try {
+    return statOf(abs, false);
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  }
 }
 
 /** A descriptor record of a store or tombstone action. */
@@ -138,39 +144,56 @@ export class VolumeJob {
     this.out.write(header);
   }
 
+  /** Actions seen and not yet checked: their objects are examined a batch at a time (one native call). */
+  private readonly seen: Action[] = [];
+
   /**
    * Checks one object against the plan (what changed is left out and
    * reported) and records what passes; a part is hashed here, for the
-   * descriptor that leads the medium.
+   * descriptor that leads the medium. Done a batch at a time, in order.
    */
   see(a: Action): void {
-    if (a.op !== 'store') {
-      this.out!.write(descriptorRecord(a));
-      return;
-    }
-    const abs = sourcePath(this.header.src, a);
-    const why = a.link !== undefined && this.leftPaths.has(a.link) ? 'its hard link was left out' : unlike(abs, a.src!);
-    if (why !== undefined) {
-      this.left.set(keyOf(a), why);
-      this.leftPaths.add(a.path);
-      this.warn(a.path, `${why}: left out of volume ${this.volume} (the next volume stores it)`);
-      return;
-    }
-    let partHash: string | undefined;
-    if (a.part !== undefined) {
-      const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      try {
-        partHash = hashRange(fd, a.part.offset, a.part.size, this.header.hash ?? 'sha256');
-      } finally {
-        fs.closeSync(fd);
+    this.seen.push(a);
+    if (this.seen.length >= SEE_BATCH) this.checkSeen();
+  }
+
+  private checkSeen(): void {
+    const actions = this.seen.splice(0);
+    const stores = actions.filter((a) => a.op === 'store');
+    const paths = stores.map((a) => sourcePath(this.header.src, a));
+    const stats = lstatPaths(paths);
+    let k = 0;
+    for (const a of actions) {
+      if (a.op !== 'store') {
+        this.out!.write(descriptorRecord(a));
+        continue;
       }
-      this.partHashes.set(keyOf(a), partHash);
+      const abs = paths[k]!;
+      const st = stats[k++]!;
+      const why = a.link !== undefined && this.leftPaths.has(a.link) ? 'its hard link was left out' : unlike(abs, a.src!, st);
+      if (why !== undefined) {
+        this.left.set(keyOf(a), why);
+        this.leftPaths.add(a.path);
+        this.warn(a.path, `${why}: left out of volume ${this.volume} (the next volume stores it)`);
+        continue;
+      }
+      let partHash: string | undefined;
+      if (a.part !== undefined) {
+        const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        try {
+          partHash = hashRange(fd, a.part.offset, a.part.size, this.header.hash ?? 'sha256');
+        } finally {
+          fs.closeSync(fd);
+        }
+        this.partHashes.set(keyOf(a), partHash);
+      }
+      this.out!.write(descriptorRecord(a, partHash));
     }
-    this.out!.write(descriptorRecord(a, partHash));
   }
 
   /** Ends the descriptor and makes the bytes that go on the medium. */
   async end(): Promise<void> {
+    this.checkSeen();
     await this.out!.end();
     this.descriptorFile = this.temp;
     await this.finalBytes(this.raw!.file, undefined);

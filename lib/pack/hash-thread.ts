@@ -4,14 +4,25 @@ import { parentPort, workerData } from 'node:worker_threads';
 /**
  * The hashing thread of cairn-pack (see hasher.ts): hashes, in order, the
  * chunks of a file that the main thread has read into the shared output
- * buffers, and acknowledges each so that its buffer can be reused.
+ * buffers, and acknowledges each so that its buffer can be reused; and
+ * batches of small files whole, answering with their digests.
  */
-type Message = { op: 'start'; alg: string } | { op: 'chunk'; id: number; b: number; o: number; n: number } | { op: 'end' };
+type Message =
+  | { op: 'start'; alg: string }
+  | { op: 'chunk'; id: number; b: number; o: number; n: number }
+  | { op: 'end' }
+  | { op: 'files'; id: number; alg: string; b: number; slots: Float64Array };
 
 const buffers = (workerData as { buffers: SharedArrayBuffer[] }).buffers.map((s) => Buffer.from(s));
 let hash: Hash | undefined;
 parentPort!.on('message', (m: Message) => {
-  if (m.op === 'start') hash = createHash(m.alg);
+  if (m.op === 'files') {
+    // Whole small files of one buffer: offset and size per file, a digest each (independent of any file under way).
+    const buf = buffers[m.b]!;
+    const digests: string[] = [];
+    for (let k = 0; k < m.slots.length; k += 2) digests.push(createHash(m.alg).update(buf.subarray(m.slots[k]!, m.slots[k]! + m.slots[k + 1]!)).digest('hex'));
+    parentPort!.postMessage({ ack: m.id, digests });
+  } else if (m.op === 'start') hash = createHash(m.alg);
   else if (m.op === 'chunk') {
     hash!.update(buffers[m.b]!.subarray(m.o, m.o + m.n));
     parentPort!.postMessage({ ack: m.id });

@@ -11,16 +11,16 @@ import { Worker } from 'node:worker_threads';
  */
 export class ThreadHasher {
   private readonly worker: Worker;
-  private readonly acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly acks = new Map<number, { resolve: (digests?: string[]) => void; reject: (err: Error) => void }>();
   private next = 0;
   private digestWait: { resolve: (hex: string) => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
 
   constructor(buffers: SharedArrayBuffer[]) {
     this.worker = new Worker(path.join(__dirname, 'hash-thread.js'), { workerData: { buffers } });
-    this.worker.on('message', (m: { ack?: number; digest?: string }) => {
+    this.worker.on('message', (m: { ack?: number; digest?: string; digests?: string[] }) => {
       if (m.ack !== undefined) {
-        this.acks.get(m.ack)?.resolve();
+        this.acks.get(m.ack)?.resolve(m.digests);
         this.acks.delete(m.ack);
       } else if (m.digest !== undefined) this.digestWait?.resolve(m.digest);
     });
@@ -46,7 +46,18 @@ export class ThreadHasher {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     this.worker.postMessage({ op: 'chunk', id, b, o, n });
-    return new Promise((resolve, reject) => this.acks.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => this.acks.set(id, { resolve: () => resolve(), reject }));
+  }
+
+  /**
+   * Hex digests of whole files in shared buffer b: `slots` holds offset and
+   * size of each. Independent of a file being hashed by chunks.
+   */
+  files(alg: string, b: number, slots: Float64Array): Promise<string[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.next++;
+    this.worker.postMessage({ op: 'files', id, alg, b, slots });
+    return new Promise((resolve, reject) => this.acks.set(id, { resolve: (d) => resolve(d!), reject }));
   }
 
   /** The hex digest of what was hashed since start(). */

@@ -14,6 +14,7 @@ import { archivable, memberOf, partName, rawBytes } from './member';
 import { END_OF_ARCHIVE, contentPadding, encodeHeader } from './tar-header';
 import { TarOut } from './tar-out';
 import { closeHasher, writeFile, writeMember } from './write-member';
+import { SmallFiles } from './small-files';
 
 export interface PackOptions {
   input: string;
@@ -178,6 +179,7 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
           }
         }
         const root = Buffer.from(plan.header.src.endsWith('/') ? plan.header.src : `${plan.header.src}/`);
+        const small = new SmallFiles(out, alg);
         const leftOut = job.left.size > 0;
         const fail = (a: Action, why: string): void => {
           failed.add(keyOf(a));
@@ -191,31 +193,44 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
           const name = rawBytes(a.path, a.path_b64);
           const src = a.src!;
           // A link to a file that failed holds what that file holds: it fails with it (the next volume stores both).
-          if (a.link !== undefined && failedPaths.has(a.link)) fail(a, 'its hard link target failed: left out of the catalog (the next volume stores it again)');
-          if (a.link !== undefined || src.type !== 'file') return writeMember(out, memberOf(name, src, 0, a.link !== undefined ? rawBytes(a.link, undefined) : undefined));
+          if (a.link !== undefined) {
+            return small.drain().then(() => {
+              if (failedPaths.has(a.link!)) fail(a, 'its hard link target failed: left out of the catalog (the next volume stores it again)');
+              return writeMember(out, memberOf(name, src, 0, rawBytes(a.link!, undefined)));
+            });
+          }
+          if (src.type !== 'file') return writeMember(out, memberOf(name, src, 0));
           const offset = a.part?.offset ?? 0;
           const size = a.part?.size ?? src.size ?? 0;
           const m = memberOf(a.part ? partName(name, offset) : name, src, size);
+          const hash = a.part ? job.partHashes.get(keyOf(a)) : src.hash;
+          const header = encodeHeader(m);
+          const failure = (why: string | undefined): void => {
+            if (why !== undefined) fail(a, `${why}: left out of the catalog (the next volume stores it again)`);
+          };
+          if (small.add({ member: m, root, name, position: offset, src, hash, done: failure }, header)) {
+            if (o.interrupted()) throw new FatalIoError(output ?? 'stdout', 'interrupted: the volume is incomplete and not in the catalog');
+            return undefined;
+          }
           let fd: number;
           try {
             fd = fs.openSync(Buffer.concat([root, name]), O_RDONLY | O_NOFOLLOW);
           } catch (err) {
             // Checked a moment ago; gone now. The member must still be there: the descriptor on the medium lists it.
-            fail(a, `${describeSystemError(err)}: stored as zeros, left out of the catalog`);
+            failure(`${describeSystemError(err)}: stored as zeros`);
             return (async () => {
-              await out.put(encodeHeader(m));
+              await out.put(header);
               await out.zeros(size + contentPadding(size));
             })();
           }
-          const hash = a.part ? job.partHashes.get(keyOf(a)) : src.hash;
           const done = (why: string | undefined): void => {
             fs.closeSync(fd);
-            if (why !== undefined) fail(a, `${why}: left out of the catalog (the next volume stores it again)`);
+            failure(why);
             if (o.interrupted()) throw new FatalIoError(output ?? 'stdout', 'interrupted: the volume is incomplete and not in the catalog');
           };
           let r: ReturnType<typeof writeFile>;
           try {
-            r = writeFile(out, m, { fd, offset, size, alg, ...(hash !== undefined ? { hash } : {}) }, src);
+            r = writeFile(out, m, { fd, offset, size, alg, ...(hash !== undefined ? { hash } : {}) }, src, header);
           } catch (err) {
             fs.closeSync(fd);
             throw err;
@@ -225,6 +240,7 @@ async function packVolume(plan: ArchivePlanInput, job: VolumeJob, output: string
           return undefined;
         };
         await eachAction(plan, volume, one);
+        await small.drain();
         await out.put(END_OF_ARCHIVE);
       },
       () => job.commit(failed),

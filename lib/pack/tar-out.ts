@@ -29,6 +29,8 @@ export class TarOut {
   private readonly finished: Promise<void> | undefined;
   /** Bytes of tar handed out so far (before compression). */
   bytes = 0;
+  /** Called before a buffer goes out: whoever laid out slots in it fills them now. */
+  beforeFlush: (() => void) | undefined;
 
   constructor(
     private readonly fd: number,
@@ -55,6 +57,11 @@ export class TarOut {
   /** Room in the current buffer, at least 512 bytes (a whole block), for reading into. */
   room(): Buffer {
     return this.buf.subarray(this.pos);
+  }
+
+  /** The buffer being filled, whole (offsets are those of `at`). */
+  current(): Buffer {
+    return this.buf;
   }
 
   /** Where room() starts: the shared buffer's index and the offset in it. */
@@ -114,6 +121,7 @@ export class TarOut {
   }
 
   private async flush(): Promise<void> {
+    this.beforeFlush?.();
     if (this.failure) throw this.failure;
     if (this.pos === 0) return;
     const chunk = this.buf.subarray(0, this.pos);

@@ -29,8 +29,7 @@ export interface Content {
  * read), or undefined when they are. `src`, when given, is what the file
  * must still be once read (size and time).
  */
-export function writeFile(out: TarOut, m: TarMember, c: Content, src?: EntryBody): string | undefined | Promise<string | undefined> {
-  const header = encodeHeader(m);
+export function writeFile(out: TarOut, m: TarMember, c: Content, src?: EntryBody, header: Buffer = encodeHeader(m)): string | undefined | Promise<string | undefined> {
   // The common case, a small file: all of it fits in the buffer, nothing goes out, no await.
   if (header.length + c.size + contentPadding(c.size) < out.room().length - 512) return writeSmall(out, header, c, src);
   return writeLarge(out, header, c, src);
@@ -78,6 +77,13 @@ const THREAD_HASH = 16 << 20;
 /** The hashing thread of each output: it reads that output's buffers, and no other's. */
 const hashers = new WeakMap<TarOut, ThreadHasher>();
 
+/** The hashing thread of an output, started on first need. */
+export function hasherOf(out: TarOut): ThreadHasher {
+  let hasher = hashers.get(out);
+  if (hasher === undefined) hashers.set(out, (hasher = new ThreadHasher(out.shared)));
+  return hasher;
+}
+
 /** Stops the hashing thread of an output, if one was started. */
 export async function closeHasher(out: TarOut): Promise<void> {
   await hashers.get(out)?.close();
@@ -89,8 +95,7 @@ async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBo
   let p = out.put(header);
   if (p) await p;
   const threaded = c.hash !== undefined && c.size >= THREAD_HASH;
-  let hasher = hashers.get(out);
-  if (threaded && hasher === undefined) hashers.set(out, (hasher = new ThreadHasher(out.shared)));
+  const hasher = threaded ? hasherOf(out) : undefined;
   if (threaded) hasher!.start(c.alg);
   const h = c.hash !== undefined && !threaded ? createHash(c.alg) : undefined;
   const end = c.offset + c.size;

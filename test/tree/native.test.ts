@@ -12,8 +12,8 @@ const isRoot = process.getuid?.() === 0;
 const stable = (s: string) => s.replace(/"created":"[^"]+"/, '');
 
 test('the compiled lister is built by make and loads (else every scan silently takes the slow path)', () => {
-  assert.ok(fs.existsSync(ADDON_PATH), `${ADDON_PATH} is missing: make did not build native/dirstat.c`);
-  assert.ok(dirStat !== undefined, 'dist/lib/native/dirstat.node did not load');
+  assert.ok(fs.existsSync(ADDON_PATH), `${ADDON_PATH} is missing: make did not build native/`);
+  assert.ok(dirStat !== undefined, 'dist/lib/native/cairn.node did not load');
 });
 
 /** Every kind of object and name the walk meets, in directories big and small. */

@@ -3,8 +3,8 @@ import * as util from 'node:util';
 import type { FsPath } from './list-dir';
 
 /**
- * The compiled lister (native/dirstat.c, built by make into
- * dist/lib/native/dirstat.node): one call lists a directory sorted in
+ * The compiled addon (native/, built by make into dist/lib/native/cairn.node).
+ * Its lister (native/dirstat.c): one call lists a directory sorted in
  * canonical order, one call per batch fstatat()s its names relative to the
  * directory. Measured on the 100k-file bench tree: Node's lstatSync-level
  * binding takes 3.9 us per object (path conversion, statx of the whole path),
@@ -17,8 +17,8 @@ import type { FsPath } from './list-dir';
 export interface DirStat {
   /** Positive errno, or [names NUL-terminated in byte order, end offsets, d_types, all names UTF-8]. */
   listNames(dir: FsPath): number | [Buffer, Uint32Array, Uint8Array, boolean];
-  /** Positive errno of opening dir, or STRIDE numbers per name in [from, to). */
-  statAt(dir: FsPath, names: Buffer, ends: Uint32Array, from: number, to: number, follow: boolean): number | Float64Array;
+  /** Positive errno of opening dir, or STRIDE numbers per name in [from, to). A null dir: the names are whole paths. */
+  statAt(dir: FsPath | null, names: Buffer, ends: Uint32Array, from: number, to: number, follow: boolean): number | Float64Array;
   /**
    * Starts a helper thread that lists directories ahead of need (stat with
    * follow, else lstat). With descend it also queues every subdirectory it
@@ -38,6 +38,27 @@ export interface DirStat {
   closeAhead(handle: AheadHandle): void;
   readonly STRIDE: number;
 }
+
+/** The addon's batch reader (native/read-files.c; lib/tree/local/read-files.ts uses it). */
+export interface FileReader {
+  /**
+   * Opens (no symlink followed, no fifo waited for), reads and fstats
+   * `count` files: paths NUL-terminated back to back as `ends` says;
+   * JSTRIDE numbers per file in `jobs` (where in `into`, how many bytes,
+   * from which position) and RSTRIDE per file filled in `result`.
+   */
+  readFiles(paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array, result: Float64Array): void;
+  /** Starts a reader thread, for submit and finish. */
+  openReader(): ReaderHandle;
+  /** readFiles in the reader thread; the arguments are copied, `into` is written later (kept alive until finish). */
+  submit(handle: ReaderHandle, id: number, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array): void;
+  /** Waits for a submitted batch (read here if the thread has not started it) and fills `result`. */
+  finish(handle: ReaderHandle, id: number, result: Float64Array): void;
+  readonly RSTRIDE: number;
+}
+
+/** A reader thread's handle (an external value). */
+export type ReaderHandle = { readonly __reader: unique symbol };
 
 /** A helper thread's handle (an external value). */
 export type AheadHandle = { readonly __ahead: unique symbol };
@@ -62,20 +83,28 @@ export const F = {
 const STRIDE = 14;
 
 /** Where make puts the addon: beside lib/, so `make install` copies it with the rest. */
-export const ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'dirstat.node');
+export const ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'cairn.node');
 
-function load(): DirStat | undefined {
+/** Offsets in a readFiles job and result (native/read-files.c's enums). */
+export const J = { OFFSET: 0, SIZE: 1, POSITION: 2 } as const;
+export const JSTRIDE = 3;
+export const R = { ERR: 0, GOT: 1, MODE: 2, SIZE: 3, MTIME_SEC: 4, MTIME_NSEC: 5 } as const;
+export const RSTRIDE = 6;
+
+function load(): (DirStat & FileReader) | undefined {
   if (process.env.CAIRN_NATIVE === '0') return undefined;
   try {
-    const addon = require(ADDON_PATH) as DirStat;
+    const addon = require(ADDON_PATH) as DirStat & FileReader;
     // A build of another layout would misread every record: refuse it.
-    return addon.STRIDE === STRIDE ? addon : undefined;
+    return addon.STRIDE === STRIDE && addon.RSTRIDE === RSTRIDE ? addon : undefined;
   } catch {
     return undefined;
   }
 }
 
-export const dirStat: DirStat | undefined = load();
+const addon = load();
+export const dirStat: DirStat | undefined = addon;
+export const fileReader: FileReader | undefined = addon;
 
 /** The error Node's own call would have thrown for this errno: same code, same message shape. */
 export function systemError(errno: number, syscall: string, where: FsPath): NodeJS.ErrnoException {
