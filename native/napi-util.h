@@ -9,6 +9,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include <stdint.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -70,7 +72,26 @@ static inline napi_value number(napi_env env, double n) {
 
 /* dirstat.c */
 void dirstat_register(napi_env env, napi_value exports);
-/* read-files.c */
+/* read-files.c: the batch reader, and the thread that runs batches of either kind */
 void read_files_register(napi_env env, napi_value exports);
+
+/* Numbers per result, for both kinds; keep in step with lib/tree/local/native.ts. */
+enum { RSTRIDE = 6 };
+
+/* copy-files.c: numbers per copy (after three paths: source, temporary, final), and what fills a result. */
+enum { C_SIZE, C_MTIME_SEC, C_MTIME_NSEC, C_MODE, C_UID, C_GID, C_FSYNC, CJSTRIDE };
+enum { CR_ERR, CR_STAGE, CR_BYTES, CR_MADE };
+/* Where a copy stopped (CR_STAGE); CR_ERR holds the errno, or 0 when the stage itself is the answer (stale, sparse); CR_MADE 1 when a temporary file was made (and removed). */
+enum {
+  CS_DONE, CS_OPEN_SOURCE, CS_NOT_REGULAR, CS_SOURCE_CHANGED, CS_SPARSE, CS_CREATE, CS_READ, CS_WRITE,
+  CS_SOURCE_MOVED, CS_CHOWN, CS_CHMOD, CS_UTIMES, CS_FSYNC, CS_CLOSE, CS_EXISTS, CS_RENAME, CS_NOT_RUN
+};
+#define COPY_BUF (1 << 20)
+/*
+ * *stopped is set by a copy that fails for the whole destination (ENOSPC,
+ * EDQUOT, EROFS, EIO): every copy after it, in this batch and the next,
+ * is not run (CS_NOT_RUN), as cairn-apply stops at such an error.
+ */
+void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const double *jobs, double *result, int *stopped);
 
 #endif

@@ -26,7 +26,7 @@
 
 /* Numbers per file in jobs and in result; keep in step with lib/native/addon.ts. */
 enum { J_OFFSET, J_SIZE, J_POSITION, JSTRIDE };
-enum { R_ERR, R_GOT, R_MODE, R_SIZE, R_MTIME_SEC, R_MTIME_NSEC, RSTRIDE };
+enum { R_ERR, R_GOT, R_MODE, R_SIZE, R_MTIME_SEC, R_MTIME_NSEC };
 
 static void *typed_arg(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
   napi_typedarray_type t;
@@ -65,8 +65,12 @@ static void read_one(const char *path, unsigned char *into, size_t size, off_t p
   r[R_MTIME_NSEC] = (double)st.st_mtim.tv_nsec;
 }
 
+/* What a batch does: reads for cairn-pack, copies for cairn-apply (copy-files.c). */
+enum { KIND_READ, KIND_COPY };
+
 /* A batch's arguments as JS gave them, checked: NULL and a thrown error when they are not. */
 struct batch_args {
+  int kind;
   const char *paths;
   size_t paths_len;
   const uint32_t *ends;
@@ -75,32 +79,41 @@ struct batch_args {
   unsigned char *into;
 };
 
-static bool batch_args(napi_env env, const napi_value *argv, struct batch_args *b, double **result, size_t *result_len) {
-  size_t ends_len, jobs_len, into_len;
+/* argv: paths, ends, count, jobs, into (reads only), result (when asked for). */
+static bool batch_args(napi_env env, const napi_value *argv, int kind, struct batch_args *b, double **result, size_t *result_len) {
+  size_t ends_len, jobs_len, into_len = 0;
   void *paths;
+  b->kind = kind;
   if (napi_get_buffer_info(env, argv[0], &paths, &b->paths_len) != napi_ok) return throw_bad(env, "paths must be a Buffer"), false;
   b->paths = paths;
   b->ends = typed_arg(env, argv[1], napi_uint32_array, &ends_len);
   if (napi_get_value_uint32(env, argv[2], &b->count) != napi_ok) return throw_bad(env, "count must be a number"), false;
   b->jobs = typed_arg(env, argv[3], napi_float64_array, &jobs_len);
-  b->into = typed_arg(env, argv[4], napi_uint8_array, &into_len);
-  if (b->ends == NULL || b->jobs == NULL || b->into == NULL) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
-  if (b->count > ends_len || (size_t)b->count * JSTRIDE > jobs_len) return throw_bad(env, "count beyond the arrays"), false;
+  b->into = kind == KIND_READ ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
+  if (b->ends == NULL || b->jobs == NULL || (kind == KIND_READ && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
+  size_t per_path = kind == KIND_READ ? 1 : 3, stride = kind == KIND_READ ? JSTRIDE : CJSTRIDE;
+  if ((size_t)b->count * per_path > ends_len || (size_t)b->count * stride > jobs_len) return throw_bad(env, "count beyond the arrays"), false;
   if (result != NULL) {
     *result = typed_arg(env, argv[5], napi_float64_array, result_len);
     if (*result == NULL || (size_t)b->count * RSTRIDE > *result_len) return throw_bad(env, "result must be a Float64Array of count * RSTRIDE"), false;
   }
   /* Everything comes from JS: every path must end with its NUL inside paths, every slot inside into. */
-  for (size_t k = 0; k < b->count; k++) {
+  for (size_t k = 0; k < b->count * per_path; k++) {
     size_t start = k == 0 ? 0 : b->ends[k - 1];
     if (b->ends[k] <= start || b->ends[k] > b->paths_len || b->paths[b->ends[k] - 1] != 0) return throw_bad(env, "paths not NUL-terminated as ends say"), false;
+  }
+  for (size_t k = 0; kind == KIND_READ && k < b->count; k++) {
     const double *j = b->jobs + k * JSTRIDE;
     if (!(j[J_OFFSET] >= 0 && j[J_SIZE] >= 0 && j[J_POSITION] >= 0 && j[J_OFFSET] + j[J_SIZE] <= (double)into_len)) return throw_bad(env, "a slot outside into"), false;
   }
   return true;
 }
 
-static void read_batch(const struct batch_args *b, double *result) {
+static void run_batch(const struct batch_args *b, double *result, int *stopped) {
+  if (b->kind == KIND_COPY) {
+    copy_batch(b->paths, b->ends, b->count, b->jobs, result, stopped);
+    return;
+  }
   for (size_t k = 0; k < b->count; k++) {
     const double *j = b->jobs + k * JSTRIDE;
     const char *path = b->paths + (k == 0 ? 0 : b->ends[k - 1]);
@@ -123,8 +136,29 @@ static napi_value read_files(napi_env env, napi_callback_info info) {
   struct batch_args b;
   double *result;
   size_t result_len;
-  if (!batch_args(env, argv, &b, &result, &result_len)) return NULL;
-  read_batch(&b, result);
+  if (!batch_args(env, argv, KIND_READ, &b, &result, &result_len)) return NULL;
+  run_batch(&b, result, NULL);
+  return NULL;
+}
+
+/*
+ * copyFiles(paths, ends, count, jobs, result) -> undefined
+ *   paths: three per copy (source, temporary, final), NUL-terminated back
+ *   to back; jobs: CJSTRIDE numbers per copy; result: RSTRIDE per copy
+ *   (CR_STAGE where it stopped, CS_DONE when in place; CR_ERR the errno).
+ */
+static napi_value copy_files(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) return throw_bad(env, "copyFiles(paths, ends, count, jobs, result)");
+  argv[5] = argv[4];
+  struct batch_args b;
+  double *result;
+  size_t result_len;
+  if (!batch_args(env, argv, KIND_COPY, &b, &result, &result_len)) return NULL;
+  int stopped = 0;
+  run_batch(&b, result, &stopped);
   return NULL;
 }
 
@@ -144,6 +178,7 @@ struct reader {
   struct batch *head, *tail; /* queued and read alike, in submission order */
   struct batch *next;        /* the first not yet started */
   bool stop, idle, closed;
+  int copies_stopped; /* see copy_batch: once set, no more copies run */
   pthread_t thread;
 };
 
@@ -164,7 +199,7 @@ static void *reader_thread(void *arg) {
     r->next = b->next;
     b->state = 1;
     pthread_mutex_unlock(&r->mu);
-    read_batch(&b->a, b->result);
+    run_batch(&b->a, b->result, &r->copies_stopped);
     pthread_mutex_lock(&r->mu);
     b->state = 2;
     pthread_cond_broadcast(&r->done);
@@ -245,11 +280,17 @@ static void *copy_of(const void *p, size_t n) {
   return c;
 }
 
-/* submit(handle, id, paths, ends, count, jobs, into): as readFiles, in the reader thread; finish(handle, id, result) gets the result. */
+/*
+ * submit(handle, id, kind, paths, ends, count, jobs, into): readFiles (kind
+ * 0) or copyFiles (kind 1, into unused) in the reader thread;
+ * finish(handle, id, result) gets the result.
+ */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  struct reader *r = reader_call(env, info, 7, argv);
-  if (r == NULL) return throw_bad(env, "submit(handle, id, paths, ends, count, jobs, into): no open handle");
+  napi_value argv[8];
+  struct reader *r = reader_call(env, info, 8, argv);
+  if (r == NULL) return throw_bad(env, "submit(handle, id, kind, paths, ends, count, jobs, into): no open handle");
+  uint32_t kind;
+  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || (kind != KIND_READ && kind != KIND_COPY)) return throw_bad(env, "submit: kind must be 0 (read) or 1 (copy)");
   struct batch *b = calloc(1, sizeof *b);
   if (b == NULL) return throw_bad(env, "submit: no memory");
   if (napi_get_value_uint32(env, argv[1], &b->id) != napi_ok) {
@@ -257,16 +298,16 @@ static napi_value submit(napi_env env, napi_callback_info info) {
     return throw_bad(env, "submit: id must be a number");
   }
   struct batch_args a;
-  if (!batch_args(env, argv + 2, &a, NULL, NULL)) {
+  if (!batch_args(env, argv + 3, (int)kind, &a, NULL, NULL)) {
     free(b);
     return NULL;
   }
   b->a = a;
   b->a.paths = copy_of(a.paths, a.paths_len);
-  b->a.ends = copy_of(a.ends, a.count * sizeof *a.ends);
-  b->a.jobs = copy_of(a.jobs, a.count * JSTRIDE * sizeof *a.jobs);
+  b->a.ends = copy_of(a.ends, (size_t)a.count * (kind == KIND_READ ? 1 : 3) * sizeof *a.ends);
+  b->a.jobs = copy_of(a.jobs, (size_t)a.count * (kind == KIND_READ ? JSTRIDE : CJSTRIDE) * sizeof *a.jobs);
   b->result = calloc((size_t)a.count * RSTRIDE + 1, sizeof *b->result);
-  if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || napi_create_reference(env, argv[6], 1, &b->into_ref) != napi_ok) {
+  if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || (kind == KIND_READ && napi_create_reference(env, argv[7], 1, &b->into_ref) != napi_ok)) {
     batch_free(env, b);
     return throw_bad(env, "submit: no memory");
   }
@@ -301,7 +342,7 @@ static napi_value finish(napi_env env, napi_callback_info info) {
     if (r->next == b) r->next = b->next;
     b->state = 1;
     pthread_mutex_unlock(&r->mu);
-    read_batch(&b->a, b->result);
+    run_batch(&b->a, b->result, &r->copies_stopped);
     pthread_mutex_lock(&r->mu);
     b->state = 2;
   }
@@ -317,6 +358,7 @@ static napi_value finish(napi_env env, napi_callback_info info) {
 void read_files_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"readFiles", NULL, read_files, NULL, NULL, NULL, napi_default, NULL},
+      {"copyFiles", NULL, copy_files, NULL, NULL, NULL, napi_default, NULL},
       {"openReader", NULL, open_reader, NULL, NULL, NULL, napi_default, NULL},
       {"submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL},
       {"finish", NULL, finish, NULL, NULL, NULL, napi_default, NULL},
@@ -324,6 +366,6 @@ void read_files_register(napi_env env, napi_value exports) {
   };
   napi_value stride;
   napi_create_uint32(env, RSTRIDE, &stride);
-  props[4].value = stride;
-  napi_define_properties(env, exports, 5, props);
+  props[5].value = stride;
+  napi_define_properties(env, exports, 6, props);
 }

@@ -8,7 +8,9 @@ import { fsPathOf } from '../tree/local/fs-path';
 import type { FsPath } from '../tree/local/list-dir';
 import {
   IS_ROOT,
+  MADE,
   StaleError,
+  attrCalls,
   copyInto,
   copyIntoAsync,
   type CopyResult,
@@ -21,6 +23,9 @@ import {
 } from '../tree/local/write';
 import { lstatOrNone } from '../tree/local/stat';
 import { foldName } from '../diff/fold-groups';
+import { CopyBatch } from '../tree/local/copy-files';
+import { timeParts } from '../records/time';
+import { CopyQueue } from './copy-queue';
 import { mismatch } from './expect';
 import { ParentGuard } from './parent-guard';
 
@@ -43,6 +48,12 @@ export interface ApplierOptions {
   dstOwners: boolean;
   /** Copies read from here instead of `src` (a source in object storage): the file's bytes into a new file at `tmp`. */
   fetch?: (a: Action, tmp: FsPath) => Promise<CopyResult>;
+  /**
+   * New small files are copied in batches by the addon's thread (CopyQueue)
+   * and independent actions run while they wait: only for a caller that
+   * runs concurrent() actions in flight and calls flush() before it waits.
+   */
+  batch?: boolean;
 }
 
 /** What cairn-apply needs of the thing that carries out actions, on a local tree or on object storage. */
@@ -54,6 +65,10 @@ export interface ActionRunner {
   dropTemp(): void;
   /** Actions in flight at most (default: a few large copies). */
   readonly inflight?: number;
+  /** Runs once every action before it is done, while later ones go on (results still in plan order). */
+  afterAll?(a: Action): boolean;
+  /** Carries out what is queued: called before the caller waits for an action in flight. */
+  flush?(): void;
 }
 
 export interface Outcome {
@@ -85,10 +100,16 @@ export class FatalApplyError extends Error {
 /** One action's temporary object, while it is being made. */
 interface Job {
   temp?: FsPath;
+  /** Tries before this one (--retry). */
+  attempt: number;
 }
 
 /** Copies of files this large may run several at once: the kernel's copy dominates, not the calls around it. */
 const CONCURRENT_SIZE = 8 << 20;
+/** Files up to this size go to the copy queue (the calls around them cost more than their bytes). */
+const QUEUED_SIZE = 1 << 20;
+/** Actions in flight at most with a queue: several batches of small copies. */
+const QUEUED_INFLIGHT = 1024;
 
 
 /**
@@ -101,24 +122,70 @@ export class Applier implements ActionRunner {
   private readonly guard: ParentGuard;
   /** Temporary objects of the actions in progress (large copies run several at once), removed if they fail. */
   private readonly temps = new Set<FsPath>();
+  /** New small files being copied by the addon's thread. */
+  private readonly queue: CopyQueue | undefined;
 
   constructor(private readonly o: ApplierOptions) {
     this.guard = new ParentGuard(o.dst);
+    this.queue = o.batch && !o.dryRun && CopyBatch.available ? new CopyQueue() : undefined;
   }
 
-  /** Large copies, which cairn-apply may run several at once (the kernel copies, in libuv's threads). */
+  get inflight(): number | undefined {
+    return this.queue !== undefined ? QUEUED_INFLIGHT : undefined;
+  }
+
+  /**
+   * Large copies, which cairn-apply may run several at once (the kernel
+   * copies, in libuv's threads); with a queue, the small copies it takes,
+   * and what is made at once meanwhile (a new directory or symlink: no
+   * queued copy goes there).
+   */
   concurrent(a: Action): boolean {
     if (this.o.fetch !== undefined) return (a.op === 'copy' || a.op === 'update') && !this.o.dryRun;
+    if (this.queue !== undefined && (this.queued(a) || a.op === 'mkdir' || a.op === 'symlink')) return true;
+    return this.large(a);
+  }
+
+  /**
+   * With a queue, a directory's attributes (its time, which every entry
+   * made in it changes) are set once every action before them is done,
+   * without holding up the actions after them.
+   */
+  afterAll(a: Action): boolean {
+    return this.queue !== undefined && a.op === 'meta';
+  }
+
+  /** A large copy: in libuv's threads, by the kernel. */
+  private large(a: Action): boolean {
     return (a.op === 'copy' || a.op === 'update') && a.link === undefined && !this.o.dryRun && this.o.dstPerms && (a.src!.size ?? 0) >= CONCURRENT_SIZE;
+  }
+
+  /** A copy the queue takes: a new small file (no hard link to make, nothing to replace, keep or verify). */
+  private queued(a: Action): boolean {
+    return (
+      this.queue !== undefined &&
+      a.op === 'copy' &&
+      a.expect === undefined &&
+      a.link === undefined &&
+      a.src?.type === 'file' &&
+      (a.src.size ?? 0) <= QUEUED_SIZE &&
+      this.o.fetch === undefined &&
+      !this.o.verify &&
+      this.o.dstPerms
+    );
+  }
+
+  flush(): void {
+    this.queue?.flush();
   }
 
   async run(a: Action): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
-      const job: Job = {};
+      const job: Job = { attempt };
       try {
         return await this.once(a, job);
       } catch (err) {
-        const hadTemp = job.temp !== undefined;
+        const hadTemp = job.temp !== undefined || (err as { removedTemp?: boolean }).removedTemp === true;
         this.drop(job);
         if (err instanceof StaleError) return { status: 'stale', error: err.message };
         const code = (err as NodeJS.ErrnoException).code;
@@ -138,7 +205,9 @@ export class Applier implements ActionRunner {
 
   /** Removes the temporary objects of actions that failed or were interrupted. */
   dropTemp(): void {
-    for (const t of this.temps) this.drop({ temp: t });
+    // Queued copies end first (each removes its own temporary file if it fails).
+    this.queue?.flush();
+    for (const t of this.temps) this.drop({ temp: t, attempt: 0 });
   }
 
   private hold(job: Job, tmp: FsPath): void {
@@ -304,11 +373,14 @@ export class Applier implements ActionRunner {
     const same = old !== undefined && old.type === src.type;
     const mode = this.o.perms ? src.mode : same && this.o.dstPerms ? old.mode : undefined;
     const owner = this.o.owners ? src : same && this.o.dstOwners ? old : undefined;
-    return {
-      ...(mode !== undefined ? { mode } : {}),
-      ...(owner !== undefined && IS_ROOT ? { uid: owner.uid, gid: owner.gid } : {}),
-      mtime: src.mtime,
-    };
+    // Built field by field: spreads of optional parts cost more than the copy of a small file.
+    const set: { mode?: string; uid?: number; gid?: number; mtime: string } = { mtime: src.mtime };
+    if (mode !== undefined) set.mode = mode;
+    if (owner !== undefined && IS_ROOT) {
+      set.uid = owner.uid;
+      set.gid = owner.gid;
+    }
+    return set;
   }
 
   private async copy(a: Action, abs: FsPath, job: Job): Promise<Outcome> {
@@ -320,8 +392,10 @@ export class Applier implements ActionRunner {
       return this.commit(a, tmp, abs, job);
     }
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
+    // A retry goes the usual way: its caller waits for it without flushing the queue. (A queued copy that fails removes its own temporary file.)
+    if (this.queued(a) && job.attempt === 0) return this.copyQueued(a, srcAbs, tmp, abs, job);
     this.hold(job, tmp);
-    const { bytes, fd, made } = this.o.fetch !== undefined ? await this.o.fetch(a, tmp) : this.concurrent(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
+    const { bytes, fd, made } = this.o.fetch !== undefined ? await this.o.fetch(a, tmp) : this.large(a) || this.queued(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
       setAttrsFd(fd, this.attrsOf(src, a.expect), made);
       // A download is checked against the object's hash as it is written.
@@ -332,6 +406,28 @@ export class Applier implements ActionRunner {
       fs.closeSync(fd);
     }
     return { ...this.commit(a, tmp, abs, job), bytes };
+  }
+
+  /** A copy by the queue: as above, in the addon's thread; a sparse source comes back to be copied here. */
+  private async copyQueued(a: Action, srcAbs: FsPath, tmp: FsPath, abs: FsPath, job: Job): Promise<Outcome> {
+    const src = a.src!;
+    const set = this.attrsOf(src, undefined);
+    const { chown, mode } = attrCalls(set, MADE);
+    const [mtimeSec, mtimeNsec] = timeParts(src.mtime);
+    const r = await this.queue!.add(srcAbs, tmp, abs, {
+      size: src.size ?? 0,
+      mtimeSec,
+      mtimeNsec,
+      mode: mode ?? -1,
+      uid: chown ? set.uid! : -1,
+      gid: chown ? set.gid! : -1,
+      fsync: this.o.fsync,
+    });
+    if (r === 'sparse') {
+      job.attempt++;
+      return this.copy(a, abs, job);
+    }
+    return { status: 'done', bytes: r };
   }
 
   /** A hard link may be made to the group's first path when it holds the source's content. */

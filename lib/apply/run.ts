@@ -152,6 +152,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         perms: fromCaps.perms && toCaps.perms,
         dstPerms: toCaps.perms,
         dstOwners: toCaps.owners,
+        batch: true,
       });
     const applierTo = (from: string, to: string, fromCaps: Caps, toCaps: Caps) => new Applier(applierOptions(from, to, fromCaps, toCaps));
     let toB: ActionRunner;
@@ -193,12 +194,27 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     };
     // Large copies run a few at a time (the kernel copies, in libuv's threads); anything else
     // waits until they are done, so order holds where it matters, and results keep plan order.
-    const inflight: Array<{ a: Action; p: Promise<Outcome> }> = [];
+    const inflight: Array<{ a: Action; p: Promise<Outcome>; done?: Outcome }> = [];
     const settle = async (all: boolean) => {
+      // What is queued is carried out now, unless the action waited for is done already.
+      if (all || inflight[0]?.done === undefined) {
+        toA.flush?.();
+        if (toB !== toA) toB.flush?.();
+      }
       while (inflight.length > 0) {
-        const { a, p } = inflight.shift()!;
-        record(a, await p);
+        // Out of the list once done: one that fails stays there, for the catch below to stop at.
+        const { a, p } = inflight[0]!;
+        const r = await p;
+        inflight.shift();
+        record(a, r);
         if (!all) return;
+      }
+    };
+    /** Records the actions in flight that are done, from the oldest on, without waiting. */
+    const recordDone = () => {
+      while (inflight[0]?.done !== undefined) {
+        const { a, done } = inflight.shift()!;
+        record(a, done!);
       }
     };
     let steps = 0;
@@ -225,11 +241,16 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         }
         if (o.interrupted()) break;
         const applier = applierOf(a);
-        if (applier.concurrent(a)) {
+        const afterAll = applier.afterAll?.(a) === true;
+        if (afterAll || applier.concurrent(a)) {
+          recordDone();
           if (inflight.length >= (applier.inflight ?? INFLIGHT)) await settle(false);
-          const p = applier.run(a);
-          p.catch(() => {}); // awaited in turn by settle()
-          inflight.push({ a, p });
+          // After every action before it (none rejected: a fatal error stops everything after it).
+          const p = afterAll && inflight.length > 0 ? Promise.all(inflight.map((x) => x.p)).then(() => applier.run(a)) : applier.run(a);
+          const entry: (typeof inflight)[number] = { a, p };
+          // A failure is awaited in turn by settle(), which throws it.
+          p.then((r) => (entry.done = r), () => {});
+          inflight.push(entry);
           continue;
         }
         await settle(true);

@@ -110,7 +110,7 @@ test('readFiles: arguments that would write outside the buffer are refused, noth
   assert.throws(() => f.readFiles(paths, ends, 2, new Float64Array([0, 4, 0]), into, result), /count beyond the arrays/);
   assert.throws(() => f.readFiles(paths, ends, 1, new Float64Array([0, 4, 0]), into, new Float64Array(2)), /result must be/);
   const h = f.openReader();
-  assert.throws(() => f.submit(h, 1, paths, ends, 1, new Float64Array([10, 10, 0]), into), /a slot outside into/);
+  assert.throws(() => f.submit(h, 1, 0, paths, ends, 1, new Float64Array([10, 10, 0]), into), /a slot outside into/);
   assert.throws(() => f.finish(h, 1, result), /no such batch/);
 });
 

@@ -50,8 +50,17 @@ export interface FileReader {
   readFiles(paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array, result: Float64Array): void;
   /** Starts a reader thread, for submit and finish. */
   openReader(): ReaderHandle;
-  /** readFiles in the reader thread; the arguments are copied, `into` is written later (kept alive until finish). */
-  submit(handle: ReaderHandle, id: number, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array): void;
+  /**
+   * Copies `count` small files, each as cairn-apply does (native/copy-files.c):
+   * three paths per copy (source, temporary, final), CJSTRIDE numbers per copy
+   * in `jobs`, RSTRIDE per copy filled in `result` (CR.STAGE: where it stopped).
+   */
+  copyFiles(paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, result: Float64Array): void;
+  /**
+   * readFiles (kind 0) or copyFiles (kind 1) in the reader thread; the
+   * arguments are copied, `into` is written later (kept alive until finish).
+   */
+  submit(handle: ReaderHandle, id: number, kind: 0 | 1, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array | undefined): void;
   /** Waits for a submitted batch (read here if the thread has not started it) and fills `result`. */
   finish(handle: ReaderHandle, id: number, result: Float64Array): void;
   readonly RSTRIDE: number;
@@ -90,6 +99,29 @@ export const J = { OFFSET: 0, SIZE: 1, POSITION: 2 } as const;
 export const JSTRIDE = 3;
 export const R = { ERR: 0, GOT: 1, MODE: 2, SIZE: 3, MTIME_SEC: 4, MTIME_NSEC: 5 } as const;
 export const RSTRIDE = 6;
+/** Offsets in a copyFiles job and result, and where a copy stopped (native/napi-util.h's enums). */
+export const C = { SIZE: 0, MTIME_SEC: 1, MTIME_NSEC: 2, MODE: 3, UID: 4, GID: 5, FSYNC: 6 } as const;
+export const CJSTRIDE = 7;
+export const CR = { ERR: 0, STAGE: 1, BYTES: 2, MADE: 3 } as const;
+export const CS = {
+  DONE: 0,
+  OPEN_SOURCE: 1,
+  NOT_REGULAR: 2,
+  SOURCE_CHANGED: 3,
+  SPARSE: 4,
+  CREATE: 5,
+  READ: 6,
+  WRITE: 7,
+  SOURCE_MOVED: 8,
+  CHOWN: 9,
+  CHMOD: 10,
+  UTIMES: 11,
+  FSYNC: 12,
+  CLOSE: 13,
+  EXISTS: 14,
+  RENAME: 15,
+  NOT_RUN: 16,
+} as const;
 
 function load(): (DirStat & FileReader) | undefined {
   if (process.env.CAIRN_NATIVE === '0') return undefined;

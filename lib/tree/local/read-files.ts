@@ -1,11 +1,8 @@
 import * as fs from 'node:fs';
-import { J, JSTRIDE, R, RSTRIDE, fileReader, type ReaderHandle } from './native';
+import { J, JSTRIDE, R, RSTRIDE, fileReader } from './native';
+import { PathList, batchId, readerThread } from './path-list';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
-
-/** The process's reader thread, started by the first batch that needs it (an idle thread costs nothing). */
-let reader: ReaderHandle | undefined;
-let nextId = 0;
 
 /**
  * Reads a batch of small files into slots of one buffer: each opened
@@ -18,9 +15,7 @@ let nextId = 0;
  * finish() waits for it.
  */
 export class ReadBatch {
-  private paths = Buffer.allocUnsafe(64 << 10);
-  private used = 0;
-  private ends: Uint32Array;
+  private readonly paths: PathList;
   private jobs: Float64Array;
   private result: Float64Array;
   /** Files added since clear(). */
@@ -30,7 +25,7 @@ export class ReadBatch {
     readonly capacity: number,
     private readonly native = fileReader !== undefined,
   ) {
-    this.ends = new Uint32Array(capacity);
+    this.paths = new PathList(capacity);
     this.jobs = new Float64Array(capacity * JSTRIDE);
     this.result = new Float64Array(capacity * RSTRIDE);
   }
@@ -41,17 +36,8 @@ export class ReadBatch {
 
   /** Queues `size` bytes of `dir` + `name` from `position`, to go to `offset` of the buffer run() is given. */
   add(dir: Buffer, name: Buffer, offset: number, size: number, position: number): void {
-    const need = this.used + dir.length + name.length + 1;
-    if (need > this.paths.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.paths.length * 2));
-      this.paths.copy(bigger, 0, 0, this.used);
-      this.paths = bigger;
-    }
-    this.used += dir.copy(this.paths, this.used);
-    this.used += name.copy(this.paths, this.used);
-    this.paths[this.used++] = 0;
+    this.paths.add(dir, name);
     const k = this.count++;
-    this.ends[k] = this.used;
     const j = k * JSTRIDE;
     this.jobs[j + J.OFFSET] = offset;
     this.jobs[j + J.SIZE] = size;
@@ -61,7 +47,7 @@ export class ReadBatch {
   /** Reads every queued file into `into`. */
   run(into: Uint8Array): void {
     if (this.count === 0) return;
-    if (this.native) fileReader!.readFiles(this.paths, this.ends, this.count, this.jobs, into, this.result);
+    if (this.native) fileReader!.readFiles(this.paths.buf, this.paths.ends, this.count, this.jobs, into, this.result);
     else for (let k = 0; k < this.count; k++) this.readOne(k, into);
   }
 
@@ -76,15 +62,14 @@ export class ReadBatch {
   start(into: Uint8Array): void {
     if (this.count === 0) return;
     if (!this.native) return this.run(into);
-    reader ??= fileReader!.openReader();
-    this.id = nextId++ >>> 0;
-    fileReader!.submit(reader, this.id, this.paths, this.ends, this.count, this.jobs, into);
+    this.id = batchId();
+    fileReader!.submit(readerThread(), this.id, 0, this.paths.buf, this.paths.ends, this.count, this.jobs, into);
   }
 
   /** Waits for what start() began; the results are then there. */
   finish(): void {
     if (this.id < 0) return;
-    fileReader!.finish(reader!, this.id, this.result);
+    fileReader!.finish(readerThread(), this.id, this.result);
     this.id = -1;
   }
 
@@ -122,13 +107,13 @@ export class ReadBatch {
 
   /** The path of file k, as added. */
   path(k: number): Buffer {
-    return this.paths.subarray(k === 0 ? 0 : this.ends[k - 1]!, this.ends[k]! - 1);
+    return this.paths.at(k);
   }
 
   clear(): void {
     this.finish();
     this.count = 0;
-    this.used = 0;
+    this.paths.clear();
   }
 
   /** native/read-files.c's read_one, on Node's calls. */

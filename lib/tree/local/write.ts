@@ -52,7 +52,7 @@ export interface CopyResult {
 }
 
 /** The mode and owner a file made here gets: 0666 less the umask, and this process's ids. */
-const MADE = (() => {
+export const MADE = (() => {
   const umask = process.umask();
   return { mode: 0o666 & ~umask, uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
 })();
@@ -208,13 +208,22 @@ export function setAttrs(abs: FsPath, set: MetaSet, isLink: boolean): void {
 
 /** setAttrs through an open descriptor of a regular file: no path lookups. */
 export function setAttrsFd(fd: number, set: MetaSet, made?: { mode: number; uid: number; gid: number }): void {
-  // A new file already has the mode and owner it was made with: calls only for what differs.
-  const chown = set.uid !== undefined && set.gid !== undefined && IS_ROOT && (made === undefined || set.uid !== made.uid || set.gid !== made.gid);
+  const { chown, mode } = attrCalls(set, made ?? null);
   if (chown) fs.fchownSync(fd, set.uid!, set.gid!);
-  const mode = set.mode !== undefined ? parseInt(set.mode, 8) : undefined;
-  // After a chown always: it clears the setuid and setgid bits.
-  if (mode !== undefined && (made === undefined || chown || mode !== made.mode)) fs.fchmodSync(fd, mode);
+  if (mode !== undefined) fs.fchmodSync(fd, mode);
   if (set.mtime !== undefined) fs.futimesSync(fd, Date.now() / 1000, utimesSeconds(set.mtime));
+}
+
+/**
+ * Which calls give a file the attributes of `set`: a new file already has
+ * the mode and owner it was made with (`made`; MADE for a file made here),
+ * so only what differs. A mode is set again after a chown: chown clears the
+ * setuid and setgid bits.
+ */
+export function attrCalls(set: MetaSet, made: { mode: number; uid: number; gid: number } | null): { chown: boolean; mode: number | undefined } {
+  const chown = set.uid !== undefined && set.gid !== undefined && IS_ROOT && (made === null || set.uid !== made.uid || set.gid !== made.gid);
+  const mode = set.mode !== undefined ? parseInt(set.mode, 8) : undefined;
+  return { chown, mode: mode !== undefined && (made === null || chown || mode !== made.mode) ? mode : undefined };
 }
 
 /** A symlink at `tmp` with the entry's target (raw bytes when it has them). */

@@ -1,0 +1,129 @@
+import type { FsPath } from './list-dir';
+import { C, CJSTRIDE, CR, CS, RSTRIDE, fileReader, systemError } from './native';
+import { PathList, batchId, readerThread } from './path-list';
+import { StaleError } from './write';
+
+/** What a copy of the batch needs besides its paths: the planned source, and the attributes to give (-1: leave as made). */
+export interface CopySpec {
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  fsync: boolean;
+}
+
+/** Why a copy stopped without an error of the system: the plan's source or destination is not what it was. */
+const STALE: Record<number, string> = {
+  [CS.NOT_REGULAR]: 'source changed since the scan: no longer a regular file',
+  [CS.SOURCE_CHANGED]: 'source changed since the scan',
+  [CS.SOURCE_MOVED]: 'source changed while being copied',
+  [CS.EXISTS]: 'changed since the scan: something is there now',
+};
+
+/** The call each stage stands for, in errors (as Node would name it). */
+const SYSCALL: Record<number, string> = {
+  [CS.OPEN_SOURCE]: 'open',
+  [CS.CREATE]: 'open',
+  [CS.READ]: 'read',
+  [CS.WRITE]: 'write',
+  [CS.CHOWN]: 'fchown',
+  [CS.CHMOD]: 'fchmod',
+  [CS.UTIMES]: 'futime',
+  [CS.FSYNC]: 'fsync',
+  [CS.CLOSE]: 'close',
+  [CS.EXISTS]: 'lstat',
+  [CS.RENAME]: 'rename',
+};
+
+/**
+ * New small files for cairn-apply, copied a batch at a time by the addon's
+ * reader thread (native/copy-files.c), each as Applier.copy makes one:
+ * source checked before and after, temporary file beside the final name,
+ * attributes, then a rename that never replaces. Only with the addon:
+ * without it, cairn-apply copies one file at a time as before.
+ */
+export class CopyBatch {
+  private readonly paths: PathList;
+  private readonly jobs: Float64Array;
+  private readonly result: Float64Array;
+  private id = -1;
+  count = 0;
+
+  static readonly available = fileReader !== undefined;
+
+  constructor(readonly capacity: number) {
+    this.paths = new PathList(capacity * 3);
+    this.jobs = new Float64Array(capacity * CJSTRIDE);
+    this.result = new Float64Array(capacity * RSTRIDE);
+  }
+
+  get full(): boolean {
+    return this.count === this.capacity;
+  }
+
+  add(src: FsPath, tmp: FsPath, dst: FsPath, spec: CopySpec): void {
+    this.paths.add(bytes(src));
+    this.paths.add(bytes(tmp));
+    this.paths.add(bytes(dst));
+    const j = this.count++ * CJSTRIDE;
+    this.jobs[j + C.SIZE] = spec.size;
+    this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
+    this.jobs[j + C.MTIME_NSEC] = spec.mtimeNsec;
+    this.jobs[j + C.MODE] = spec.mode;
+    this.jobs[j + C.UID] = spec.uid;
+    this.jobs[j + C.GID] = spec.gid;
+    this.jobs[j + C.FSYNC] = spec.fsync ? 1 : 0;
+  }
+
+  /** Copies at once, in this thread. */
+  run(): void {
+    if (this.count > 0) fileReader!.copyFiles(this.paths.buf, this.paths.ends, this.count, this.jobs, this.result);
+  }
+
+  /** Hands the batch to the reader thread; finish() waits for it. */
+  start(): void {
+    if (this.count === 0) return;
+    this.id = batchId();
+    fileReader!.submit(readerThread(), this.id, 1, this.paths.buf, this.paths.ends, this.count, this.jobs, undefined);
+  }
+
+  finish(): void {
+    if (this.id < 0) return;
+    fileReader!.finish(readerThread(), this.id, this.result);
+    this.id = -1;
+  }
+
+  /**
+   * Copy k's outcome: the bytes copied, 'sparse' (not copied: the caller
+   * copies it with its holes), or the error to throw (StaleError, or the
+   * system error Node's call would have thrown), with `removedTemp` true
+   * when the copy had made its temporary file.
+   */
+  outcome(k: number): number | 'sparse' | Error {
+    const r = k * RSTRIDE;
+    const stage = this.result[r + CR.STAGE]!;
+    const errno = this.result[r + CR.ERR]!;
+    if (stage === CS.DONE) return this.result[r + CR.BYTES]!;
+    if (stage === CS.SPARSE) return 'sparse';
+    // After a copy that stopped the run (no space, a read-only or failing disk).
+    if (stage === CS.NOT_RUN) return Object.assign(new Error('not run: an earlier copy stopped the run'), { code: 'ENOTRUN', removedTemp: false });
+    // The temporary file the copy made is gone already; callers say so.
+    const removedTemp = this.result[r + CR.MADE] === 1;
+    if (errno === 0) return Object.assign(new StaleError(STALE[stage] ?? 'changed since the scan'), { removedTemp });
+    // Which path the failed call was on: the source, the temporary file, or the final name.
+    const path = stage === CS.OPEN_SOURCE || stage === CS.READ ? this.paths.at(3 * k) : stage === CS.EXISTS ? this.paths.at(3 * k + 2) : this.paths.at(3 * k + 1);
+    return Object.assign(systemError(errno, SYSCALL[stage] ?? 'copy', path), { removedTemp });
+  }
+
+  clear(): void {
+    this.finish();
+    this.count = 0;
+    this.paths.clear();
+  }
+}
+
+function bytes(p: FsPath): Buffer {
+  return typeof p === 'string' ? Buffer.from(p) : p;
+}
