@@ -188,9 +188,8 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         o.warn(a.path, `${r.status}: ${r.error ?? ''}`);
       }
       if (state !== undefined && r.status === 'done' && a.state !== undefined) state.agree(a);
-      const { bytes, ...rest } = r;
-      writer.write({ ...a, ...rest });
-      progress?.add(1, bytes ?? 0);
+      writer.writeLine(resultLine(a, r));
+      progress?.add(1, r.bytes ?? 0);
     };
     // Large copies run a few at a time (the kernel copies, in libuv's threads); anything else
     // waits until they are done, so order holds where it matters, and results keep plan order.
@@ -286,4 +285,23 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
   } finally {
     checked.input.done();
   }
+}
+
+/**
+ * A result: the action with status, error and kept after its own fields,
+ * as JSON.stringify({ ...a, status, error, kept }) writes it, without
+ * copying the action (100k spreads cost 0.3 s of a first mirror).
+ */
+export function resultLine(a: Action, r: Outcome): string {
+  const own = a as unknown as Record<string, unknown>;
+  // An action carrying one of these keys itself (an edited plan) gets them replaced where they stand.
+  if (own.status !== undefined || own.error !== undefined || own.kept !== undefined) {
+    const { bytes: _bytes, ...rest } = r;
+    return JSON.stringify({ ...a, ...rest });
+  }
+  let tail = `,"status":${JSON.stringify(r.status)}`;
+  if (r.error !== undefined) tail += `,"error":${JSON.stringify(r.error)}`;
+  if (r.kept !== undefined) tail += `,"kept":${JSON.stringify(r.kept)}`;
+  const line = JSON.stringify(a);
+  return line.length > 2 ? `${line.slice(0, -1)}${tail}}` : `{${tail.slice(1)}}`;
 }

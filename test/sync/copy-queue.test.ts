@@ -99,3 +99,21 @@ test('both ways give the same results stream for the same plan', async () => {
   }
   assert.deepEqual(outs[0], outs[1]);
 });
+
+test('resultLine writes what JSON.stringify of the action with its outcome writes', async () => {
+  const { resultLine } = await import('../../lib/apply/run');
+  const actions = records(plan(...(() => {
+    const { src, dst } = srcDst();
+    fs.writeFileSync(path.join(src, 'é "quoted"\n'), 'x');
+    fs.mkdirSync(path.join(src, 'dir'));
+    fs.writeFileSync(path.join(dst, 'old'), 'y');
+    return [src, dst] as [string, string];
+  })())).filter((x) => x.op !== undefined);
+  const outcomes = [{ status: 'done' as const, bytes: 1 }, { status: 'failed' as const, error: 'EACCES: permission denied "x"\n' }, { status: 'done' as const, kept: '.cairn-versions/old.1' }];
+  for (const a of [...actions, { ...actions[0], status: 'edited', error: 'in the plan' }]) {
+    for (const r of outcomes) {
+      const { bytes: _b, ...rest } = r as { bytes?: number };
+      assert.equal(resultLine(a as never, r), JSON.stringify({ ...a, ...rest }));
+    }
+  }
+});
