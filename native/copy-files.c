@@ -95,6 +95,19 @@ static int dir_of(struct dir_cache *c, const char *path, const char **name) {
   return c->fd;
 }
 
+/* The directory part of a path, without the slashes that end it ("//x" and "/x" are both in "/"). */
+static size_t dir_len(const char *path, const char *name) {
+  size_t n = (size_t)(name - path);
+  while (n > 0 && path[n - 1] == '/') n--;
+  return n;
+}
+
+/* Two paths name entries of one directory, spelt the same way up to their last slashes. */
+static bool same_dir(const char *a, const char *a_name, const char *b, const char *b_name) {
+  size_t n = dir_len(a, a_name);
+  return n == dir_len(b, b_name) && memcmp(a, b, n) == 0 && (n > 0 || (a_name > a) == (b_name > b));
+}
+
 /* Opens a source (its descriptor, or -1 with errno) and asks the kernel to start reading it. */
 static int open_source(struct dir_cache *from, const char *src) {
   const char *name;
@@ -114,7 +127,7 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
   int stage = CS_OPEN_SOURCE;
   const char *tmp_name, *dst_name;
   errno = open_errno;
-  int out = -1;
+  int out = -1, dir = AT_FDCWD;
   bool made = false;
   struct stat before, after, there;
   if (in < 0 || fstat(in, &before) != 0) goto failed;
@@ -131,10 +144,10 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
     goto stale;
   }
   stage = CS_CREATE;
-  int dir = dir_of(to, tmp, &tmp_name);
+  dir = dir_of(to, tmp, &tmp_name);
   /* The final name is in the temporary file's directory (tempBeside): one descriptor for both, and the rename within it. */
   dst_name = strrchr(dst, '/') != NULL ? strrchr(dst, '/') + 1 : dst;
-  if (dir == -1 || (size_t)(dst_name - dst) != (size_t)(tmp_name - tmp) || memcmp(dst, tmp, (size_t)(tmp_name - tmp)) != 0) {
+  if (dir == -1 || !same_dir(tmp, tmp_name, dst, dst_name)) {
     if (dir != -1) errno = EXDEV;
     goto failed;
   }
@@ -186,7 +199,7 @@ stale:
   r[CR_STAGE] = stage;
   if (out >= 0) close(out);
   if (in >= 0) close(in);
-  if (made) unlinkat(to->fd, tmp_name, 0);
+  if (made) unlinkat(dir, tmp_name, 0);
   /* As cairn-apply's own copies say: a temporary file was asked for, and none is left. */
   r[CR_MADE] = made || stage == CS_CREATE;
 }

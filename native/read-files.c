@@ -187,7 +187,6 @@ static void *reader_thread(void *arg) {
   pthread_mutex_lock(&r->mu);
   for (;;) {
     for (;;) {
-      /* Batches finish() read itself are passed over. */
       while (r->next != NULL && r->next->state != 0) r->next = r->next->next;
       if (r->stop || r->next != NULL) break;
       r->idle = true;
@@ -251,6 +250,15 @@ static struct reader *reader_call(napi_env env, napi_callback_info info, size_t 
   if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) return NULL;
   struct reader *r = data;
   return r->closed ? NULL : r;
+}
+
+/* resetCopies(handle): copies run again after one that stopped them (a new run of cairn-apply in the same process). */
+static napi_value reset_copies(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  struct reader *r = reader_call(env, info, 1, argv);
+  if (r == NULL) return throw_bad(env, "resetCopies(handle): no open handle");
+  __atomic_store_n(&r->copies_stopped, 0, __ATOMIC_SEQ_CST);
+  return NULL;
 }
 
 /* openReader() -> handle: starts the reader thread. */
@@ -337,18 +345,16 @@ static napi_value finish(napi_env env, napi_callback_info info) {
     pthread_mutex_unlock(&r->mu);
     return throw_bad(env, "finish: no such batch, or result too small");
   }
-  if (b->state == 0) {
-    /* Not started: read here rather than waited for (the thread passes over it). */
-    if (r->next == b) r->next = b->next;
-    b->state = 1;
-    pthread_mutex_unlock(&r->mu);
-    run_batch(&b->a, b->result, &r->copies_stopped);
-    pthread_mutex_lock(&r->mu);
-    b->state = 2;
-  }
+  /*
+   * Waited for, never run here: batches run one at a time and in order, so
+   * a copy after one that stopped the run (copy_batch) never runs, and the
+   * thread's queue pointer never meets a batch freed under it.
+   */
+  if (r->idle) pthread_cond_signal(&r->work);
   while (b->state != 2) pthread_cond_wait(&r->done, &r->mu);
   *at = b->next;
   if (r->tail == b) r->tail = prev;
+  if (r->next == b) r->next = b->next;
   pthread_mutex_unlock(&r->mu);
   memcpy(result, b->result, (size_t)b->a.count * RSTRIDE * sizeof *result);
   batch_free(env, b);
@@ -360,12 +366,13 @@ void read_files_register(napi_env env, napi_value exports) {
       {"readFiles", NULL, read_files, NULL, NULL, NULL, napi_default, NULL},
       {"copyFiles", NULL, copy_files, NULL, NULL, NULL, napi_default, NULL},
       {"openReader", NULL, open_reader, NULL, NULL, NULL, napi_default, NULL},
+      {"resetCopies", NULL, reset_copies, NULL, NULL, NULL, napi_default, NULL},
       {"submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL},
       {"finish", NULL, finish, NULL, NULL, NULL, napi_default, NULL},
       {"RSTRIDE", NULL, NULL, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value stride;
   napi_create_uint32(env, RSTRIDE, &stride);
-  props[5].value = stride;
-  napi_define_properties(env, exports, 6, props);
+  props[6].value = stride;
+  napi_define_properties(env, exports, 7, props);
 }

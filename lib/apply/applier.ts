@@ -65,6 +65,8 @@ export interface ActionRunner {
   dropTemp(): void;
   /** Actions in flight at most (default: a few large copies). */
   readonly inflight?: number;
+  /** The action must wait until some in flight are done (whatever the count in flight). */
+  saturated?(a: Action): boolean;
   /** Runs once every action before it is done, while later ones go on (results still in plan order). */
   afterAll?(a: Action): boolean;
   /** Carries out what is queued: called before the caller waits for an action in flight. */
@@ -110,6 +112,8 @@ const CONCURRENT_SIZE = 8 << 20;
 const QUEUED_SIZE = 1 << 20;
 /** Actions in flight at most with a queue: several batches of small copies. */
 const QUEUED_INFLIGHT = 1024;
+/** Large copies at once at most (libuv's pool has four threads). */
+const LARGE_INFLIGHT = 4;
 
 
 /**
@@ -134,6 +138,14 @@ export class Applier implements ActionRunner {
     return this.queue !== undefined ? QUEUED_INFLIGHT : undefined;
   }
 
+  /** Large copies running (each holds a source open and a thread of libuv's pool). */
+  private largeRunning = 0;
+
+  /** An action that must wait for room: a large copy while LARGE_INFLIGHT are running. */
+  saturated(a: Action): boolean {
+    return this.largeRunning >= LARGE_INFLIGHT && this.large(a);
+  }
+
   /**
    * Large copies, which cairn-apply may run several at once (the kernel
    * copies, in libuv's threads); with a queue, the small copies it takes,
@@ -148,8 +160,11 @@ export class Applier implements ActionRunner {
 
   /**
    * With a queue, a directory's attributes (its time, which every entry
-   * made in it changes) are set once every action before them is done,
-   * without holding up the actions after them.
+   * made in it changes) may be set once every action before them is done,
+   * without holding up the actions after them. The caller asks only for the
+   * attributes that close a directory (after its contents): ones that come
+   * before its contents (a mode that lets them be written, --moves) must
+   * not be overtaken.
    */
   afterAll(a: Action): boolean {
     return this.queue !== undefined && a.op === 'meta';
@@ -180,6 +195,16 @@ export class Applier implements ActionRunner {
   }
 
   async run(a: Action): Promise<Outcome> {
+    if (!this.large(a)) return this.runNow(a);
+    this.largeRunning++;
+    try {
+      return await this.runNow(a);
+    } finally {
+      this.largeRunning--;
+    }
+  }
+
+  private async runNow(a: Action): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
       const job: Job = { attempt };
       try {
@@ -395,7 +420,7 @@ export class Applier implements ActionRunner {
     // A retry goes the usual way: its caller waits for it without flushing the queue. (A queued copy that fails removes its own temporary file.)
     if (this.queued(a) && job.attempt === 0) return this.copyQueued(a, srcAbs, tmp, abs, job);
     this.hold(job, tmp);
-    const { bytes, fd, made } = this.o.fetch !== undefined ? await this.o.fetch(a, tmp) : this.large(a) || this.queued(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
+    const { bytes, fd, made } = this.o.fetch !== undefined ? await this.o.fetch(a, tmp) : this.large(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
       setAttrsFd(fd, this.attrsOf(src, a.expect), made);
       // A download is checked against the object's hash as it is written.

@@ -26,6 +26,10 @@ export class CopyQueue {
   private readonly running: Batch[] = [];
   private readonly spare: CopyBatch[] = [];
 
+  constructor() {
+    CopyBatch.newRun();
+  }
+
   /** Queues a copy: resolves with the bytes copied, or 'sparse' (not copied: the caller copies it with its holes). */
   add(src: FsPath, tmp: FsPath, dst: FsPath, spec: CopySpec): Promise<number | 'sparse'> {
     const b = this.building;

@@ -217,6 +217,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       }
     };
     let steps = 0;
+    let prev: Action | undefined;
     let checkpoint = Date.now() + o.checkpointMs;
     try {
       for (;;) {
@@ -240,10 +241,12 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         }
         if (o.interrupted()) break;
         const applier = applierOf(a);
-        const afterAll = applier.afterAll?.(a) === true;
+        // Attributes that close a directory (the action before was in it) wait for what came before, not the other way round.
+        const afterAll = prev !== undefined && applier.afterAll?.(a) === true && closes(prev, a);
+        prev = a;
         if (afterAll || applier.concurrent(a)) {
           recordDone();
-          if (inflight.length >= (applier.inflight ?? INFLIGHT)) await settle(false);
+          while (inflight.length >= (applier.inflight ?? INFLIGHT) || (inflight.length > 0 && applier.saturated?.(a) === true)) await settle(false);
           // After every action before it (none rejected: a fatal error stops everything after it).
           const p = afterAll && inflight.length > 0 ? Promise.all(inflight.map((x) => x.p)).then(() => applier.run(a)) : applier.run(a);
           const entry: (typeof inflight)[number] = { a, p };
@@ -257,7 +260,9 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       }
       await settle(true);
     } catch (err) {
-      // What finished is recorded, in plan order, up to the first that did not.
+      // What finished is recorded, in plan order, up to the first that did not. Queued copies are carried out first, or they never settle.
+      toA.flush?.();
+      if (toB !== toA) toB.flush?.();
       const ends = await Promise.allSettled(inflight.map((x) => x.p));
       for (let i = 0; i < ends.length; i++) {
         const end = ends[i]!;
@@ -304,4 +309,17 @@ export function resultLine(a: Action, r: Outcome): string {
   if (r.kept !== undefined) tail += `,"kept":${JSON.stringify(r.kept)}`;
   const line = JSON.stringify(a);
   return line.length > 2 ? `${line.slice(0, -1)}${tail}}` : `{${tail.slice(1)}}`;
+}
+
+/** The raw bytes of an action's path, as latin1 text (names that are not UTF-8 compare exactly). */
+function rawKey(a: Action): string {
+  return a.path_b64 !== undefined ? Buffer.from(a.path_b64, 'base64').toString('latin1') : Buffer.from(a.path, 'utf8').toString('latin1');
+}
+
+/** `a` (attributes of a directory) comes right after an action on that directory or inside it: it closes the directory. */
+function closes(prev: Action, a: Action): boolean {
+  if (a.path === '.') return true;
+  const dir = rawKey(a);
+  const p = rawKey(prev);
+  return p === dir || (p.length > dir.length && p.charCodeAt(dir.length) === 0x2f && p.startsWith(dir));
 }

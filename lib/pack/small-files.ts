@@ -100,9 +100,12 @@ export class SmallFiles {
       const start = batch.jobOffset(k);
       const errno = batch.err(k);
       let why: string | undefined;
-      if (errno !== 0) {
+      if (errno !== 0 && batch.got(k) >= size) {
+        // Read whole, then fstat failed: the bytes are the file's, but unchecked.
+        why = `${describeSystemError(systemError(errno, 'fstat', batch.path(k)))}: not examined once read`;
+      } else if (errno !== 0) {
         buf.fill(0, start + batch.got(k), start + size);
-        why = `${describeSystemError(systemError(errno, 'open', batch.path(k)))}: stored as zeros`;
+        why = `${describeSystemError(systemError(errno, batch.got(k) > 0 ? 'read' : 'open', batch.path(k)))}: stored as zeros`;
       } else if (batch.got(k) < size) {
         buf.fill(0, start + batch.got(k), start + size);
         why = 'shorter than planned (changed while being read)';

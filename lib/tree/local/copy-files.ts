@@ -53,6 +53,11 @@ export class CopyBatch {
 
   static readonly available = fileReader !== undefined;
 
+  /** A new run: copies run again even if one stopped them in an earlier run of this process. */
+  static newRun(): void {
+    fileReader!.resetCopies(readerThread());
+  }
+
   constructor(readonly capacity: number) {
     this.paths = new PathList(capacity * 3);
     this.jobs = new Float64Array(capacity * CJSTRIDE);

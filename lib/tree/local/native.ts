@@ -50,6 +50,8 @@ export interface FileReader {
   readFiles(paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array, result: Float64Array): void;
   /** Starts a reader thread, for submit and finish. */
   openReader(): ReaderHandle;
+  /** Lets copies run again after one that stopped them (a copy failing for the whole destination). */
+  resetCopies(handle: ReaderHandle): void;
   /**
    * Copies `count` small files, each as cairn-apply does (native/copy-files.c):
    * three paths per copy (source, temporary, final), CJSTRIDE numbers per copy
@@ -61,7 +63,7 @@ export interface FileReader {
    * arguments are copied, `into` is written later (kept alive until finish).
    */
   submit(handle: ReaderHandle, id: number, kind: 0 | 1, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array | undefined): void;
-  /** Waits for a submitted batch (read here if the thread has not started it) and fills `result`. */
+  /** Waits for a submitted batch (batches run in the order submitted) and fills `result`. */
   finish(handle: ReaderHandle, id: number, result: Float64Array): void;
   readonly RSTRIDE: number;
 }
