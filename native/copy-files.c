@@ -121,8 +121,13 @@ static int open_source(struct dir_cache *from, const char *src) {
   return fd;
 }
 
-/* One copy, from its source opened by open_source (in: the descriptor, or -1 and open_errno). Closes in. */
-static void copy_one(int in, int open_errno, struct dir_cache *to, const char *tmp, const char *dst, const double *j, double *r, unsigned char *buf, size_t buf_len) {
+/*
+ * One copy, from its source opened by open_source (in: the descriptor, or
+ * -1 and open_errno; closed here); or, with data, one new file of those
+ * bytes (cairn-restore's files, already checked against their hash: no
+ * source to check).
+ */
+static void copy_one(int in, int open_errno, struct dir_cache *to, const char *tmp, const char *dst, const double *j, double *r, unsigned char *buf, size_t buf_len, const unsigned char *data) {
   memset(r, 0, RSTRIDE * sizeof *r);
   int stage = CS_OPEN_SOURCE;
   const char *tmp_name, *dst_name;
@@ -130,6 +135,8 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
   int out = -1, dir = AT_FDCWD;
   bool made = false;
   struct stat before, after, there;
+  before.st_size = (off_t)j[C_SIZE];
+  if (data != NULL) goto create;
   if (in < 0 || fstat(in, &before) != 0) goto failed;
   if (!S_ISREG(before.st_mode)) {
     stage = CS_NOT_REGULAR;
@@ -143,6 +150,7 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
     stage = CS_SPARSE;
     goto stale;
   }
+create:
   stage = CS_CREATE;
   dir = dir_of(to, tmp, &tmp_name);
   /* The final name is in the temporary file's directory (tempBeside): one descriptor for both, and the rename within it. */
@@ -151,15 +159,21 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
     if (dir != -1) errno = EXDEV;
     goto failed;
   }
-  out = openat(dir, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  /* A copy is made as cairn-apply makes a new file (0666 less the umask); a restored file private until its mode is set, as cairn-restore does. */
+  out = openat(dir, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, data != NULL ? 0600 : 0666);
   if (out < 0) goto failed;
   made = true;
-  if (copy_bytes(in, out, (size_t)before.st_size, buf, buf_len, &stage) != 0) goto failed;
-  stage = CS_OPEN_SOURCE;
-  if (fstat(in, &after) != 0) goto failed;
-  if (!still_same(&before, &after)) {
-    stage = CS_SOURCE_MOVED;
-    goto stale;
+  if (data != NULL) {
+    stage = CS_WRITE;
+    if (write_all(out, data + (size_t)j[C_OFFSET], (size_t)j[C_SIZE]) != 0) goto failed;
+  } else {
+    if (copy_bytes(in, out, (size_t)before.st_size, buf, buf_len, &stage) != 0) goto failed;
+    stage = CS_OPEN_SOURCE;
+    if (fstat(in, &after) != 0) goto failed;
+    if (!still_same(&before, &after)) {
+      stage = CS_SOURCE_MOVED;
+      goto stale;
+    }
   }
   /* chown before chmod: chown clears the setuid and setgid bits. */
   stage = CS_CHOWN;
@@ -167,7 +181,9 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
   stage = CS_CHMOD;
   if (j[C_MODE] >= 0 && fchmod(out, (mode_t)j[C_MODE]) != 0) goto failed;
   stage = CS_UTIMES;
+  /* A copy's access time is now (as cairn-apply's own copies); a restored file's is its modification time (as cairn-restore's own). */
   struct timespec times[2] = {{0, UTIME_NOW}, {(time_t)j[C_MTIME_SEC], (long)j[C_MTIME_NSEC]}};
+  if (data != NULL) times[0] = times[1];
   if (futimens(out, times) != 0) goto failed;
   stage = CS_FSYNC;
   if (j[C_FSYNC] != 0 && fsync(out) != 0) goto failed;
@@ -175,7 +191,7 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
   int c = close(out);
   out = -1;
   if (c != 0) goto failed;
-  close(in);
+  if (in >= 0) close(in);
   in = -1;
   stage = CS_EXISTS;
   if (fstatat(dir, dst_name, &there, AT_SYMLINK_NOFOLLOW) == 0) goto stale;
@@ -241,10 +257,25 @@ void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const d
         r[CR_STAGE] = CS_OPEN_SOURCE;
         continue;
       }
-      copy_one(in[i], errs[i], &to, paths + ends[3 * k], paths + ends[3 * k + 1], jobs + k * CJSTRIDE, r, buf, COPY_BUF);
+      copy_one(in[i], errs[i], &to, paths + ends[3 * k], paths + ends[3 * k + 1], jobs + k * CJSTRIDE, r, buf, COPY_BUF, NULL);
       if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
     }
   }
   if (from.fd >= 0) close(from.fd);
+  if (to.fd >= 0) close(to.fd);
+}
+
+void write_batch(const char *paths, const uint32_t *ends, uint32_t count, const double *jobs, const unsigned char *data, double *result, int *stopped) {
+  struct dir_cache to = {.fd = -1};
+  for (size_t k = 0; k < count; k++) {
+    double *r = result + k * RSTRIDE;
+    if (__atomic_load_n(stopped, __ATOMIC_SEQ_CST)) {
+      memset(r, 0, RSTRIDE * sizeof *r);
+      r[CR_STAGE] = CS_NOT_RUN;
+      continue;
+    }
+    copy_one(-1, 0, &to, paths + (k == 0 ? 0 : ends[2 * k - 1]), paths + ends[2 * k], jobs + k * CJSTRIDE, r, NULL, 0, data);
+    if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
+  }
   if (to.fd >= 0) close(to.fd);
 }

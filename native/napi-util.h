@@ -78,8 +78,8 @@ void read_files_register(napi_env env, napi_value exports);
 /* Numbers per result, for both kinds; keep in step with lib/tree/local/native.ts. */
 enum { RSTRIDE = 6 };
 
-/* copy-files.c: numbers per copy (after three paths: source, temporary, final), and what fills a result. */
-enum { C_SIZE, C_MTIME_SEC, C_MTIME_NSEC, C_MODE, C_UID, C_GID, C_FSYNC, CJSTRIDE };
+/* copy-files.c: numbers per copy (after three paths: source, temporary, final; or two for a write of bytes: temporary, final), and what fills a result. C_OFFSET: where a write's bytes start in its data. */
+enum { C_SIZE, C_MTIME_SEC, C_MTIME_NSEC, C_MODE, C_UID, C_GID, C_FSYNC, C_OFFSET, CJSTRIDE };
 enum { CR_ERR, CR_STAGE, CR_BYTES, CR_MADE };
 /* Where a copy stopped (CR_STAGE); CR_ERR holds the errno, or 0 when the stage itself is the answer (stale, sparse); CR_MADE 1 when a temporary file was made (and removed). */
 enum {
@@ -93,5 +93,7 @@ enum {
  * is not run (CS_NOT_RUN), as cairn-apply stops at such an error.
  */
 void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const double *jobs, double *result, int *stopped);
+/* New files of given bytes (data + C_OFFSET, C_SIZE long), made and put in place as copy_batch makes copies. */
+void write_batch(const char *paths, const uint32_t *ends, uint32_t count, const double *jobs, const unsigned char *data, double *result, int *stopped);
 
 #endif

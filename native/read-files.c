@@ -65,8 +65,8 @@ static void read_one(const char *path, unsigned char *into, size_t size, off_t p
   r[R_MTIME_NSEC] = (double)st.st_mtim.tv_nsec;
 }
 
-/* What a batch does: reads for cairn-pack, copies for cairn-apply (copy-files.c). */
-enum { KIND_READ, KIND_COPY };
+/* What a batch does: reads for cairn-pack, copies for cairn-apply, writes of bytes for cairn-restore (copy-files.c). */
+enum { KIND_READ, KIND_COPY, KIND_WRITE };
 
 /* A batch's arguments as JS gave them, checked: NULL and a thrown error when they are not. */
 struct batch_args {
@@ -89,9 +89,9 @@ static bool batch_args(napi_env env, const napi_value *argv, int kind, struct ba
   b->ends = typed_arg(env, argv[1], napi_uint32_array, &ends_len);
   if (napi_get_value_uint32(env, argv[2], &b->count) != napi_ok) return throw_bad(env, "count must be a number"), false;
   b->jobs = typed_arg(env, argv[3], napi_float64_array, &jobs_len);
-  b->into = kind == KIND_READ ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
-  if (b->ends == NULL || b->jobs == NULL || (kind == KIND_READ && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
-  size_t per_path = kind == KIND_READ ? 1 : 3, stride = kind == KIND_READ ? JSTRIDE : CJSTRIDE;
+  b->into = kind != KIND_COPY ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
+  if (b->ends == NULL || b->jobs == NULL || (kind != KIND_COPY && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
+  size_t per_path = kind == KIND_READ ? 1 : kind == KIND_COPY ? 3 : 2, stride = kind == KIND_READ ? JSTRIDE : CJSTRIDE;
   if ((size_t)b->count * per_path > ends_len || (size_t)b->count * stride > jobs_len) return throw_bad(env, "count beyond the arrays"), false;
   if (result != NULL) {
     *result = typed_arg(env, argv[5], napi_float64_array, result_len);
@@ -106,12 +106,20 @@ static bool batch_args(napi_env env, const napi_value *argv, int kind, struct ba
     const double *j = b->jobs + k * JSTRIDE;
     if (!(j[J_OFFSET] >= 0 && j[J_SIZE] >= 0 && j[J_POSITION] >= 0 && j[J_OFFSET] + j[J_SIZE] <= (double)into_len)) return throw_bad(env, "a slot outside into"), false;
   }
+  for (size_t k = 0; kind == KIND_WRITE && k < b->count; k++) {
+    const double *j = b->jobs + k * CJSTRIDE;
+    if (!(j[C_OFFSET] >= 0 && j[C_SIZE] >= 0 && j[C_OFFSET] + j[C_SIZE] <= (double)into_len)) return throw_bad(env, "a slot outside into"), false;
+  }
   return true;
 }
 
 static void run_batch(const struct batch_args *b, double *result, int *stopped) {
   if (b->kind == KIND_COPY) {
     copy_batch(b->paths, b->ends, b->count, b->jobs, result, stopped);
+    return;
+  }
+  if (b->kind == KIND_WRITE) {
+    write_batch(b->paths, b->ends, b->count, b->jobs, b->into, result, stopped);
     return;
   }
   for (size_t k = 0; k < b->count; k++) {
@@ -290,7 +298,8 @@ static void *copy_of(const void *p, size_t n) {
 
 /*
  * submit(handle, id, kind, paths, ends, count, jobs, into): readFiles (kind
- * 0) or copyFiles (kind 1, into unused) in the reader thread;
+ * 0), copyFiles (kind 1, into unused) or writes of into's bytes (kind 2,
+ * two paths per file) in the reader thread;
  * finish(handle, id, result) gets the result.
  */
 static napi_value submit(napi_env env, napi_callback_info info) {
@@ -298,7 +307,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   struct reader *r = reader_call(env, info, 8, argv);
   if (r == NULL) return throw_bad(env, "submit(handle, id, kind, paths, ends, count, jobs, into): no open handle");
   uint32_t kind;
-  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || (kind != KIND_READ && kind != KIND_COPY)) return throw_bad(env, "submit: kind must be 0 (read) or 1 (copy)");
+  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || kind > KIND_WRITE) return throw_bad(env, "submit: kind must be 0 (read), 1 (copy) or 2 (write)");
   struct batch *b = calloc(1, sizeof *b);
   if (b == NULL) return throw_bad(env, "submit: no memory");
   if (napi_get_value_uint32(env, argv[1], &b->id) != napi_ok) {
@@ -312,10 +321,10 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   }
   b->a = a;
   b->a.paths = copy_of(a.paths, a.paths_len);
-  b->a.ends = copy_of(a.ends, (size_t)a.count * (kind == KIND_READ ? 1 : 3) * sizeof *a.ends);
+  b->a.ends = copy_of(a.ends, (size_t)a.count * (kind == KIND_READ ? 1 : kind == KIND_COPY ? 3 : 2) * sizeof *a.ends);
   b->a.jobs = copy_of(a.jobs, (size_t)a.count * (kind == KIND_READ ? JSTRIDE : CJSTRIDE) * sizeof *a.jobs);
   b->result = calloc((size_t)a.count * RSTRIDE + 1, sizeof *b->result);
-  if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || (kind == KIND_READ && napi_create_reference(env, argv[7], 1, &b->into_ref) != napi_ok)) {
+  if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || (kind != KIND_COPY && napi_create_reference(env, argv[7], 1, &b->into_ref) != napi_ok)) {
     batch_free(env, b);
     return throw_bad(env, "submit: no memory");
   }

@@ -25,7 +25,7 @@ import { lstatOrNone } from '../tree/local/stat';
 import { foldName } from '../diff/fold-groups';
 import { CopyBatch } from '../tree/local/copy-files';
 import { timeParts } from '../records/time';
-import { CopyQueue } from './copy-queue';
+import { CopyQueue } from '../tree/local/copy-queue';
 import { mismatch } from './expect';
 import { ParentGuard } from './parent-guard';
 

@@ -152,6 +152,11 @@ export class Confinement {
     return this.ancestors(Buffer.concat([rel, Buffer.from('/')]), dryRun);
   }
 
+  /** The directory `rel` is in was made or checked by this run, and is a directory still as far as this run knows. */
+  knownParent(rel: Buffer): boolean {
+    return this.dirs.has(parentRel(rel).toString('latin1'));
+  }
+
   /** A directory this run made or checked. */
   isDir(rel: Buffer): void {
     this.dirs.add(rel.toString('latin1'));

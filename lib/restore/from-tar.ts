@@ -3,7 +3,7 @@ import { partName, rawBytes } from '../pack/member';
 import { IS_ROOT } from '../tree/local/write';
 import { openTar } from './byte-source';
 import { confineName } from './confine';
-import type { Report } from './report';
+import type { Report, Reported } from './report';
 import type { Item, Outcome, Restorer } from './restorer';
 import type { Selector } from './select';
 import { TarError, TarReader, type Member } from './tar-read';
@@ -71,6 +71,68 @@ function itemOf(m: Member): Item {
  * volume's catalog, is not restored.
  */
 export async function restoreTars(files: readonly string[], r: Restorer, report: Report, o: TarRestoreOptions): Promise<void> {
+  const results = new InOrder(r, report);
+  try {
+    await restoreAll(files, r, results, o);
+    await results.flush();
+  } finally {
+    // Whatever happened, nothing queued is left unmade or half made.
+    r.flushQueue();
+  }
+  r.finish();
+}
+
+/** Outcomes reported in archive order, though small files are made later, a batch at a time (Restorer.fileBytes). */
+class InOrder {
+  private readonly pending: { source: string; rep: Omit<Reported, 'status'>; out: Outcome | Promise<Outcome>; done?: Outcome; key?: string }[] = [];
+  /** Names (latin1) of files queued and not yet reported. */
+  private readonly queued = new Set<string>();
+
+  constructor(
+    private readonly r: Restorer,
+    private readonly report: Report,
+  ) {}
+
+  async add(source: string, rep: Omit<Reported, 'status'>, out: Outcome | Promise<Outcome>, key?: string): Promise<void> {
+    const entry: (typeof this.pending)[number] = { source, rep, out, key };
+    if (out instanceof Promise) {
+      out.then((d) => (entry.done = d), () => {});
+      if (key !== undefined) this.queued.add(key);
+    } else entry.done = out;
+    this.pending.push(entry);
+    // Those done, from the oldest on; all of them when too many wait.
+    if (this.pending.length >= 1024) await this.flush();
+    while (this.pending[0]?.done !== undefined) await this.reportOldest();
+  }
+
+  /** A member that must see the queued files made first: a hard link (to one of them?), or one whose name or a parent's is queued. */
+  needsFlush(rel: Buffer, hardlink: boolean): boolean {
+    if (this.queued.size === 0) return false;
+    if (hardlink) return true;
+    const key = rel.toString('latin1');
+    if (this.queued.has(key)) return true;
+    // A directory known to this run has no queued file above it: queueing a file there would have made it unknown (notDir).
+    if (this.r.confine.knownParent(rel)) return false;
+    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) if (this.queued.has(key.slice(0, i))) return true;
+    return false;
+  }
+
+  async flush(): Promise<void> {
+    this.r.flushQueue();
+    while (this.pending.length > 0) await this.reportOldest();
+  }
+
+  private async reportOldest(): Promise<void> {
+    const e = this.pending[0]!;
+    // A fatal error (no space) throws here, in archive order: nothing after it is reported.
+    const out = e.done ?? (await e.out);
+    this.pending.shift();
+    if (e.key !== undefined) this.queued.delete(e.key);
+    await this.report.add(e.source, { ...e.rep, ...out });
+  }
+}
+
+async function restoreAll(files: readonly string[], r: Restorer, results: InOrder, o: TarRestoreOptions): Promise<void> {
   for (const file of files) {
     const source = file === '-' ? 'stdin' : file;
     const reader = new TarReader(await openTar(file));
@@ -84,7 +146,7 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
       const at = err.member ?? current;
       const n = at !== undefined ? confineName(at) : undefined;
       const name = n !== undefined && 'rel' in n ? n.rel : (at ?? Buffer.from(`(offset ${reader.position})`));
-      await report.add(source, { name, type: 'file', status: 'failed', error: err.message });
+      await results.add(source, { name, type: 'file' }, { status: 'failed', error: err.message });
     };
     for (;;) {
       let m: Member | undefined;
@@ -116,7 +178,8 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
         continue;
       }
       if ('rel' in n && !o.select(n.rel.toString('utf8'), m.type === 'dir')) continue;
-      let out: Outcome | undefined;
+      if ('rel' in n && results.needsFlush(n.rel, m.type === 'hardlink')) await results.flush();
+      let out: Outcome | Promise<Outcome> | undefined;
       if (m.bad !== undefined) out = { status: 'failed', error: `refused: ${m.bad}` };
       else if ('refuse' in n) out = { status: 'failed', error: `refused: ${n.refuse}` };
       else {
@@ -134,7 +197,15 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
                 }
                 item.sparse = m.sparse.map;
               }
-              out = await r.file(item, (write) => reader.content(write));
+              if (r.queues(item)) {
+                // Whole in memory (at most 1 MiB), then made by the addon's thread with others.
+                const data = Buffer.allocUnsafe(m.size);
+                let at = 0;
+                await reader.content((c) => {
+                  at += c.copy(data, at);
+                });
+                out = r.fileBytes(item, data.subarray(0, at));
+              } else out = await r.file(item, (write) => reader.content(write));
             } catch (err) {
               if (!(err instanceof TarError)) throw err;
               await broken(err);
@@ -160,8 +231,7 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
         }
       }
       if (out === undefined) break; // the archive broke inside this member: reported
-      await report.add(source, { name: 'rel' in n ? n.rel : m.name, type: m.type, ...out });
+      await results.add(source, { name: 'rel' in n ? n.rel : m.name, type: m.type }, out, 'rel' in n && out instanceof Promise ? n.rel.toString('latin1') : undefined);
     }
   }
-  r.finish();
 }

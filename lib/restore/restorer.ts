@@ -4,7 +4,9 @@ import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
 import { hashFd } from '../hash/file-hash';
 import { TEMP_PREFIX, type HashAlg } from '../records/types';
-import { IS_ROOT, makeNode, splitRdev, utimesOfParts } from '../tree/local/write';
+import { IS_ROOT, StaleError, makeNode, splitRdev, utimesOfParts } from '../tree/local/write';
+import { CopyBatch } from '../tree/local/copy-files';
+import { CopyQueue } from '../tree/local/copy-queue';
 import { lstatOrNone } from '../tree/local/stat';
 import { typeOfMode } from '../tree/local/stat-entry';
 import { Confinement, confineName, parentRel, symlinkProblem } from './confine';
@@ -49,7 +51,19 @@ export interface RestorerOptions {
   perms: boolean;
   /** The destination's time granularity (FAT: 2 s): times compare at it, and coarse ones are set after the rename. */
   precisionNs: number;
+  /** fileBytes() may queue new small files (the caller flushes before it waits on them). */
+  queue?: boolean;
 }
+
+/** Where a new file goes: its relative and absolute names, and whether something is there to replace. */
+interface Placed {
+  rel: Buffer;
+  abs: Buffer;
+  there: 'free' | 'replace';
+}
+
+/** Files up to this size may be queued whole (their bytes are copied into the batch). */
+const QUEUED_SIZE = 1 << 20;
 
 let counter = 0;
 
@@ -84,9 +98,12 @@ function guarded(fn: () => Outcome): Outcome {
 export class Restorer {
   readonly confine: Confinement;
   private readonly dirTimes: { rel: Buffer; item: Item }[] = [];
+  /** New small files, made by the addon's thread: with the addon, and where a time set once stays (not FAT). */
+  private readonly queue: CopyQueue | undefined;
 
   constructor(private readonly o: RestorerOptions) {
     this.confine = new Confinement(o.dest, o.foldCase);
+    this.queue = o.queue === true && !o.dryRun && o.precisionNs < 1e9 && CopyBatch.available ? new CopyQueue('write') : undefined;
   }
 
   /** Checks the name; on success the relative path, with the directories above it made. */
@@ -155,7 +172,15 @@ export class Restorer {
    * --overwrite, and a temporary file open beside it; or the outcome when
    * nothing is to be written.
    */
-  private newFile(item: Item): { rel: Buffer; abs: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' } | Outcome {
+  private newFile(item: Item, placed: Placed | Outcome = this.where(item)): { rel: Buffer; abs: Buffer; tmp: Buffer; fd: number; there: 'free' | 'replace' } | Outcome {
+    if (!('abs' in placed)) return placed;
+    const tmp = this.temp(placed.rel);
+    const fd = fs.openSync(tmp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    return { ...placed, tmp, fd };
+  }
+
+  /** Where a new file goes, checked, and whether something is there; or the outcome when nothing is to be written. */
+  private where(item: Item): Placed | Outcome {
     const p = this.place(item);
     if ('refuse' in p) return { status: 'failed', error: p.refuse };
     const abs = this.confine.abs(p.rel);
@@ -163,13 +188,59 @@ export class Restorer {
     if (there === 'same') return { status: 'same' };
     if (typeof there === 'object') return { status: 'skipped', error: there.keep };
     if (this.o.dryRun) return { status: 'dry-run' };
-    const tmp = this.temp(p.rel);
-    const fd = fs.openSync(tmp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-    return { rel: p.rel, abs, tmp, fd, there };
+    return { rel: p.rel, abs, there };
   }
 
-  private async fileUnsafe(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>): Promise<Outcome> {
-    const f = this.newFile(item);
+  /** Whether fileBytes() may queue a file like this one (else it writes it at once). */
+  queues(item: Item): boolean {
+    return this.queue !== undefined && item.sparse === undefined && item.size <= QUEUED_SIZE;
+  }
+
+  /**
+   * A small file whose bytes are all here (see queues()): checked against
+   * its hash, then made by the addon's thread when its name is free (a
+   * promise, settled by a later batch or flushQueue()), else at once as
+   * file() makes it. Its name counts as a file from now on.
+   */
+  fileBytes(item: Item, data: Buffer): Outcome | Promise<Outcome> {
+    try {
+      const w = this.where(item);
+      if (!('abs' in w)) return w;
+      if (w.there !== 'free' || this.queue === undefined) return this.fileUnsafe(item, async (write) => write(data), w).catch(asOutcome);
+      if (data.length !== item.size) return { status: 'failed', error: `${data.length} bytes, ${item.size} expected` };
+      if (item.hash !== undefined) {
+        const alg = item.hash.slice(0, item.hash.indexOf(':'));
+        const hex = `${alg}:${createHash(alg).update(data).digest('hex')}`;
+        if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` };
+      }
+      const tmp = this.temp(w.rel);
+      this.confine.notDir(w.rel);
+      const chown = this.o.owners && IS_ROOT;
+      const made = this.queue.write(tmp, w.abs, data, {
+        size: data.length,
+        mtimeSec: item.mtimeSec,
+        mtimeNsec: item.mtimeNsec,
+        mode: this.o.perms ? item.mode : -1,
+        uid: chown ? item.uid : -1,
+        gid: chown ? item.gid : -1,
+        fsync: false,
+      });
+      return made.then(
+        (): Outcome => ({ status: 'done' }),
+        (err: Error): Outcome => (err instanceof StaleError ? { status: 'failed', error: 'an object appeared at its name meanwhile (kept)' } : asOutcome(err)),
+      );
+    } catch (err) {
+      return asOutcome(err);
+    }
+  }
+
+  /** Makes every queued file now: their promises settle. */
+  flushQueue(): void {
+    this.queue?.flush();
+  }
+
+  private async fileUnsafe(item: Item, content: (write: (chunk: Buffer) => void) => Promise<void>, placed?: Placed): Promise<Outcome> {
+    const f = this.newFile(item, placed);
     if (!('fd' in f)) return f;
     const { rel, abs, tmp, fd, there } = f;
     const p = { rel };
@@ -360,6 +431,7 @@ export class Restorer {
 
   /** Directory times and modes, deepest first (making their contents changed the times). */
   finish(): void {
+    this.flushQueue();
     for (const { rel, item } of this.dirTimes.reverse()) {
       const abs = this.confine.abs(rel);
       try {

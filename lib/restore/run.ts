@@ -61,7 +61,7 @@ export async function runRestore(o: RestoreOptions): Promise<{ attention: boolea
   if (o.asOf !== undefined) throw new UsageError('--as-of', 'only with a catalog (--catalog, --media or --mounter)');
   if (o.list) throw new UsageError('--list', 'only with a catalog (--catalog, --media or --mounter)');
   const dest = destination(o.dest);
-  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest) });
+  const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest), queue: true });
   const tars = o.tars.length > 0 ? o.tars : ['-'];
   const report = new Report({ src: tars.map((t) => (t === '-' ? 'stdin' : path.resolve(t))), dst: dest, dry_run: o.dryRun }, o.warn, o.tool);
   await restoreTars(tars, r, report, { select, specials: o.specials });

@@ -50,6 +50,9 @@ export class CopyBatch {
   private readonly result: Float64Array;
   private id = -1;
   count = 0;
+  /** A write batch's bytes, file after file. */
+  private data: Buffer | undefined;
+  private used = 0;
 
   static readonly available = fileReader !== undefined;
 
@@ -58,7 +61,11 @@ export class CopyBatch {
     fileReader!.resetCopies(readerThread());
   }
 
-  constructor(readonly capacity: number) {
+  /** kind 'write': new files of given bytes (write()), not copies of files (add()). */
+  constructor(
+    readonly capacity: number,
+    private readonly kind: 'copy' | 'write' = 'copy',
+  ) {
     this.paths = new PathList(capacity * 3);
     this.jobs = new Float64Array(capacity * CJSTRIDE);
     this.result = new Float64Array(capacity * RSTRIDE);
@@ -69,9 +76,9 @@ export class CopyBatch {
   }
 
   add(src: FsPath, tmp: FsPath, dst: FsPath, spec: CopySpec): void {
-    this.paths.add(bytes(src));
-    this.paths.add(bytes(tmp));
-    this.paths.add(bytes(dst));
+    this.paths.add(asBytes(src));
+    this.paths.add(asBytes(tmp));
+    this.paths.add(asBytes(dst));
     const j = this.count++ * CJSTRIDE;
     this.jobs[j + C.SIZE] = spec.size;
     this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
@@ -80,6 +87,33 @@ export class CopyBatch {
     this.jobs[j + C.UID] = spec.uid;
     this.jobs[j + C.GID] = spec.gid;
     this.jobs[j + C.FSYNC] = spec.fsync ? 1 : 0;
+  }
+
+  /** Queues a new file of `bytes` (a write batch), made and renamed as a copy is. */
+  write(tmp: FsPath, dst: FsPath, bytes: Buffer, spec: CopySpec): void {
+    if (this.data === undefined || this.used + bytes.length > this.data.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.used + bytes.length, (this.data?.length ?? 0) * 2, 1 << 20));
+      this.data?.copy(bigger, 0, 0, this.used);
+      this.data = bigger;
+    }
+    bytes.copy(this.data, this.used);
+    this.paths.add(asBytes(tmp));
+    this.paths.add(asBytes(dst));
+    const j = this.count++ * CJSTRIDE;
+    this.jobs[j + C.SIZE] = bytes.length;
+    this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
+    this.jobs[j + C.MTIME_NSEC] = spec.mtimeNsec;
+    this.jobs[j + C.MODE] = spec.mode;
+    this.jobs[j + C.UID] = spec.uid;
+    this.jobs[j + C.GID] = spec.gid;
+    this.jobs[j + C.FSYNC] = spec.fsync ? 1 : 0;
+    this.jobs[j + C.OFFSET] = this.used;
+    this.used += bytes.length;
+  }
+
+  /** Bytes queued by write(). */
+  get bytes(): number {
+    return this.used;
   }
 
   /** Copies at once, in this thread. */
@@ -91,7 +125,8 @@ export class CopyBatch {
   start(): void {
     if (this.count === 0) return;
     this.id = batchId();
-    fileReader!.submit(readerThread(), this.id, 1, this.paths.buf, this.paths.ends, this.count, this.jobs, undefined);
+    if (this.kind === 'write') fileReader!.submit(readerThread(), this.id, 2, this.paths.buf, this.paths.ends, this.count, this.jobs, this.data!);
+    else fileReader!.submit(readerThread(), this.id, 1, this.paths.buf, this.paths.ends, this.count, this.jobs, undefined);
   }
 
   finish(): void {
@@ -118,17 +153,20 @@ export class CopyBatch {
     const removedTemp = this.result[r + CR.MADE] === 1;
     if (errno === 0) return Object.assign(new StaleError(STALE[stage] ?? 'changed since the scan'), { removedTemp });
     // Which path the failed call was on: the source, the temporary file, or the final name.
-    const path = stage === CS.OPEN_SOURCE || stage === CS.READ ? this.paths.at(3 * k) : stage === CS.EXISTS ? this.paths.at(3 * k + 2) : this.paths.at(3 * k + 1);
+    const per = this.kind === 'write' ? 2 : 3;
+    const first = per * k;
+    const path = stage === CS.OPEN_SOURCE || stage === CS.READ ? this.paths.at(first) : stage === CS.EXISTS ? this.paths.at(first + per - 1) : this.paths.at(first + per - 2);
     return Object.assign(systemError(errno, SYSCALL[stage] ?? 'copy', path), { removedTemp });
   }
 
   clear(): void {
     this.finish();
     this.count = 0;
+    this.used = 0;
     this.paths.clear();
   }
 }
 
-function bytes(p: FsPath): Buffer {
+function asBytes(p: FsPath): Buffer {
   return typeof p === 'string' ? Buffer.from(p) : p;
 }

@@ -59,10 +59,12 @@ export interface FileReader {
    */
   copyFiles(paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, result: Float64Array): void;
   /**
-   * readFiles (kind 0) or copyFiles (kind 1) in the reader thread; the
-   * arguments are copied, `into` is written later (kept alive until finish).
+   * readFiles (kind 0), copyFiles (kind 1) or writes (kind 2: new files of
+   * `into`'s bytes, two paths each: temporary and final) in the reader
+   * thread; the arguments are copied, `into` is used later (kept alive
+   * until finish).
    */
-  submit(handle: ReaderHandle, id: number, kind: 0 | 1, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array | undefined): void;
+  submit(handle: ReaderHandle, id: number, kind: 0 | 1 | 2, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array | undefined): void;
   /** Waits for a submitted batch (batches run in the order submitted) and fills `result`. */
   finish(handle: ReaderHandle, id: number, result: Float64Array): void;
   readonly RSTRIDE: number;
@@ -102,8 +104,8 @@ export const JSTRIDE = 3;
 export const R = { ERR: 0, GOT: 1, MODE: 2, SIZE: 3, MTIME_SEC: 4, MTIME_NSEC: 5 } as const;
 export const RSTRIDE = 6;
 /** Offsets in a copyFiles job and result, and where a copy stopped (native/napi-util.h's enums). */
-export const C = { SIZE: 0, MTIME_SEC: 1, MTIME_NSEC: 2, MODE: 3, UID: 4, GID: 5, FSYNC: 6 } as const;
-export const CJSTRIDE = 7;
+export const C = { SIZE: 0, MTIME_SEC: 1, MTIME_NSEC: 2, MODE: 3, UID: 4, GID: 5, FSYNC: 6, OFFSET: 7 } as const;
+export const CJSTRIDE = 8;
 export const CR = { ERR: 0, STAGE: 1, BYTES: 2, MADE: 3 } as const;
 export const CS = {
   DONE: 0,
