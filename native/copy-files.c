@@ -19,10 +19,12 @@
 #define _GNU_SOURCE
 #include "napi-util.h"
 
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 /* Sources open at once at most: the batch's reads are asked for together. */
 #define COPY_BATCH_MAX 256
@@ -95,6 +97,45 @@ static int dir_of(struct dir_cache *c, const char *path, const char **name) {
   return c->fd;
 }
 
+/*
+ * The destination directory of a temporary path: below the destination
+ * root (its first rootlen bytes), resolved from the root's descriptor with
+ * openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS. A directory the caller
+ * checked when it queued the file may be swapped for a symlink by another
+ * process before the batch runs: the write then fails (ELOOP, EXDEV)
+ * rather than land outside. rootlen 0, or a kernel without openat2: by
+ * path, as dir_of.
+ */
+static int dest_dir(struct dir_cache *c, struct dir_cache *root, const char *path, size_t rootlen, const char **name) {
+  const char *slash = strrchr(path, '/');
+  if (rootlen == 0 || slash == NULL || (size_t)(slash - path) + 1 < rootlen) return dir_of(c, path, name);
+  *name = slash + 1;
+  size_t len = (size_t)(slash - path);
+  if (c->fd >= 0 && c->len == len && memcmp(c->path, path, len) == 0) return c->fd;
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  if (len + 1 >= sizeof c->path || rootlen + 1 >= sizeof c->path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  if (root->fd < 0 || root->len != rootlen || memcmp(root->path, path, rootlen) != 0) {
+    if (root->fd >= 0) close(root->fd);
+    memcpy(root->path, path, rootlen);
+    root->path[rootlen] = 0;
+    root->len = rootlen;
+    root->fd = open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root->fd < 0) return -1;
+  }
+  memcpy(c->path, path, len);
+  c->path[len] = 0;
+  c->len = len;
+  const char *rel = len >= rootlen ? c->path + rootlen : "";
+  struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+  c->fd = (int)syscall(SYS_openat2, root->fd, *rel != 0 ? rel : ".", &how, sizeof how);
+  if (c->fd < 0 && errno == ENOSYS) c->fd = open(c->path[0] != 0 ? c->path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return c->fd;
+}
+
 /* The directory part of a path, without the slashes that end it ("//x" and "/x" are both in "/"). */
 static size_t dir_len(const char *path, const char *name) {
   size_t n = (size_t)(name - path);
@@ -127,7 +168,7 @@ static int open_source(struct dir_cache *from, const char *src) {
  * bytes (cairn-restore's files, already checked against their hash: no
  * source to check).
  */
-static void copy_one(int in, int open_errno, struct dir_cache *to, const char *tmp, const char *dst, const double *j, double *r, unsigned char *buf, size_t buf_len, const unsigned char *data) {
+static void copy_one(int in, int open_errno, struct dir_cache *to, struct dir_cache *root, const char *tmp, const char *dst, const double *j, double *r, unsigned char *buf, size_t buf_len, const unsigned char *data) {
   memset(r, 0, RSTRIDE * sizeof *r);
   int stage = CS_OPEN_SOURCE;
   const char *tmp_name, *dst_name;
@@ -152,7 +193,7 @@ static void copy_one(int in, int open_errno, struct dir_cache *to, const char *t
   }
 create:
   stage = CS_CREATE;
-  dir = dir_of(to, tmp, &tmp_name);
+  dir = dest_dir(to, root, tmp, (size_t)j[C_ROOTLEN], &tmp_name);
   /* The final name is in the temporary file's directory (tempBeside): one descriptor for both, and the rename within it. */
   dst_name = strrchr(dst, '/') != NULL ? strrchr(dst, '/') + 1 : dst;
   if (dir == -1 || !same_dir(tmp, tmp_name, dst, dst_name)) {
@@ -228,6 +269,7 @@ void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const d
   static __thread unsigned char *buf;
   if (buf == NULL) buf = malloc(COPY_BUF);
   struct dir_cache from = {.fd = -1}, to = {.fd = -1};
+  struct dir_cache root = {.fd = -1};
   /*
    * Every source of the batch is opened first and the kernel asked to read
    * it (POSIX_FADV_WILLNEED): on a cold cache the disk then serves the
@@ -257,16 +299,18 @@ void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const d
         r[CR_STAGE] = CS_OPEN_SOURCE;
         continue;
       }
-      copy_one(in[i], errs[i], &to, paths + ends[3 * k], paths + ends[3 * k + 1], jobs + k * CJSTRIDE, r, buf, COPY_BUF, NULL);
+      copy_one(in[i], errs[i], &to, &root, paths + ends[3 * k], paths + ends[3 * k + 1], jobs + k * CJSTRIDE, r, buf, COPY_BUF, NULL);
       if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
     }
   }
   if (from.fd >= 0) close(from.fd);
   if (to.fd >= 0) close(to.fd);
+  if (root.fd >= 0) close(root.fd);
 }
 
 void write_batch(const char *paths, const uint32_t *ends, uint32_t count, const double *jobs, const unsigned char *data, double *result, int *stopped) {
   struct dir_cache to = {.fd = -1};
+  struct dir_cache root = {.fd = -1};
   for (size_t k = 0; k < count; k++) {
     double *r = result + k * RSTRIDE;
     if (__atomic_load_n(stopped, __ATOMIC_SEQ_CST)) {
@@ -274,8 +318,9 @@ void write_batch(const char *paths, const uint32_t *ends, uint32_t count, const 
       r[CR_STAGE] = CS_NOT_RUN;
       continue;
     }
-    copy_one(-1, 0, &to, paths + (k == 0 ? 0 : ends[2 * k - 1]), paths + ends[2 * k], jobs + k * CJSTRIDE, r, NULL, 0, data);
+    copy_one(-1, 0, &to, &root, paths + (k == 0 ? 0 : ends[2 * k - 1]), paths + ends[2 * k], jobs + k * CJSTRIDE, r, NULL, 0, data);
     if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
   }
   if (to.fd >= 0) close(to.fd);
+  if (root.fd >= 0) close(root.fd);
 }

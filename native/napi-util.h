@@ -78,8 +78,8 @@ void read_files_register(napi_env env, napi_value exports);
 /* Numbers per result, for both kinds; keep in step with lib/tree/local/native.ts. */
 enum { RSTRIDE = 6 };
 
-/* copy-files.c: numbers per copy (after three paths: source, temporary, final; or two for a write of bytes: temporary, final), and what fills a result. C_OFFSET: where a write's bytes start in its data. */
-enum { C_SIZE, C_MTIME_SEC, C_MTIME_NSEC, C_MODE, C_UID, C_GID, C_FSYNC, C_OFFSET, CJSTRIDE };
+/* copy-files.c: numbers per copy (after three paths: source, temporary, final; or two for a write of bytes: temporary, final), and what fills a result. C_OFFSET: where a write's bytes start in its data; C_ROOTLEN: bytes of the destination root at the start of the temporary path (0: resolve it as a path). */
+enum { C_SIZE, C_MTIME_SEC, C_MTIME_NSEC, C_MODE, C_UID, C_GID, C_FSYNC, C_OFFSET, C_ROOTLEN, CJSTRIDE };
 enum { CR_ERR, CR_STAGE, CR_BYTES, CR_MADE };
 /* Where a copy stopped (CR_STAGE); CR_ERR holds the errno, or 0 when the stage itself is the answer (stale, sparse); CR_MADE 1 when a temporary file was made (and removed). */
 enum {

@@ -447,6 +447,7 @@ export class Applier implements ActionRunner {
       uid: chown ? set.uid! : -1,
       gid: chown ? set.gid! : -1,
       fsync: this.o.fsync,
+      root: this.o.dst,
     });
     if (r === 'sparse') {
       job.attempt++;

@@ -75,6 +75,10 @@ export async function restoreTars(files: readonly string[], r: Restorer, report:
   try {
     await restoreAll(files, r, results, o);
     await results.flush();
+  } catch (err) {
+    // What was decided before the error is reported, up to a file that failed for good.
+    await results.flush().catch(() => {});
+    throw err;
   } finally {
     // Whatever happened, nothing queued is left unmade or half made.
     r.flushQueue();
@@ -93,16 +97,28 @@ class InOrder {
     private readonly report: Report,
   ) {}
 
+  /** A queued file failed for the whole run (no space): the run stops at it as soon as that is known. */
+  private stopped = false;
+
   async add(source: string, rep: Omit<Reported, 'status'>, out: Outcome | Promise<Outcome>, key?: string): Promise<void> {
-    const entry: (typeof this.pending)[number] = { source, rep, out, key };
+    // Kept while waiting: a copy of the name, not a view of the reader's 1 MiB chunk.
+    const entry: (typeof this.pending)[number] = { source, rep: this.pending.length > 0 || out instanceof Promise ? { ...rep, name: Buffer.from(rep.name) } : rep, out, key };
     if (out instanceof Promise) {
-      out.then((d) => (entry.done = d), () => {});
+      out.then(
+        (d) => (entry.done = d),
+        () => (this.stopped = true),
+      );
       if (key !== undefined) this.queued.add(key);
     } else entry.done = out;
     this.pending.push(entry);
-    // Those done, from the oldest on; all of them when too many wait.
-    if (this.pending.length >= 1024) await this.flush();
+    // Those done, from the oldest on; all of them when too many wait, or when one failed for good (it throws, in order).
+    if (this.pending.length >= 1024 || this.stopped) await this.flush();
     while (this.pending[0]?.done !== undefined) await this.reportOldest();
+  }
+
+  /** Whether a queued file has failed for the whole run: nothing more should be made. */
+  get failed(): boolean {
+    return this.stopped;
   }
 
   /** A member that must see the queued files made first: a hard link (to one of them?), or one whose name or a parent's is queued. */
@@ -178,7 +194,7 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
         continue;
       }
       if ('rel' in n && !o.select(n.rel.toString('utf8'), m.type === 'dir')) continue;
-      if ('rel' in n && results.needsFlush(n.rel, m.type === 'hardlink')) await results.flush();
+      if (results.failed || ('rel' in n && results.needsFlush(n.rel, m.type === 'hardlink'))) await results.flush();
       let out: Outcome | Promise<Outcome> | undefined;
       if (m.bad !== undefined) out = { status: 'failed', error: `refused: ${m.bad}` };
       else if ('refuse' in n) out = { status: 'failed', error: `refused: ${n.refuse}` };

@@ -48,4 +48,9 @@ export class Report {
   end(): Promise<void> {
     return this.w.end();
   }
+
+  /** Writes out what is reported so far, without the end record: a run that stops on an error. */
+  flush(): void {
+    this.w.flush();
+  }
 }

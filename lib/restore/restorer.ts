@@ -74,7 +74,7 @@ let counter = 0;
  */
 function asOutcome(err: unknown): Outcome {
   const code = (err as NodeJS.ErrnoException).code;
-  if (typeof code !== 'string' || code === 'ENOSPC' || code === 'EIO' || code === 'EROFS') throw err;
+  if (typeof code !== 'string' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EROFS') throw err;
   return { status: 'failed', error: describeSystemError(err) };
 }
 
@@ -224,6 +224,7 @@ export class Restorer {
         uid: chown ? item.uid : -1,
         gid: chown ? item.gid : -1,
         fsync: false,
+        root: this.o.dest,
       });
       return made.then(
         (): Outcome => ({ status: 'done' }),

@@ -64,7 +64,13 @@ export async function runRestore(o: RestoreOptions): Promise<{ attention: boolea
   const r = new Restorer({ dest, overwrite: o.overwrite, dryRun: o.dryRun, ...destCaps(dest), queue: true });
   const tars = o.tars.length > 0 ? o.tars : ['-'];
   const report = new Report({ src: tars.map((t) => (t === '-' ? 'stdin' : path.resolve(t))), dst: dest, dry_run: o.dryRun }, o.warn, o.tool);
-  await restoreTars(tars, r, report, { select, specials: o.specials });
+  try {
+    await restoreTars(tars, r, report, { select, specials: o.specials });
+  } catch (err) {
+    // What was restored before a fatal error (no space) is reported; no end record: the run did not finish.
+    report.flush();
+    throw err;
+  }
   await report.end();
   return { attention: report.problems > 0 };
 }

@@ -94,3 +94,24 @@ test('copyFiles: a copy that fills the disk stops the ones after it until the ne
     execFileSync('umount', [dst]);
   }
 });
+
+test('copyFiles: below a destination root, a directory swapped for a symlink after the caller checked it is not written through', () => {
+  const d = tempDir('cairn-copy-files-');
+  const root = path.join(d, 'dest');
+  const outside = path.join(d, 'outside');
+  fs.mkdirSync(root);
+  fs.mkdirSync(outside);
+  fs.symlinkSync(outside, path.join(root, 'sub'));
+  const b = new CopyBatch(2, 'write');
+  const spec = { size: 3, mtimeSec: 1_600_000_000, mtimeNsec: 5, mode: 0o644, uid: -1, gid: -1, fsync: false };
+  b.write(path.join(root, 'sub', '.cairn-tmp.1'), path.join(root, 'sub', 'f'), Buffer.from('abc'), { ...spec, root });
+  b.write(path.join(root, '.cairn-tmp.2'), path.join(root, 'top'), Buffer.from('abc'), { ...spec, root: `${root}/` });
+  b.start();
+  b.finish();
+  assert.equal((b.outcome(0) as NodeJS.ErrnoException).code, 'ELOOP');
+  assert.equal(b.outcome(1), 3);
+  b.clear();
+  assert.deepEqual(fs.readdirSync(outside), [], 'nothing written outside');
+  assert.equal(fs.readFileSync(path.join(root, 'top'), 'utf8'), 'abc');
+  assert.equal(fs.statSync(path.join(root, 'top'), { bigint: true }).mtimeNs, 1_600_000_000_000_000_005n);
+});

@@ -12,6 +12,21 @@ export interface CopySpec {
   uid: number;
   gid: number;
   fsync: boolean;
+  /**
+   * The destination root the temporary name lies under: its directory is
+   * then opened from the root's descriptor, never through a symlink
+   * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), whatever another
+   * process did to the tree since the caller checked it.
+   */
+  root?: string;
+}
+
+/** Bytes of `root` and its slash at the start of `p`, or 0 when `p` is not below it as spelt. */
+export function rootLength(root: string, p: Buffer): number {
+  const r = Buffer.from(root);
+  if (p.length <= r.length || !p.subarray(0, r.length).equals(r)) return 0;
+  if (r[r.length - 1] === 0x2f) return r.length;
+  return p[r.length] === 0x2f ? r.length + 1 : 0;
 }
 
 /** Why a copy stopped without an error of the system: the plan's source or destination is not what it was. */
@@ -77,9 +92,11 @@ export class CopyBatch {
 
   add(src: FsPath, tmp: FsPath, dst: FsPath, spec: CopySpec): void {
     this.paths.add(asBytes(src));
-    this.paths.add(asBytes(tmp));
+    const t = asBytes(tmp);
+    this.paths.add(t);
     this.paths.add(asBytes(dst));
     const j = this.count++ * CJSTRIDE;
+    this.jobs[j + C.ROOTLEN] = spec.root !== undefined ? rootLength(spec.root, t) : 0;
     this.jobs[j + C.SIZE] = spec.size;
     this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
     this.jobs[j + C.MTIME_NSEC] = spec.mtimeNsec;
@@ -97,9 +114,11 @@ export class CopyBatch {
       this.data = bigger;
     }
     bytes.copy(this.data, this.used);
-    this.paths.add(asBytes(tmp));
+    const t = asBytes(tmp);
+    this.paths.add(t);
     this.paths.add(asBytes(dst));
     const j = this.count++ * CJSTRIDE;
+    this.jobs[j + C.ROOTLEN] = spec.root !== undefined ? rootLength(spec.root, t) : 0;
     this.jobs[j + C.SIZE] = bytes.length;
     this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
     this.jobs[j + C.MTIME_NSEC] = spec.mtimeNsec;
@@ -152,6 +171,11 @@ export class CopyBatch {
     // The temporary file the copy made is gone already; callers say so.
     const removedTemp = this.result[r + CR.MADE] === 1;
     if (errno === 0) return Object.assign(new StaleError(STALE[stage] ?? 'changed since the scan'), { removedTemp });
+    // A write says no path, as Node's write does ("ENOSPC: no space left on device, write").
+    if (stage === CS.WRITE) {
+      const named = systemError(errno, 'write', '');
+      return Object.assign(new Error(named.message.replace(/ ''$/, '')), { code: named.code, errno: named.errno, syscall: 'write', removedTemp });
+    }
     // Which path the failed call was on: the source, the temporary file, or the final name.
     const per = this.kind === 'write' ? 2 : 3;
     const first = per * k;

@@ -104,8 +104,8 @@ export const JSTRIDE = 3;
 export const R = { ERR: 0, GOT: 1, MODE: 2, SIZE: 3, MTIME_SEC: 4, MTIME_NSEC: 5 } as const;
 export const RSTRIDE = 6;
 /** Offsets in a copyFiles job and result, and where a copy stopped (native/napi-util.h's enums). */
-export const C = { SIZE: 0, MTIME_SEC: 1, MTIME_NSEC: 2, MODE: 3, UID: 4, GID: 5, FSYNC: 6, OFFSET: 7 } as const;
-export const CJSTRIDE = 8;
+export const C = { SIZE: 0, MTIME_SEC: 1, MTIME_NSEC: 2, MODE: 3, UID: 4, GID: 5, FSYNC: 6, OFFSET: 7, ROOTLEN: 8 } as const;
+export const CJSTRIDE = 9;
 export const CR = { ERR: 0, STAGE: 1, BYTES: 2, MADE: 3 } as const;
 export const CS = {
   DONE: 0,
