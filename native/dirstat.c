@@ -214,10 +214,8 @@ static napi_status listing_value(napi_env env, struct listing *l, napi_value *re
  *   allUtf8: every name is well-formed UTF-8
  */
 static napi_value list_names(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return throw_bad(env, "listNames(dir)");
+  if (!args_of(env, info, 1, argv, "listNames(dir)")) return NULL;
   int fd, err = open_dir_arg(env, argv[0], &fd);
   if (err < 0) return throw_bad(env, "listNames: bad path");
   if (err) return number(env, err);
@@ -242,10 +240,8 @@ static napi_value list_names(napi_env env, napi_callback_info info) {
  *   from all over a tree, as cairn-pack checks a plan's objects).
  */
 static napi_value stat_at(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) return throw_bad(env, "statAt(dir, names, ends, from, to, follow)");
+  if (!args_of(env, info, 6, argv, "statAt(dir, names, ends, from, to, follow)")) return NULL;
   void *names;
   size_t names_len;
   CHECK(napi_get_buffer_info(env, argv[1], &names, &names_len));
@@ -495,18 +491,10 @@ static void ahead_finalize(napi_env env, void *data, void *hint) {
   free(a);
 }
 
-static struct ahead *ahead_arg(napi_env env, napi_value v) {
-  void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) return NULL;
-  struct ahead *a = data;
-  return a->closed ? NULL : a;
-}
-
 /* The arguments of a call on an open handle (its first argument): exactly n of them, else NULL. */
 static struct ahead *ahead_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return NULL;
-  return ahead_arg(env, argv[0]);
+  struct ahead *a = handle_call(env, info, n, argv);
+  return a == NULL || a->closed ? NULL : a;
 }
 
 /* openAhead(follow, descend, maxSize) -> handle: starts the helper thread. */

@@ -9,6 +9,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <errno.h>
@@ -25,6 +26,25 @@
 static inline napi_value throw_bad(napi_env env, const char *what) {
   napi_throw_error(env, "ERR_CAIRN_NATIVE", what);
   return NULL;
+}
+
+/* The first n arguments of a call into argv; false (a usage error thrown) when there are fewer. */
+static inline bool args_of(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) {
+    throw_bad(env, usage);
+    return false;
+  }
+  return true;
+}
+
+/* A call on a handle (an external value, its first argument), with exactly n arguments: the handle's data, else NULL. */
+static inline void *handle_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
+  return data;
 }
 
 /* A path argument, string or Buffer, as a NUL-terminated copy the caller frees. */

@@ -137,36 +137,13 @@ static void run_batch(const struct batch_args *b, double *result, int *stopped) 
  *   filled here (R_ERR a positive errno, 0 when read and examined).
  */
 static napi_value read_files(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) return throw_bad(env, "readFiles(paths, ends, count, jobs, into, result)");
+  if (!args_of(env, info, 6, argv, "readFiles(paths, ends, count, jobs, into, result)")) return NULL;
   struct batch_args b;
   double *result;
   size_t result_len;
   if (!batch_args(env, argv, KIND_READ, &b, &result, &result_len)) return NULL;
   run_batch(&b, result, NULL);
-  return NULL;
-}
-
-/*
- * copyFiles(paths, ends, count, jobs, result) -> undefined
- *   paths: three per copy (source, temporary, final), NUL-terminated back
- *   to back; jobs: CJSTRIDE numbers per copy; result: RSTRIDE per copy
- *   (CR_STAGE where it stopped, CS_DONE when in place; CR_ERR the errno).
- */
-static napi_value copy_files(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) return throw_bad(env, "copyFiles(paths, ends, count, jobs, result)");
-  argv[5] = argv[4];
-  struct batch_args b;
-  double *result;
-  size_t result_len;
-  if (!batch_args(env, argv, KIND_COPY, &b, &result, &result_len)) return NULL;
-  int stopped = 0;
-  run_batch(&b, result, &stopped);
   return NULL;
 }
 
@@ -194,9 +171,7 @@ static void *reader_thread(void *arg) {
   struct reader *r = arg;
   pthread_mutex_lock(&r->mu);
   for (;;) {
-    for (;;) {
-      while (r->next != NULL && r->next->state != 0) r->next = r->next->next;
-      if (r->stop || r->next != NULL) break;
+    while (!r->stop && r->next == NULL) {
       r->idle = true;
       pthread_cond_wait(&r->work, &r->mu);
     }
@@ -251,13 +226,10 @@ static void reader_finalize(napi_env env, void *data, void *hint) {
   free(r);
 }
 
+/* The arguments of a call on an open reader (its first argument): exactly n of them, else NULL. */
 static struct reader *reader_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) return NULL;
-  struct reader *r = data;
-  return r->closed ? NULL : r;
+  struct reader *r = handle_call(env, info, n, argv);
+  return r == NULL || r->closed ? NULL : r;
 }
 
 /* resetCopies(handle): copies run again after one that stopped them (a new run of cairn-apply in the same process). */
@@ -373,7 +345,6 @@ static napi_value finish(napi_env env, napi_callback_info info) {
 void read_files_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"readFiles", NULL, read_files, NULL, NULL, NULL, napi_default, NULL},
-      {"copyFiles", NULL, copy_files, NULL, NULL, NULL, napi_default, NULL},
       {"openReader", NULL, open_reader, NULL, NULL, NULL, napi_default, NULL},
       {"resetCopies", NULL, reset_copies, NULL, NULL, NULL, napi_default, NULL},
       {"submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL},
@@ -382,6 +353,6 @@ void read_files_register(napi_env env, napi_value exports) {
   };
   napi_value stride;
   napi_create_uint32(env, RSTRIDE, &stride);
-  props[6].value = stride;
-  napi_define_properties(env, exports, 7, props);
+  props[5].value = stride;
+  napi_define_properties(env, exports, 6, props);
 }

@@ -68,7 +68,7 @@ export interface ActionRunner {
   /** The action must wait until some in flight are done (whatever the count in flight). */
   saturated?(a: Action): boolean;
   /** Runs once every action before it is done, while later ones go on (results still in plan order). */
-  afterAll?(a: Action): boolean;
+  afterAll?(a: Action, prev: Action | undefined): boolean;
   /** Carries out what is queued: called before the caller waits for an action in flight. */
   flush?(): void;
 }
@@ -161,13 +161,13 @@ export class Applier implements ActionRunner {
   /**
    * With a queue, a directory's attributes (its time, which every entry
    * made in it changes) may be set once every action before them is done,
-   * without holding up the actions after them. The caller asks only for the
-   * attributes that close a directory (after its contents): ones that come
-   * before its contents (a mode that lets them be written, --moves) must
-   * not be overtaken.
+   * without holding up the actions after them, when they close the
+   * directory: the action before them (`prev`) was on it or inside it.
+   * Attributes that come before its contents (a mode that lets them be
+   * written, --moves) must not be overtaken.
    */
-  afterAll(a: Action): boolean {
-    return this.queue !== undefined && a.op === 'meta';
+  afterAll(a: Action, prev: Action | undefined): boolean {
+    return this.queue !== undefined && a.op === 'meta' && prev !== undefined && closes(prev, a);
   }
 
   /** A large copy: in libuv's threads, by the kernel. */
@@ -479,4 +479,17 @@ export class Applier implements ActionRunner {
     setAttrs(tmp, this.attrsOf(src, a.expect), a.op === 'symlink');
     return this.commit(a, tmp, abs, job);
   }
+}
+
+/** The raw bytes of an action's path, as latin1 text (names that are not UTF-8 compare exactly). */
+function rawKey(a: Action): string {
+  return a.path_b64 !== undefined ? Buffer.from(a.path_b64, 'base64').toString('latin1') : Buffer.from(a.path, 'utf8').toString('latin1');
+}
+
+/** `a` (attributes of a directory) comes right after an action on that directory or inside it: it closes the directory. */
+export function closes(prev: Action, a: Action): boolean {
+  if (a.path === '.') return true;
+  const dir = rawKey(a);
+  const p = rawKey(prev);
+  return p === dir || (p.length > dir.length && p.charCodeAt(dir.length) === 0x2f && p.startsWith(dir));
 }

@@ -194,11 +194,15 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     // Large copies run a few at a time (the kernel copies, in libuv's threads); anything else
     // waits until they are done, so order holds where it matters, and results keep plan order.
     const inflight: Array<{ a: Action; p: Promise<Outcome>; done?: Outcome }> = [];
+    /** Carries out the appliers' queued copies: the actions in flight all settle. */
+    const flushQueues = () => {
+      toA.flush?.();
+      if (toB !== toA) toB.flush?.();
+    };
     const settle = async (all: boolean) => {
       // What is queued is carried out now, unless the action waited for is done already.
       if (all || inflight[0]?.done === undefined) {
-        toA.flush?.();
-        if (toB !== toA) toB.flush?.();
+        flushQueues();
       }
       while (inflight.length > 0) {
         // Out of the list once done: one that fails stays there, for the catch below to stop at.
@@ -241,8 +245,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
         }
         if (o.interrupted()) break;
         const applier = applierOf(a);
-        // Attributes that close a directory (the action before was in it) wait for what came before, not the other way round.
-        const afterAll = prev !== undefined && applier.afterAll?.(a) === true && closes(prev, a);
+        const afterAll = applier.afterAll?.(a, prev) === true;
         prev = a;
         if (afterAll || applier.concurrent(a)) {
           recordDone();
@@ -261,8 +264,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       await settle(true);
     } catch (err) {
       // What finished is recorded, in plan order, up to the first that did not. Queued copies are carried out first, or they never settle.
-      toA.flush?.();
-      if (toB !== toA) toB.flush?.();
+        flushQueues();
       const ends = await Promise.allSettled(inflight.map((x) => x.p));
       for (let i = 0; i < ends.length; i++) {
         const end = ends[i]!;
@@ -309,17 +311,4 @@ export function resultLine(a: Action, r: Outcome): string {
   if (r.kept !== undefined) tail += `,"kept":${JSON.stringify(r.kept)}`;
   const line = JSON.stringify(a);
   return line.length > 2 ? `${line.slice(0, -1)}${tail}}` : `{${tail.slice(1)}}`;
-}
-
-/** The raw bytes of an action's path, as latin1 text (names that are not UTF-8 compare exactly). */
-function rawKey(a: Action): string {
-  return a.path_b64 !== undefined ? Buffer.from(a.path_b64, 'base64').toString('latin1') : Buffer.from(a.path, 'utf8').toString('latin1');
-}
-
-/** `a` (attributes of a directory) comes right after an action on that directory or inside it: it closes the directory. */
-function closes(prev: Action, a: Action): boolean {
-  if (a.path === '.') return true;
-  const dir = rawKey(a);
-  const p = rawKey(prev);
-  return p === dir || (p.length > dir.length && p.charCodeAt(dir.length) === 0x2f && p.startsWith(dir));
 }

@@ -78,6 +78,17 @@ function asOutcome(err: unknown): Outcome {
   return { status: 'failed', error: describeSystemError(err) };
 }
 
+/** A hash of the item's algorithm, when it has a hash to be checked against. */
+function hasherOf(item: Item): Hash | undefined {
+  return item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
+}
+
+/** The outcome of bytes whose hash (all of them in `h`) is not the item's; undefined when it is. */
+function unverified(item: Item, h: Hash): Outcome | undefined {
+  const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${h.digest('hex')}`;
+  return hex !== item.hash ? { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` } : undefined;
+}
+
 function guarded(fn: () => Outcome): Outcome {
   try {
     return fn();
@@ -208,11 +219,9 @@ export class Restorer {
       if (!('abs' in w)) return w;
       if (w.there !== 'free' || this.queue === undefined) return this.fileUnsafe(item, async (write) => write(data), w).catch(asOutcome);
       if (data.length !== item.size) return { status: 'failed', error: `${data.length} bytes, ${item.size} expected` };
-      if (item.hash !== undefined) {
-        const alg = item.hash.slice(0, item.hash.indexOf(':'));
-        const hex = `${alg}:${createHash(alg).update(data).digest('hex')}`;
-        if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` };
-      }
+      const h = hasherOf(item);
+      const bad = h !== undefined ? unverified(item, h.update(data)) : undefined;
+      if (bad !== undefined) return bad;
       const tmp = this.temp(w.rel);
       this.confine.notDir(w.rel);
       const chown = this.o.owners && IS_ROOT;
@@ -247,7 +256,7 @@ export class Restorer {
     const p = { rel };
     let ok = false;
     try {
-      const h: Hash | undefined = item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
+      const h = hasherOf(item);
       let got = 0;
       const map = item.sparse;
       let seg = 0;
@@ -272,10 +281,8 @@ export class Restorer {
       const want = map === undefined ? item.size : map.reduce((n, s) => n + s.size, 0);
       if (got !== want) return { status: 'failed', error: `${got} bytes, ${want} expected` };
       if (map !== undefined) fs.ftruncateSync(fd, item.size);
-      if (h !== undefined) {
-        const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${h.digest('hex')}`;
-        if (hex !== item.hash) return { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` };
-      }
+      const bad = h !== undefined ? unverified(item, h) : undefined;
+      if (bad !== undefined) return bad;
       this.attrs(fd, tmp, item, false);
       // Replacing a file: the new one durable first (after a power cut, the old or the new, never an empty one).
       if (there === 'replace') fs.fsyncSync(fd);

@@ -117,3 +117,40 @@ test('resultLine writes what JSON.stringify of the action with its outcome write
     }
   }
 });
+
+test('with the copy queue, large copies still run four at once at most', async () => {
+  const { Applier } = await import('../../lib/apply/applier');
+  const { src, dst } = srcDst();
+  const actions = Array.from({ length: 5 }, (_, i) => {
+    fs.writeFileSync(path.join(src, `big${i}`), Buffer.alloc(8 << 20, i));
+    const st = fs.statSync(path.join(src, `big${i}`), { bigint: true });
+    const ns = st.mtimeNs;
+    const mtime = `${new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
+    return { op: 'copy', path: `big${i}`, src: { type: 'file', size: 8 << 20, mtime, mode: '0644' } } as never;
+  });
+  const a = new Applier({ src, dst, versions: null, dryRun: false, verify: false, fsync: false, retry: 0, owners: false, perms: true, dstPerms: true, dstOwners: false, batch: true });
+  const running = actions.slice(0, 4).map((x) => a.run(x));
+  assert.equal(a.saturated(actions[4]!), true, 'a fifth waits');
+  assert.deepEqual((await Promise.all(running)).map((r) => r.status), ['done', 'done', 'done', 'done']);
+  assert.equal(a.saturated(actions[4]!), false);
+});
+
+test('attributes close a directory when the action before them was on it or inside it (then they may wait for what came before)', async () => {
+  const { closes } = await import('../../lib/apply/applier');
+  const act = (path: string, path_b64?: string) => ({ op: 'meta', path, ...(path_b64 !== undefined ? { path_b64 } : {}) }) as never;
+  assert.equal(closes(act('d/x'), act('d')), true);
+  assert.equal(closes(act('d'), act('d')), true);
+  assert.equal(closes(act('c/x'), act('.')), true);
+  // Before the directory's contents (a mode that lets them be written): not closing.
+  assert.equal(closes(act('c'), act('d')), false);
+  assert.equal(closes(act('dx/y'), act('d')), false);
+  // Raw names compare by their bytes.
+  assert.equal(closes(act('\uFFFD/x', Buffer.from([0xff, 0x2f, 0x78]).toString('base64')), act('\uFFFD', Buffer.from([0xfe]).toString('base64'))), false);
+});
+
+test('a child of the root is spelt with one slash', async () => {
+  const { childOf } = await import('../../lib/tree/local/fs-path');
+  assert.equal(childOf('/', 'x'), '/x');
+  assert.equal(childOf('/a', 'x'), '/a/x');
+  assert.deepEqual(childOf(Buffer.from('/'), 'x'), Buffer.from('/x'));
+});

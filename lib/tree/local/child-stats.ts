@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { EntryType } from '../../records/types';
 import { joinPath, type FsPath, type Listing } from './list-dir';
-import { F, dirStat, systemError } from './native';
+import { F, dirStat, statRecord, systemError } from './native';
 import { statOf, type Stat } from './stat';
 
 /** Linux's limits on a path (with its NUL) and on a name. */
@@ -71,28 +71,8 @@ export class ChildStats {
     }
     const errno = typeof this.batch === 'number' ? this.batch : this.batch![(i - this.from) * dirStat.STRIDE + F.ERR]!;
     if (errno !== 0) throw systemError(errno, this.follow ? 'stat' : 'lstat', joinPath(this.dirAbs, name, raw));
-    const a = this.batch as Float64Array;
-    const o = (i - this.from) * dirStat.STRIDE;
-    const ino = a[o + F.INO]!;
-    const size = a[o + F.SIZE]!;
-    const dev = a[o + F.DEV]!;
-    // A double holds these exactly only up to 2^53: beyond, Node's call gives the exact decimal.
-    if (ino > Number.MAX_SAFE_INTEGER || size > Number.MAX_SAFE_INTEGER || dev > Number.MAX_SAFE_INTEGER) return this.byPath(name, raw);
-    const st = this.cur;
-    st.mode = a[o + F.MODE]!;
-    st.nlink = a[o + F.NLINK]!;
-    st.uid = a[o + F.UID]!;
-    st.gid = a[o + F.GID]!;
-    st.rdev = a[o + F.RDEV]!;
-    st.size = size;
-    st.blocks = a[o + F.BLOCKS]!;
-    st.ino = ino;
-    st.dev = dev;
-    st.mtimeSec = a[o + F.MTIME_SEC]!;
-    st.mtimeNsec = a[o + F.MTIME_NSEC]!;
-    st.ctimeSec = a[o + F.CTIME_SEC]!;
-    st.ctimeNsec = a[o + F.CTIME_NSEC]!;
-    return st;
+    // A number a double does not hold exactly: Node's call gives the exact decimal.
+    return statRecord(this.batch as Float64Array, (i - this.from) * dirStat.STRIDE, this.cur) ?? this.byPath(name, raw);
   }
 
   /** Node's own lstat (stat with follow) of a child, by its whole path: a fresh object. */

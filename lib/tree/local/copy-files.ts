@@ -92,18 +92,7 @@ export class CopyBatch {
 
   add(src: FsPath, tmp: FsPath, dst: FsPath, spec: CopySpec): void {
     this.paths.add(asBytes(src));
-    const t = asBytes(tmp);
-    this.paths.add(t);
-    this.paths.add(asBytes(dst));
-    const j = this.count++ * CJSTRIDE;
-    this.jobs[j + C.ROOTLEN] = spec.root !== undefined ? rootLength(spec.root, t) : 0;
-    this.jobs[j + C.SIZE] = spec.size;
-    this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
-    this.jobs[j + C.MTIME_NSEC] = spec.mtimeNsec;
-    this.jobs[j + C.MODE] = spec.mode;
-    this.jobs[j + C.UID] = spec.uid;
-    this.jobs[j + C.GID] = spec.gid;
-    this.jobs[j + C.FSYNC] = spec.fsync ? 1 : 0;
+    this.job(asBytes(tmp), asBytes(dst), spec, spec.size, 0);
   }
 
   /** Queues a new file of `bytes` (a write batch), made and renamed as a copy is. */
@@ -114,30 +103,29 @@ export class CopyBatch {
       this.data = bigger;
     }
     bytes.copy(this.data, this.used);
-    const t = asBytes(tmp);
-    this.paths.add(t);
-    this.paths.add(asBytes(dst));
+    this.job(asBytes(tmp), asBytes(dst), spec, bytes.length, this.used);
+    this.used += bytes.length;
+  }
+
+  /** The temporary and final paths of the next file, and its numbers. */
+  private job(tmp: Buffer, dst: Buffer, spec: CopySpec, size: number, offset: number): void {
+    this.paths.add(tmp);
+    this.paths.add(dst);
     const j = this.count++ * CJSTRIDE;
-    this.jobs[j + C.ROOTLEN] = spec.root !== undefined ? rootLength(spec.root, t) : 0;
-    this.jobs[j + C.SIZE] = bytes.length;
+    this.jobs[j + C.SIZE] = size;
     this.jobs[j + C.MTIME_SEC] = spec.mtimeSec;
     this.jobs[j + C.MTIME_NSEC] = spec.mtimeNsec;
     this.jobs[j + C.MODE] = spec.mode;
     this.jobs[j + C.UID] = spec.uid;
     this.jobs[j + C.GID] = spec.gid;
     this.jobs[j + C.FSYNC] = spec.fsync ? 1 : 0;
-    this.jobs[j + C.OFFSET] = this.used;
-    this.used += bytes.length;
+    this.jobs[j + C.OFFSET] = offset;
+    this.jobs[j + C.ROOTLEN] = spec.root !== undefined ? rootLength(spec.root, tmp) : 0;
   }
 
   /** Bytes queued by write(). */
   get bytes(): number {
     return this.used;
-  }
-
-  /** Copies at once, in this thread. */
-  run(): void {
-    if (this.count > 0) fileReader!.copyFiles(this.paths.buf, this.paths.ends, this.count, this.jobs, this.result);
   }
 
   /** Hands the batch to the reader thread; finish() waits for it. */

@@ -26,8 +26,10 @@ export function baseOf(p: FsPath): FsPath {
 
 /** `dir/name` for an FsPath dir and a string name. */
 export function childOf(dir: FsPath, name: string): FsPath {
-  if (typeof dir === 'string') return `${dir}/${name}`;
-  return Buffer.concat([dir, Buffer.from(`/${name}`)]);
+  // The root ("/", as parentOf gives it) takes no second slash.
+  const slash = (typeof dir === 'string' ? dir.endsWith('/') : dir[dir.length - 1] === 0x2f) ? '' : '/';
+  if (typeof dir === 'string') return `${dir}${slash}${name}`;
+  return Buffer.concat([dir, Buffer.from(`${slash}${name}`)]);
 }
 
 export function showPath(p: FsPath): string {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as util from 'node:util';
 import type { FsPath } from './list-dir';
+import type { Stat } from './stat';
 
 /**
  * The compiled addon (native/, built by make into dist/lib/native/cairn.node).
@@ -53,12 +54,6 @@ export interface FileReader {
   /** Lets copies run again after one that stopped them (a copy failing for the whole destination). */
   resetCopies(handle: ReaderHandle): void;
   /**
-   * Copies `count` small files, each as cairn-apply does (native/copy-files.c):
-   * three paths per copy (source, temporary, final), CJSTRIDE numbers per copy
-   * in `jobs`, RSTRIDE per copy filled in `result` (CR.STAGE: where it stopped).
-   */
-  copyFiles(paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, result: Float64Array): void;
-  /**
    * readFiles (kind 0), copyFiles (kind 1) or writes (kind 2: new files of
    * `into`'s bytes, two paths each: temporary and final) in the reader
    * thread; the arguments are copied, `into` is used later (kept alive
@@ -97,6 +92,33 @@ const STRIDE = 14;
 
 /** Where make puts the addon: beside lib/, so `make install` copies it with the rest. */
 export const ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'cairn.node');
+
+/**
+ * The Stat of record `o` of a statAt result, filled into `into` (a fresh
+ * object when not given); undefined when a number is beyond 2^53 (Node's
+ * own call gives it exactly, as a decimal).
+ */
+export function statRecord(a: Float64Array, o: number, into?: Stat): Stat | undefined {
+  const ino = a[o + F.INO]!;
+  const size = a[o + F.SIZE]!;
+  const dev = a[o + F.DEV]!;
+  if (ino > Number.MAX_SAFE_INTEGER || size > Number.MAX_SAFE_INTEGER || dev > Number.MAX_SAFE_INTEGER) return undefined;
+  const st = into ?? ({} as Stat);
+  st.mode = a[o + F.MODE]!;
+  st.nlink = a[o + F.NLINK]!;
+  st.uid = a[o + F.UID]!;
+  st.gid = a[o + F.GID]!;
+  st.rdev = a[o + F.RDEV]!;
+  st.size = size;
+  st.blocks = a[o + F.BLOCKS]!;
+  st.ino = ino;
+  st.dev = dev;
+  st.mtimeSec = a[o + F.MTIME_SEC]!;
+  st.mtimeNsec = a[o + F.MTIME_NSEC]!;
+  st.ctimeSec = a[o + F.CTIME_SEC]!;
+  st.ctimeNsec = a[o + F.CTIME_NSEC]!;
+  return st;
+}
 
 /** Offsets in a readFiles job and result (native/read-files.c's enums). */
 export const J = { OFFSET: 0, SIZE: 1, POSITION: 2 } as const;

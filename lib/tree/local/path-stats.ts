@@ -1,4 +1,4 @@
-import { F, dirStat, systemError } from './native';
+import { F, dirStat, statRecord, systemError } from './native';
 import { statOf, type Stat } from './stat';
 
 /**
@@ -25,24 +25,9 @@ export function lstatPaths(paths: Buffer[]): (Stat | NodeJS.ErrnoException)[] {
   return paths.map((p, k) => {
     const o = k * dirStat!.STRIDE;
     const errno = a[o + F.ERR]!;
-    // Numbers a double does not hold exactly: Node's call gives them as decimals. (Paths hold no NUL: records/entries.ts.)
-    if (a[o + F.INO]! > Number.MAX_SAFE_INTEGER || a[o + F.DEV]! > Number.MAX_SAFE_INTEGER || a[o + F.SIZE]! > Number.MAX_SAFE_INTEGER) return byNode(p);
     if (errno !== 0) return systemError(errno, 'lstat', p);
-    return {
-      mode: a[o + F.MODE]!,
-      nlink: a[o + F.NLINK]!,
-      uid: a[o + F.UID]!,
-      gid: a[o + F.GID]!,
-      rdev: a[o + F.RDEV]!,
-      size: a[o + F.SIZE]!,
-      blocks: a[o + F.BLOCKS]!,
-      ino: a[o + F.INO]!,
-      dev: a[o + F.DEV]!,
-      mtimeSec: a[o + F.MTIME_SEC]!,
-      mtimeNsec: a[o + F.MTIME_NSEC]!,
-      ctimeSec: a[o + F.CTIME_SEC]!,
-      ctimeNsec: a[o + F.CTIME_NSEC]!,
-    };
+    // Numbers a double does not hold exactly: Node's call gives them as decimals. (Paths hold no NUL: records/entries.ts.)
+    return statRecord(a, o) ?? byNode(p);
   });
 }
 

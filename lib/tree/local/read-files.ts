@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { J, JSTRIDE, R, RSTRIDE, fileReader } from './native';
 import { PathList, batchId, readerThread } from './path-list';
+import { fstatOf } from './stat';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
 
@@ -138,12 +139,11 @@ export class ReadBatch {
         if (n === 0) break;
         got += n;
       }
-      const st = fs.fstatSync(fd, { bigint: true });
-      this.result[r + R.MODE] = Number(st.mode);
-      this.result[r + R.SIZE] = Number(st.size);
-      const sec = st.mtimeNs / 1_000_000_000n - (st.mtimeNs < 0n && st.mtimeNs % 1_000_000_000n !== 0n ? 1n : 0n);
-      this.result[r + R.MTIME_SEC] = Number(sec);
-      this.result[r + R.MTIME_NSEC] = Number(st.mtimeNs - sec * 1_000_000_000n);
+      const st = fstatOf(fd);
+      this.result[r + R.MODE] = st.mode;
+      this.result[r + R.SIZE] = st.size;
+      this.result[r + R.MTIME_SEC] = st.mtimeSec;
+      this.result[r + R.MTIME_NSEC] = st.mtimeNsec;
     } catch (err) {
       this.result[r + R.ERR] = -((err as NodeJS.ErrnoException).errno ?? -5);
     } finally {
