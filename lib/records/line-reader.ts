@@ -2,42 +2,59 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { InputError } from '../cli/errors';
 
 const NL = 0x0a;
+const LATIN1_PIECE = 64 << 10;
+
 /**
- * Text of bytes already checked as UTF-8. TextDecoder rather than
- * buffer.toString: the string it makes splits and JSON-parses twice as fast
- * here (measured on a scan with non-ASCII names: 4.3 against 9.7 ms per MiB).
+ * A batch of lines as latin1 text (one byte, one character: a plain copy of
+ * the bytes), with the pieces of bytes they were cut from: a line that is
+ * not ASCII is decoded as UTF-8 from its bytes only when it is taken.
+ * Twin detection (cairn-diff) compares the raw texts of two lines and never
+ * needs the decoded form (a 1M-entry diff: 0.1 s less). Decoding a chunk
+ * whole as UTF-8 would make every line a two-byte string as soon as one
+ * name is not ASCII, and two-byte strings compare and parse slower (a
+ * re-scan of the bench tree, 19% of its lines not ASCII, decoded a 28 MB
+ * stream in 81 ms against 40 ms).
  */
-const decoder = new TextDecoder('utf-8');
-function text(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : decoder.decode(bytes);
+interface Batch {
+  lines: string[];
+  pieces: Buffer[];
+  /** Per piece: the index one past its last line. */
+  ends: number[];
+  /** Per piece: it is all ASCII (its lines are their own decoding). */
+  ascii: boolean[];
 }
 
-const LATIN1_PIECE = 512 << 10;
+function emptyBatch(): Batch {
+  return { lines: [], pieces: [], ends: [], ascii: [] };
+}
 
-/**
- * The lines of bytes already checked as UTF-8. Decoded as latin1 (one byte,
- * one character: a plain copy) and split, then only the lines that hold a
- * byte over 0x7f are decoded again as UTF-8. A chunk decoded whole as UTF-8
- * makes every line a two-byte string as soon as one name is not ASCII, and
- * two-byte strings compare and parse slower (re-scan of the bench tree, 19%
- * of its lines not ASCII: decoding 81 ms a 28 MB stream against 40 ms).
- */
-function linesOf(bytes: Buffer): string[] {
+/** Appends the lines of bytes already checked as UTF-8 to a batch. */
+function linesOf(bytes: Buffer, into: Batch): void {
   if (bytes.length > LATIN1_PIECE) {
-    // Node makes a latin1 string of over ~1 MB an external string, memory V8 reclaims late (diff of two 1M-entry streams: 78 MB of it).
+    // Texts in pieces small enough for V8's young generation, where they die cheaply once their lines are used: a larger
+    // string goes to the large-object space, which only a full collection frees (a 1M-entry diff, 512 KiB pieces: 22 full
+    // collections forced by the heap guard, 0.12 s; 64 KiB: 0.3 s less in all). Over ~1 MB Node makes it an external string.
     const cut = bytes.lastIndexOf(NL, LATIN1_PIECE);
-    if (cut > 0) return linesOf(bytes.subarray(0, cut)).concat(linesOf(bytes.subarray(cut + 1)));
+    if (cut > 0) {
+      linesOf(bytes.subarray(0, cut), into);
+      linesOf(bytes.subarray(cut + 1), into);
+      return;
+    }
   }
   const lines = bytes.toString('latin1').split('\n');
-  if (isAscii(bytes)) return lines;
-  // In latin1 a character is a byte: a line's offsets in the text are its offsets in the bytes.
-  for (let i = 0, at = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    // A character over 0x7f takes two bytes in UTF-8: a cheaper test than a regex (35%, measured).
-    if (Buffer.byteLength(line, 'utf8') !== line.length) lines[i] = bytes.toString('utf8', at, at + line.length);
-    at += line.length + 1;
-  }
-  return lines;
+  if (into.lines.length === 0) into.lines = lines;
+  else for (const l of lines) into.lines.push(l);
+  into.pieces.push(bytes);
+  into.ends.push(into.lines.length);
+  into.ascii.push(isAscii(bytes));
+}
+
+/** Appends one line (bytes already checked as UTF-8, no newline) to a batch. */
+function lineOf(bytes: Buffer, into: Batch): void {
+  into.lines.push(bytes.toString('latin1'));
+  into.pieces.push(bytes);
+  into.ends.push(into.lines.length);
+  into.ascii.push(isAscii(bytes));
 }
 const EMPTY = Buffer.alloc(0);
 
@@ -54,8 +71,11 @@ const EMPTY = Buffer.alloc(0);
  */
 export class LineReader {
   private readonly iter: AsyncIterator<Uint8Array | string>;
-  private lines: string[] = [];
+  private batch: Batch = emptyBatch();
   private index = 0;
+  /** The piece of the batch holding line `index`, and the line's offset in it. */
+  private piece = 0;
+  private at = 0;
   /** Bytes after the last newline seen. */
   private rest: Buffer = EMPTY;
   private done = false;
@@ -77,37 +97,68 @@ export class LineReader {
 
   /** The next line without its `\n`, or undefined at the end of input. */
   async next(): Promise<string | undefined> {
-    if (this.index < this.lines.length || (await this.fill())) return this.take();
+    if (this.index < this.batch.lines.length || (await this.fill())) return this.take();
     return undefined;
   }
 
   /** The next buffered line, or undefined when the buffer is empty (then await fill()). */
   take(): string | undefined {
-    if (this.index >= this.lines.length) {
+    if (this.index >= this.batch.lines.length) {
       // Bad bytes are reported when their line is reached, so earlier faults come first.
       if (this.badLine !== undefined) throw this.badLine;
       return undefined;
     }
+    const line = this.decoded();
+    this.skip();
+    return line;
+  }
+
+  /** Takes the next buffered line without decoding it (its raw form was enough: see peekRaw). */
+  skip(): void {
+    const b = this.batch;
+    if (this.index >= b.lines.length) return;
     this.line++;
-    return this.lines[this.index++];
+    this.at += b.lines[this.index]!.length + 1;
+    if (++this.index === b.ends[this.piece]) {
+      this.piece++;
+      this.at = 0;
+    }
   }
 
   /** The next buffered line without taking it, or undefined when the buffer is empty. */
   peek(): string | undefined {
-    return this.index < this.lines.length ? this.lines[this.index] : undefined;
+    return this.index < this.batch.lines.length ? this.decoded() : undefined;
+  }
+
+  /**
+   * The next buffered line's bytes as latin1 text (one character a byte),
+   * without taking it, or undefined when the buffer is empty. Two lines are
+   * the same bytes exactly when their raw texts are equal (their decoded
+   * texts may be equal for different bytes: "é" as latin1 is "Ã©").
+   */
+  peekRaw(): string | undefined {
+    return this.index < this.batch.lines.length ? this.batch.lines[this.index] : undefined;
+  }
+
+  /** The next line, decoded: in latin1 a character is a byte, so the line's offsets in its text are its offsets in the bytes. */
+  private decoded(): string {
+    const b = this.batch;
+    const raw = b.lines[this.index]!;
+    // A character over 0x7f takes two bytes in UTF-8: a cheaper test than a regex (35%, measured).
+    if (b.ascii[this.piece] || Buffer.byteLength(raw, 'utf8') === raw.length) return raw;
+    return b.pieces[this.piece]!.toString('utf8', this.at, this.at + raw.length);
   }
 
   /** Buffers more lines; false at the end of input. */
   async fill(): Promise<boolean> {
-    if (this.index < this.lines.length || this.badLine !== undefined) return true;
+    if (this.index < this.batch.lines.length || this.badLine !== undefined) return true;
     while (!this.done) {
       const r = await this.iter.next();
       if (r.done) {
         this.done = true;
         if (this.rest.length === 0) return false;
-        this.lines = this.decodeLines(this.rest, EMPTY, false);
+        this.setBatch(this.decodeLines(this.rest, EMPTY, false));
         this.rest = EMPTY;
-        this.index = 0;
         return true;
       }
       const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
@@ -119,26 +170,32 @@ export class LineReader {
       // Bytes are split at the last newline, so no UTF-8 sequence is ever cut in two.
       const first = chunk.indexOf(NL);
       const head = this.rest.length ? Buffer.concat([this.rest, chunk.subarray(0, first)]) : chunk.subarray(0, first);
-      this.lines = this.decodeLines(head, chunk.subarray(first + 1, last), first < last);
+      this.setBatch(this.decodeLines(head, chunk.subarray(first + 1, last), first < last));
       this.rest = Buffer.from(chunk.subarray(last + 1));
-      this.index = 0;
       return true;
     }
     return false;
   }
 
+  private setBatch(b: Batch): void {
+    this.batch = b;
+    this.index = 0;
+    this.piece = 0;
+    this.at = 0;
+  }
+
   /**
-   * The head line and the lines of `body` (when `hasBody`) as text. Where the
-   * bytes are not UTF-8, the lines before the bad one are kept and the error
-   * waits in badLine until the reader gets there.
+   * The head line and the lines of `body` (when `hasBody`). Where the bytes
+   * are not UTF-8, the lines before the bad one are kept and the error waits
+   * in badLine until the reader gets there.
    */
-  private decodeLines(head: Buffer, body: Buffer, hasBody: boolean): string[] {
+  private decodeLines(head: Buffer, body: Buffer, hasBody: boolean): Batch {
+    const batch = emptyBatch();
     if (isUtf8(head) && (!hasBody || isUtf8(body))) {
-      const lines = hasBody ? linesOf(body) : [];
-      lines.unshift(text(head));
-      return lines;
+      lineOf(head, batch);
+      if (hasBody) linesOf(body, batch);
+      return batch;
     }
-    const good: string[] = [];
     const pieces = [head];
     if (hasBody) for (let start = 0, i = body.indexOf(NL); ; start = i + 1, i = body.indexOf(NL, start)) {
       pieces.push(body.subarray(start, i < 0 ? body.length : i));
@@ -146,12 +203,12 @@ export class LineReader {
     }
     for (const piece of pieces) {
       if (!isUtf8(piece)) {
-        const at = this.line + this.lines.length - this.index + good.length + 1;
+        const at = this.line + this.batch.lines.length - this.index + batch.lines.length + 1;
         this.badLine = new InputError(this.file, at, undefined, 'invalid UTF-8 (raw names belong in path_b64)');
         break;
       }
-      good.push(text(piece));
+      lineOf(piece, batch);
     }
-    return good;
+    return batch;
   }
 }

@@ -7,15 +7,21 @@ const NS_PER_S = 1_000_000_000n;
 
 
 
-/** The shape YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ, by hand: it runs on every time of every record read (a million took 0.27 s here with the range checks below, the regex alone 0.35 s). */
+const digit = (s: string, i: number): boolean => s.charCodeAt(i) - 48 >>> 0 < 10;
+
+/** The shape YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ, by hand and unrolled: it runs on every time of every record read (a million took 0.13 s here as a loop, 0.09 s unrolled, a regex 0.35 s). */
 function shaped(s: string): boolean {
-  if (s.length !== 30 || s.charCodeAt(29) !== 90 /* Z */) return false;
-  for (let i = 0; i < 29; i++) {
-    const c = s.charCodeAt(i);
-    const want = i === 4 || i === 7 ? 45 : i === 10 ? 84 : i === 13 || i === 16 ? 58 : i === 19 ? 46 : -1;
-    if (want >= 0 ? c !== want : c < 48 || c > 57) return false;
-  }
-  return true;
+  return (
+    s.length === 30 &&
+    digit(s, 0) && digit(s, 1) && digit(s, 2) && digit(s, 3) && s.charCodeAt(4) === 45 /* - */ &&
+    digit(s, 5) && digit(s, 6) && s.charCodeAt(7) === 45 /* - */ &&
+    digit(s, 8) && digit(s, 9) && s.charCodeAt(10) === 84 /* T */ &&
+    digit(s, 11) && digit(s, 12) && s.charCodeAt(13) === 58 /* : */ &&
+    digit(s, 14) && digit(s, 15) && s.charCodeAt(16) === 58 /* : */ &&
+    digit(s, 17) && digit(s, 18) && s.charCodeAt(19) === 46 /* . */ &&
+    digit(s, 20) && digit(s, 21) && digit(s, 22) && digit(s, 23) && digit(s, 24) &&
+    digit(s, 25) && digit(s, 26) && digit(s, 27) && digit(s, 28) && s.charCodeAt(29) === 90 /* Z */
+  );
 }
 
 const two = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;

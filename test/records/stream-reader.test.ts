@@ -123,3 +123,27 @@ test('lines come out exact whatever mix of ASCII and UTF-8 a chunk holds, in chu
     assert.equal(firstWrong, -1, `chunks of ${size}: line ${firstWrong + 1} is ${JSON.stringify(got[firstWrong])}`);
   }
 });
+
+test('peekRaw gives a line\'s bytes as latin1, peek and take its text; skip takes it unread', async () => {
+  const names = ['plain', 'café', '日本語', 'z😀', 'Ã©'];
+  const lines: string[] = [];
+  for (let i = 0; lines.length < 40000; i++) lines.push(`${i} ${names[i % names.length]} ${'x'.repeat(i % 61)}`);
+  const bytes = Buffer.from(lines.join('\n') + '\n');
+  for (const size of [1 << 20, 4093]) {
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+    const reader = new LineReader(Readable.from(chunks), 'mixed');
+    for (let i = 0; i < lines.length; i++) {
+      if (reader.peekRaw() === undefined) assert.ok(await reader.fill());
+      const want = lines[i]!;
+      assert.equal(reader.peekRaw(), Buffer.from(want).toString('latin1'), `line ${i + 1}`);
+      if (i % 3 === 0) reader.skip();
+      else {
+        if (i % 3 === 1) assert.equal(reader.peek(), want);
+        assert.equal(reader.take(), want, `chunks of ${size}: line ${i + 1}`);
+      }
+      assert.equal(reader.line, i + 1);
+    }
+    assert.equal(await reader.next(), undefined);
+  }
+});
