@@ -8,7 +8,7 @@ import { MORE, StreamReader, inputName, openInput } from '../records/stream-read
 import { NdjsonWriter } from '../records/writer';
 import { teeInput, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHeader } from '../records/types';
-import { openState } from './state';
+import type { openState } from './state';
 import type { ArchivePlanInput } from '../archive/plan-input';
 import { FreeNames } from './free-names';
 import { Applier, FatalApplyError, type ActionRunner, type Outcome } from './applier';
@@ -177,7 +177,8 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const toA: ActionRunner = bisync ? applierTo(dst, src, h.dst_caps, h.src_caps) : toB;
     const applierOf = (a: Action) => (a.to === 'a' ? toA : toB);
     const names = new FreeNames([src, dst]);
-    const state = o.state !== undefined && !o.dryRun ? openState(o.state, h, src, dst, o) : undefined;
+    // Loaded when used (two-way sync): start-up time counts in every pipeline.
+    const state = o.state !== undefined && !o.dryRun ? (require('./state') as { openState: typeof openState }).openState(o.state, h, src, dst, o) : undefined;
     writer.write(header);
     const progress = o.progress ? new Progress(o.tool.split(' ')[0]!) : undefined;
     progress?.setTotal(checked.actions, checked.bytes);

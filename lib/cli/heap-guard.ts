@@ -1,13 +1,13 @@
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
+import type * as V8 from 'node:v8';
+import type * as Vm from 'node:vm';
 
 let collect: (() => void) | undefined | null;
 
 function collector(): (() => void) | null {
   if (collect === undefined) {
     try {
-      v8.setFlagsFromString('--expose-gc');
-      collect = vm.runInNewContext('gc') as () => void;
+      (require('node:v8') as typeof V8).setFlagsFromString('--expose-gc');
+      collect = (require('node:vm') as typeof Vm).runInNewContext('gc') as () => void;
     } catch {
       collect = null;
     }
@@ -26,9 +26,12 @@ function collector(): (() => void) | null {
  */
 export function heapGuard(limit = 96 << 20, every = 64): () => void {
   let calls = 0;
+  // node:v8 takes 6 ms to load: not before a run is long enough to need it.
+  let v8: typeof V8 | undefined;
   return () => {
     if (++calls < every) return;
     calls = 0;
+    v8 ??= require('node:v8') as typeof V8;
     if (v8.getHeapStatistics().total_heap_size < limit) return;
     collector()?.();
   };

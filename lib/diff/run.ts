@@ -4,13 +4,11 @@ import { STREAM_VERSION, type Change, type ChangesHeader, type CompareSettings, 
 import { compileFilter } from '../filter/rules';
 import { overrideCaps } from '../tree/local/caps';
 import { fsPathOf } from '../tree/local/fs-path';
-import { rehash } from '../tree/local/rehash';
 import { isS3 } from '../tree/s3/location';
 import { compareSettings, type CompareFlags } from './compare';
 import { diffStreams, type EntriesReader } from './diff';
-import { diffThreeWay, type ThreeWayCounts } from './three-way';
-import { openBase } from './open-base';
-import { findFoldGroups } from './fold-groups';
+import type { ThreeWayCounts } from './three-way';
+import type { findFoldGroups } from './fold-groups';
 import { isLocation, openScan, openStream, type SideScan } from './open-side';
 
 export interface RunDiffOptions {
@@ -52,7 +50,7 @@ function refuseOverlap(a: string, b: string): void {
  * downloaded to be compared, its hash comes from its metadata (or ETag).
  */
 function hashOf(root: string, e: Entry, alg: HashAlg): { hash: string } | { error: string } {
-  if (!isS3(root)) return rehash(fsPathOf(root, e.path, e.path_b64), e, alg);
+  if (!isS3(root)) return (require('../tree/local/rehash') as typeof import('../tree/local/rehash')).rehash(fsPathOf(root, e.path, e.path_b64), e, alg);
   if (e.hash !== undefined && e.hash.startsWith(`${alg}:`)) return { hash: e.hash };
   return { error: `no ${alg} hash in the object's metadata (objects are not downloaded to be compared; cairn-scan --hash ${alg} reads them)` };
 }
@@ -98,7 +96,9 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   };
 
   if (o.base !== undefined) refuseOverlap(ra.header.root, rb.header.root);
-  const rbase = o.base !== undefined ? await openBase(o.base, ra.header, rb.header, o.scan.tool, o.scan.warn) : undefined;
+  // Loaded when used: every module a run does not need is start-up time for each command of a pipeline.
+  const threeWay = o.base !== undefined ? await import('./three-way-run') : undefined;
+  const rbase = threeWay !== undefined ? await threeWay.openBase(o.base!, ra.header, rb.header, o.scan.tool, o.scan.warn) : undefined;
   // Bisync propagates files, not hard links: each side keeps its own.
   const flat = (s: CompareSettings): CompareSettings => (rbase !== undefined ? { ...s, hardlinks: false } : s);
   const settings = flat(compareSettings(ra.header, rb.header, o.compare));
@@ -152,13 +152,13 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
     let keeps = { base: baseKeep, a: keep(streamA, rb), b: keep(streamB, ra) };
     let fold: Awaited<ReturnType<typeof findFoldGroups>> | undefined;
     if (folding.caseFold || folding.nfc) {
-      fold = await findFoldGroups(readers, keeps, folding);
+      fold = await threeWay!.findFoldGroups(readers, keeps, folding);
       readers = await fold.reopen();
       keeps = { base: undefined, a: undefined, b: undefined };
     }
     let counts: ThreeWayCounts;
     try {
-      counts = await diffThreeWay(readers.base, readers.a, readers.b, {
+      counts = await threeWay!.diffThreeWay(readers.base, readers.a, readers.b, {
         ab: settings,
         baseA: flat(compareSettings(rbase.header, ra.header, o.compare)),
         baseB: flat(compareSettings(rbase.header, rb.header, o.compare)),

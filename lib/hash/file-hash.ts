@@ -1,9 +1,20 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type { HashAlg } from '../records/types';
 
-/** One read buffer for the process: 1 MiB reads keep pace with `openssl dgst` and memory flat. */
-const buffer = Buffer.allocUnsafe(1 << 20);
+/**
+ * One read buffer for the process: 1 MiB reads keep pace with `openssl dgst`
+ * and memory flat. It and node:crypto (2 ms to load) wait for the first file
+ * hashed: most runs of the commands that import this hash nothing.
+ */
+let buffer: Buffer | undefined;
+let createHash: typeof Crypto.createHash | undefined;
+
+function tools(): { createHash: typeof Crypto.createHash; buffer: Buffer } {
+  createHash ??= (require('node:crypto') as typeof Crypto).createHash;
+  buffer ??= Buffer.allocUnsafe(1 << 20);
+  return { createHash, buffer };
+}
 
 /**
  * Hash what an open file holds, from offset 0, as `alg:hex`. Synchronous on
@@ -22,6 +33,7 @@ export function hashFile(p: string | Buffer, alg: HashAlg): string {
 }
 
 export function hashFd(fd: number, alg: HashAlg): string {
+  const { createHash, buffer } = tools();
   const h = createHash(alg);
   let pos = 0;
   let n: number;
@@ -34,6 +46,7 @@ export function hashFd(fd: number, alg: HashAlg): string {
 
 /** Hash `size` bytes of an open file from `offset`: the part of a split file. */
 export function hashRange(fd: number, offset: number, size: number, alg: HashAlg): string {
+  const { createHash, buffer } = tools();
   const h = createHash(alg);
   let pos = offset;
   const end = offset + size;

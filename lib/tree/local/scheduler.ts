@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { compileFilter, type Filter } from '../../filter/rules';
 import { compareKeyed } from '../../records/order';
 import { asFsPath, dirUnit, type DirJob, type UnitChunk, type UnitOptions } from './dir-unit';
@@ -189,6 +189,8 @@ export class Scheduler {
     const file = path.join(__dirname, 'walk-worker.js');
     for (let i = 0; i < this.threads; i++) {
       // A small young generation: a worker's garbage is short-lived, and each MB counts twice per worker in RSS.
+      // node:worker_threads is loaded by the first walk that starts a thread (a small tree's walk, as cairn-diff makes of one, starts none).
+      const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
       const worker = new Worker(file, { workerData: this.opts, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
       const slot: Slot = { worker, ready: false, units: 0 };
       slot.worker.on('message', (msg: FromWorker) => {
