@@ -265,7 +265,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
       await settle(true);
     } catch (err) {
       // What finished is recorded, in plan order, up to the first that did not. Queued copies are carried out first, or they never settle.
-        flushQueues();
+      flushQueues();
       const ends = await Promise.allSettled(inflight.map((x) => x.p));
       for (let i = 0; i < ends.length; i++) {
         const end = ends[i]!;

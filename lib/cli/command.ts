@@ -83,6 +83,10 @@ export async function runCommand<S extends FlagSpec>(def: CommandDef<S>, argv: r
     return exit(EXIT.io);
   }
 
+  // Node ends a process whose event loop runs dry with status 0, even mid-command: work left waiting on a promise nothing
+  // will settle would pass for success. Every finished command exits explicitly, so reaching here is that bug.
+  process.on('beforeExit', () => fail(new Error('stopped before finishing: work was left waiting on nothing')));
+
   try {
     const spec = { ...def.flags, ...COMMON_FLAGS };
     const parsed = parseFlags(argv, spec);

@@ -65,8 +65,10 @@ test('a few hundred MB go up as a multipart upload, with their sha256 in the met
   assert.equal(sha256(path.join(out, 'big.img')), sha256(path.join(src, 'big.img')));
 });
 
-test('with a fifth of the requests throttled or cut off, the mirror still completes and checks equal; no upload is left open', { timeout: 180_000 }, async () => {
-  const proxy = await faultProxy(s3.endpoint, 0.2);
+// A tenth: at a fifth, a request fails all of its 6 tries once in 15,600, and the ~2000 requests of this test met that
+// now and then (a flaky test, not a fault of cairn's); at a tenth, once in a million.
+test('with a tenth of the requests throttled or cut off, the mirror still completes and checks equal; no upload is left open', { timeout: 180_000 }, async () => {
+  const proxy = await faultProxy(s3.endpoint, 0.1);
   try {
     const src = tempDir();
     for (let d = 0; d < 6; d++) {

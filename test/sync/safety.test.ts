@@ -259,3 +259,46 @@ test('--dry-run re-checks expect: an object changed since the scan is reported s
   assert.deepEqual(records(r.stdout).filter((x) => x.op === 'remove').map((x) => [x.path, x.status]), [['old', 'stale']]);
   assert.equal(fs.readFileSync(path.join(dst, 'old'), 'utf8'), 'changed');
 });
+
+test('a plan file changed on disk while it is carried out: stops at the changed line, with what was done recorded and no partial file', async () => {
+  const { src, dst } = srcDst();
+  // Long names make a plan of several MiB, which the second pass reads a MiB at a time while it copies.
+  const long = 'n'.repeat(240);
+  const dir = `d/${'m'.repeat(200)}`;
+  fs.mkdirSync(path.join(src, dir), { recursive: true });
+  const count = 5000;
+  for (let i = 0; i < count; i++) fs.writeFileSync(path.join(src, dir, `${long}${String(i).padStart(5, '0')}`), `file ${i}\n`);
+  const file = path.join(path.dirname(src), 'plan.ndjson');
+  const made = sh(`set -o pipefail; cairn-diff ${q(src)} ${q(dst)} | cairn-plan --mirror >${q(file)}`);
+  assert.equal(made.code, 0, made.stderr);
+  const text = fs.readFileSync(file, 'utf8');
+  assert.ok(text.length > 2 << 20, `plan of ${text.length} bytes`);
+  const lines = text.split('\n');
+  // The last copy (directory times close the plan).
+  let last = lines.length - 1;
+  while (!lines[last]!.startsWith('{"op":"copy"')) last--;
+  assert.ok(last > lines.length / 2);
+  const at = Buffer.byteLength(lines.slice(0, last).join('\n')) + 1 + Buffer.byteLength(lines[last]!.slice(0, lines[last]!.indexOf('"op":"copy"')));
+  const child = run('cairn-apply', [file]);
+  // Nothing is done before the whole plan has been checked: the first file in the destination says the second pass is under way.
+  const d = path.join(dst, dir);
+  for (let waited = 0; !(fs.existsSync(d) && fs.readdirSync(d).some((n) => !n.startsWith('.cairn-tmp'))); waited++) {
+    assert.ok(waited < 20000, 'apply never began');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, '"op":"cppy"', at);
+  fs.closeSync(fd);
+  const r = await child;
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.split('\n')[0]!.replace(/ \(one of [^)]*\)$/, ''), `cairn-apply: ${file}:${last + 1}: op: unknown op "cppy"`);
+  assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  const done = records(r.stdout).filter((x) => x.op === 'copy');
+  assert.ok(done.length > 0 && done.length < count, `${done.length} results`);
+  for (const x of done) assert.equal(x.status, 'done', JSON.stringify(x));
+  // Every result is true, every file under a final name complete, no temporary file left.
+  const names = fs.readdirSync(d);
+  assert.deepEqual(names.filter((n) => n.startsWith('.cairn-tmp')), []);
+  assert.ok(names.length >= done.length, `${names.length} files, ${done.length} results`);
+  for (const n of names) assert.equal(fs.readFileSync(path.join(d, n), 'utf8'), `file ${Number(n.slice(long.length))}\n`);
+});
