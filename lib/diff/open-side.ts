@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 import { CairnError } from '../cli/errors';
 import type { ExitCode } from '../cli/exit-codes';
 import type { FromScanWorker, ScanJob } from './scan-worker';
@@ -86,6 +86,8 @@ export async function openScan(dir: string, o: SideScan): Promise<{ reader: Entr
   const { warn, s3: _, interrupted: __, ...rest } = o;
   // The thread walks alone: on two cores, more threads per side only compete.
   const job: ScanJob = { ...rest, root: path.resolve(dir), threads: o.threads ?? 0 };
+  // Loaded here: a side scanned in this thread (a small tree, as a pipeline's often are) never needs it.
+  const { Worker } = require('node:worker_threads') as typeof WorkerThreads;
   const worker = new Worker(path.join(__dirname, 'scan-worker.js'), { workerData: job });
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
   let problems = 0;

@@ -30,23 +30,21 @@ function emptyBatch(): Batch {
 
 /** Appends the lines of bytes already checked as UTF-8 to a batch. */
 function linesOf(bytes: Buffer, into: Batch): void {
-  if (bytes.length > LATIN1_PIECE) {
+  for (let start = 0; start <= bytes.length; ) {
     // Texts in pieces small enough for V8's young generation, where they die cheaply once their lines are used: a larger
     // string goes to the large-object space, which only a full collection frees (a 1M-entry diff, 512 KiB pieces: 22 full
     // collections forced by the heap guard, 0.12 s; 64 KiB: 0.3 s less in all). Over ~1 MB Node makes it an external string.
-    const cut = bytes.lastIndexOf(NL, LATIN1_PIECE);
-    if (cut > 0) {
-      linesOf(bytes.subarray(0, cut), into);
-      linesOf(bytes.subarray(cut + 1), into);
-      return;
-    }
+    const cut = bytes.length - start > LATIN1_PIECE ? bytes.lastIndexOf(NL, start + LATIN1_PIECE) : -1;
+    const end = cut > start ? cut : bytes.length;
+    const piece = bytes.subarray(start, end);
+    const lines = piece.toString('latin1').split('\n');
+    if (into.lines.length === 0) into.lines = lines;
+    else for (const l of lines) into.lines.push(l);
+    into.pieces.push(piece);
+    into.ends.push(into.lines.length);
+    into.ascii.push(isAscii(piece));
+    start = end + 1;
   }
-  const lines = bytes.toString('latin1').split('\n');
-  if (into.lines.length === 0) into.lines = lines;
-  else for (const l of lines) into.lines.push(l);
-  into.pieces.push(bytes);
-  into.ends.push(into.lines.length);
-  into.ascii.push(isAscii(bytes));
 }
 
 /** Appends one line (bytes already checked as UTF-8, no newline) to a batch. */
@@ -68,6 +66,11 @@ const EMPTY = Buffer.alloc(0);
  * Lines are split a chunk at a time and handed out synchronously by take();
  * only an empty buffer costs an await (fill), so the per-line cost is a
  * property access, not a promise.
+ *
+ * A batch keeps views of its chunk's bytes (to decode lines when taken), and
+ * the next chunk is asked for only once every line of the batch is taken:
+ * a source may read each chunk into the buffer of the one before
+ * (StreamReader.open's does). Anything that reads ahead must copy.
  */
 export class LineReader {
   private readonly iter: AsyncIterator<Uint8Array | string>;
@@ -79,6 +82,8 @@ export class LineReader {
   /** Bytes after the last newline seen. */
   private rest: Buffer = EMPTY;
   private done = false;
+  /** No line has been cut yet: the first may begin with a byte-order mark. */
+  private atStart = true;
   private badLine: InputError | undefined;
   /** Number of the line last returned (1-based). */
   line = 0;
@@ -116,7 +121,8 @@ export class LineReader {
   /** Takes the next buffered line without decoding it (its raw form was enough: see peekRaw). */
   skip(): void {
     const b = this.batch;
-    if (this.index >= b.lines.length) return;
+    // Only a line peeked at may be skipped: with none buffered, it is take()'s answer (the pending fault, or nothing).
+    if (this.index >= b.lines.length) throw this.badLine ?? new Error('LineReader.skip: no line buffered');
     this.line++;
     this.at += b.lines[this.index]!.length + 1;
     if (++this.index === b.ends[this.piece]) {
@@ -191,6 +197,9 @@ export class LineReader {
    */
   private decodeLines(head: Buffer, body: Buffer, hasBody: boolean): Batch {
     const batch = emptyBatch();
+    // A byte-order mark before the first line (editors on Windows write one) is not part of it; anywhere else it is text.
+    if (this.atStart && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3);
+    this.atStart = false;
     if (isUtf8(head) && (!hasBody || isUtf8(body))) {
       lineOf(head, batch);
       if (hasBody) linesOf(body, batch);

@@ -242,7 +242,8 @@ function parseLine(text: string, at: Loc): Record<string, unknown> {
   } catch (err) {
     // V8's wording changes between versions; keep only the position, as a column.
     const pos = /position (\d+)/.exec((err as Error).message);
-    const why = text === '' ? 'empty line' : `not valid JSON${pos ? ` at column ${Number(pos[1]) + 1}` : ' (incomplete)'}`;
+    const why =
+      text === '' ? 'empty line' : text.charCodeAt(0) === 0xfeff ? 'not valid JSON: a byte-order mark (U+FEFF) begins the line' : `not valid JSON${pos ? ` at column ${Number(pos[1]) + 1}` : ' (incomplete)'}`;
     throw new InputError(at.file, at.line, undefined, why);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {

@@ -147,3 +147,10 @@ test('peekRaw gives a line\'s bytes as latin1, peek and take its text; skip take
     assert.equal(await reader.next(), undefined);
   }
 });
+
+test('a byte-order mark before the header is ignored, however the bytes arrive; anywhere else it is not JSON', async () => {
+  const text = [HEADER, e('a'), END, ''].join('\n');
+  const plain = await readAll(text);
+  for (const chunk of [1, 2, 7, 4096]) assert.deepEqual(await readAll(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), chunk), plain, `chunks of ${chunk}`);
+  await rejects(`${HEADER}\n\ufeff${e('a')}\n${END}\n`, 'in.ndjson:2: not valid JSON: a byte-order mark (U+FEFF) begins the line');
+});
