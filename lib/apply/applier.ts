@@ -22,7 +22,7 @@ import {
   versionPath,
 } from '../tree/local/write';
 import { lstatOrNone } from '../tree/local/stat';
-import { foldName } from '../diff/fold-groups';
+import { foldName } from '../diff/fold-name';
 import { CopyBatch } from '../tree/local/copy-files';
 import { timeParts } from '../records/time';
 import { CopyQueue } from '../tree/local/copy-queue';

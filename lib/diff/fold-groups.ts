@@ -5,14 +5,8 @@ import { privateTemp, type PrivateTemp, syncWriter } from '../records/spool';
 import { StreamReader, openInput } from '../records/stream-reader';
 import type { Entry, Side } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
+import { foldName, type Folding } from './fold-name';
 import { Side as SideReader, type EntriesReader } from './diff';
-
-export interface Folding {
-  /** Names equal but for case are one name (a side is case-insensitive). */
-  caseFold: boolean;
-  /** Names equal after NFC normalization are one name (a side normalizes, and --normalization is on). */
-  nfc: boolean;
-}
 
 /** One spelling of a name, with what each side (and the base) holds under it. */
 export interface Spelling {
@@ -25,11 +19,6 @@ export interface Spelling {
 
 /** Siblings whose names fold to the same name. */
 export type FoldGroup = Spelling[];
-
-export function foldName(name: string, f: Folding): string {
-  const n = f.nfc ? name.normalize('NFC') : name;
-  return f.caseFold ? n.toLowerCase() : n;
-}
 
 function nameOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);

@@ -4,7 +4,8 @@ import type { Attr, Change, ChangeKind, CompareSettings, Entry, EntryBody, HashA
 import { compareEntries } from './compare';
 import { Side, body, keyOf, type EntriesReader } from './diff';
 import { MORE } from '../records/stream-reader';
-import type { FoldGroup, Folding, Spelling } from './fold-groups';
+import type { FoldGroup, Spelling } from './fold-groups';
+import type { Folding } from './fold-name';
 
 export interface ThreeWayOptions {
   /** A against B, base against A, base against B: each pair at its own coarser precision. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import { execFileSync } from 'node:child_process';
+import type * as Net from 'node:net';
+import type * as ChildProcess from 'node:child_process';
 import { formatTime, parseTimeNs } from '../../records/time';
 import { TEMP_PREFIX, type EntryBody, type MetaSet } from '../../records/types';
 import { childOf, parentOf } from './fs-path';
@@ -250,7 +250,8 @@ export async function makeSpecial(src: EntryBody, tmp: FsPath): Promise<void> {
       // Bound, then hard-linked to its name: Node unlinks the path it listened on when closing.
       const bound = `${p}.bind`;
       await new Promise<void>((resolve, reject) => {
-        const server = net.createServer();
+        // node:net and node:child_process load only for the rare special file: every mirror's cairn-apply would pay for them.
+        const server = (require('node:net') as typeof Net).createServer();
         server.once('error', reject);
         server.listen(bound, () => {
           try {
@@ -271,6 +272,7 @@ export async function makeSpecial(src: EntryBody, tmp: FsPath): Promise<void> {
 
 /** A fifo or a device node at `p` (mode 0600): coreutils' mkfifo and mknod, Node having no mknod. */
 export function makeNode(p: string, type: 'fifo' | 'char' | 'block', major = 0, minor = 0): void {
+  const { execFileSync } = require('node:child_process') as typeof ChildProcess;
   if (type === 'fifo') execFileSync('mkfifo', ['-m', '600', '--', p], { stdio: ['ignore', 'ignore', 'pipe'] });
   else execFileSync('mknod', ['-m', '600', '--', p, type === 'block' ? 'b' : 'c', String(major), String(minor)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
