@@ -720,6 +720,20 @@ bench_diff_1m() {
 
 . "$TOP/bench/s3.sh"
 
+# journal_warning: says so when BENCH_DIR is on ext4 without a journal. Such an ext4 skips, and looks up,
+# every inode freed in the last 60 s (360 s while its table block is dirty) when it allocates one, so the
+# sections that make 100k files after removing 100k (mirror-first, restore-100k) time the allocator, for
+# every program alike (one run of rsync -aH took 7 s, the next 21 s; cairn-apply spent 55% of its samples there).
+journal_warning() {
+  _m=$(findmnt -no SOURCE,FSTYPE --target "$DIR" 2>/dev/null) || return 0
+  set -- $_m
+  [ "${2:-}" = ext4 ] && [ -d /proc/fs/jbd2 ] || return 0
+  [ -e "/proc/fs/jbd2/${1##*/}-8" ] && return 0
+  echo "WARNING: $DIR is on $1, an ext4 without a journal: creating files soon after removing many is slowed for every"
+  echo "  program alike and varies from run to run (mirror-first, restore-100k). For figures about the programs, run"
+  echo "  with BENCH_DIR on a journaled filesystem (a loop-mounted ext4 image will do)."
+}
+
 # ---- run ----------------------------------------------------------------
 
 _start=$(now)
@@ -727,6 +741,7 @@ echo "cairn bench: $(date -u '+%Y-%m-%d %H:%M UTC'), cairn $("$SCAN" --version 2
 echo "median of $RUNS timed runs after a warm-up run, timer: $(if [ $TIMER = hyperfine ]; then hyperfine --version; else echo 'bench/measure.ts loop'; fi); work dir $DIR"
 if [ $TIMER = own ] && [ "${BENCH_TIMER:-}" != own ]; then echo "(hyperfine not installed: apt-get install hyperfine; timing with bench/measure.ts's own loop)"; fi
 echo "ratio = cairn / reference (time or memory): lower is better"
+journal_warning
 echo
 printf '%-44s %-14s %-30s %-7s %-18s %s\n' "measure" "cairn" "reference" "ratio" "target" "result"
 for b in $(echo "$ALL" | tr ',' ' '); do
