@@ -74,6 +74,25 @@ struct dir_cache {
   int fd;
 };
 
+/* c holds path's first len bytes open. */
+static bool cache_hit(const struct dir_cache *c, const char *path, size_t len) {
+  return c->fd >= 0 && c->len == len && memcmp(c->path, path, len) == 0;
+}
+
+/* Closes what c holds and takes path's first len bytes for it (the caller opens them): false, errno ENAMETOOLONG, when they do not fit. */
+static bool cache_reset(struct dir_cache *c, const char *path, size_t len) {
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  if (len + 1 >= sizeof c->path) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  memcpy(c->path, path, len);
+  c->path[len] = 0;
+  c->len = len;
+  return true;
+}
+
 /* The open directory of path (AT_FDCWD for a bare name) and the name in it; -1 with errno when it cannot be opened. */
 static int dir_of(struct dir_cache *c, const char *path, const char **name) {
   const char *slash = strrchr(path, '/');
@@ -83,16 +102,8 @@ static int dir_of(struct dir_cache *c, const char *path, const char **name) {
   }
   *name = slash + 1;
   size_t len = (size_t)(slash - path);
-  if (c->fd >= 0 && c->len == len && memcmp(c->path, path, len) == 0) return c->fd;
-  if (c->fd >= 0) close(c->fd);
-  c->fd = -1;
-  if (len + 1 >= sizeof c->path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(c->path, path, len);
-  c->path[len] = 0;
-  c->len = len;
+  if (cache_hit(c, path, len)) return c->fd;
+  if (!cache_reset(c, path, len)) return -1;
   c->fd = open(len == 0 ? "/" : c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return c->fd;
 }
@@ -111,24 +122,13 @@ static int dest_dir(struct dir_cache *c, struct dir_cache *root, const char *pat
   if (rootlen == 0 || slash == NULL || (size_t)(slash - path) + 1 < rootlen) return dir_of(c, path, name);
   *name = slash + 1;
   size_t len = (size_t)(slash - path);
-  if (c->fd >= 0 && c->len == len && memcmp(c->path, path, len) == 0) return c->fd;
-  if (c->fd >= 0) close(c->fd);
-  c->fd = -1;
-  if (len + 1 >= sizeof c->path || rootlen + 1 >= sizeof c->path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  if (root->fd < 0 || root->len != rootlen || memcmp(root->path, path, rootlen) != 0) {
-    if (root->fd >= 0) close(root->fd);
-    memcpy(root->path, path, rootlen);
-    root->path[rootlen] = 0;
-    root->len = rootlen;
+  if (cache_hit(c, path, len)) return c->fd;
+  if (!cache_reset(c, path, len)) return -1;
+  if (!cache_hit(root, path, rootlen)) {
+    if (!cache_reset(root, path, rootlen)) return -1;
     root->fd = open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root->fd < 0) return -1;
   }
-  memcpy(c->path, path, len);
-  c->path[len] = 0;
-  c->len = len;
   const char *rel = len >= rootlen ? c->path + rootlen : "";
   struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
   c->fd = (int)syscall(SYS_openat2, root->fd, *rel != 0 ? rel : ".", &how, sizeof how);
@@ -265,6 +265,19 @@ static bool fatal(int err) {
   return err == ENOSPC || err == EDQUOT || err == EROFS || err == EIO;
 }
 
+/* A copy after one that stopped the run: not run (true), its result says so; or false, to be run. */
+static bool not_run(const int *stopped, double *r) {
+  if (!__atomic_load_n(stopped, __ATOMIC_SEQ_CST)) return false;
+  memset(r, 0, RSTRIDE * sizeof *r);
+  r[CR_STAGE] = CS_NOT_RUN;
+  return true;
+}
+
+/* Runs after each copy: one that failed for the whole destination stops those after it. */
+static void stop_if_fatal(int *stopped, const double *r) {
+  if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
+}
+
 void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const double *jobs, double *result, int *stopped) {
   static __thread unsigned char *buf;
   if (buf == NULL) buf = malloc(COPY_BUF);
@@ -286,10 +299,8 @@ void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const d
     for (size_t i = 0; i < n; i++) {
       size_t k = base + i;
       double *r = result + k * RSTRIDE;
-      if (__atomic_load_n(stopped, __ATOMIC_SEQ_CST)) {
+      if (not_run(stopped, r)) {
         if (in[i] >= 0) close(in[i]);
-        memset(r, 0, RSTRIDE * sizeof *r);
-        r[CR_STAGE] = CS_NOT_RUN;
         continue;
       }
       if (buf == NULL) {
@@ -300,7 +311,7 @@ void copy_batch(const char *paths, const uint32_t *ends, uint32_t count, const d
         continue;
       }
       copy_one(in[i], errs[i], &to, &root, paths + ends[3 * k], paths + ends[3 * k + 1], jobs + k * CJSTRIDE, r, buf, COPY_BUF, NULL);
-      if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
+      stop_if_fatal(stopped, r);
     }
   }
   if (from.fd >= 0) close(from.fd);
@@ -313,13 +324,9 @@ void write_batch(const char *paths, const uint32_t *ends, uint32_t count, const 
   struct dir_cache root = {.fd = -1};
   for (size_t k = 0; k < count; k++) {
     double *r = result + k * RSTRIDE;
-    if (__atomic_load_n(stopped, __ATOMIC_SEQ_CST)) {
-      memset(r, 0, RSTRIDE * sizeof *r);
-      r[CR_STAGE] = CS_NOT_RUN;
-      continue;
-    }
+    if (not_run(stopped, r)) continue;
     copy_one(-1, 0, &to, &root, paths + (k == 0 ? 0 : ends[2 * k - 1]), paths + ends[2 * k], jobs + k * CJSTRIDE, r, NULL, 0, data);
-    if (fatal((int)r[CR_ERR])) __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
+    stop_if_fatal(stopped, r);
   }
   if (to.fd >= 0) close(to.fd);
   if (root.fd >= 0) close(root.fd);

@@ -68,6 +68,16 @@ static void read_one(const char *path, unsigned char *into, size_t size, off_t p
 /* What a batch does: reads for cairn-pack, copies for cairn-apply, writes of bytes for cairn-restore (copy-files.c). */
 enum { KIND_READ, KIND_COPY, KIND_WRITE };
 
+/* Paths per file of a batch of this kind (a read's; a copy's source, temporary and final; a write's temporary and final). */
+static size_t paths_per(int kind) {
+  return kind == KIND_READ ? 1 : kind == KIND_COPY ? 3 : 2;
+}
+
+/* Numbers per file in a batch's jobs. */
+static size_t job_stride(int kind) {
+  return kind == KIND_READ ? JSTRIDE : CJSTRIDE;
+}
+
 /* A batch's arguments as JS gave them, checked: NULL and a thrown error when they are not. */
 struct batch_args {
   int kind;
@@ -91,7 +101,7 @@ static bool batch_args(napi_env env, const napi_value *argv, int kind, struct ba
   b->jobs = typed_arg(env, argv[3], napi_float64_array, &jobs_len);
   b->into = kind != KIND_COPY ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
   if (b->ends == NULL || b->jobs == NULL || (kind != KIND_COPY && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
-  size_t per_path = kind == KIND_READ ? 1 : kind == KIND_COPY ? 3 : 2, stride = kind == KIND_READ ? JSTRIDE : CJSTRIDE;
+  size_t per_path = paths_per(kind), stride = job_stride(kind);
   if ((size_t)b->count * per_path > ends_len || (size_t)b->count * stride > jobs_len) return throw_bad(env, "count beyond the arrays"), false;
   if (result != NULL) {
     *result = typed_arg(env, argv[5], napi_float64_array, result_len);
@@ -293,8 +303,8 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   }
   b->a = a;
   b->a.paths = copy_of(a.paths, a.paths_len);
-  b->a.ends = copy_of(a.ends, (size_t)a.count * (kind == KIND_READ ? 1 : kind == KIND_COPY ? 3 : 2) * sizeof *a.ends);
-  b->a.jobs = copy_of(a.jobs, (size_t)a.count * (kind == KIND_READ ? JSTRIDE : CJSTRIDE) * sizeof *a.jobs);
+  b->a.ends = copy_of(a.ends, (size_t)a.count * paths_per((int)kind) * sizeof *a.ends);
+  b->a.jobs = copy_of(a.jobs, (size_t)a.count * job_stride((int)kind) * sizeof *a.jobs);
   b->result = calloc((size_t)a.count * RSTRIDE + 1, sizeof *b->result);
   if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || (kind != KIND_COPY && napi_create_reference(env, argv[7], 1, &b->into_ref) != napi_ok)) {
     batch_free(env, b);

@@ -25,6 +25,7 @@ import { lstatOrNone } from '../tree/local/stat';
 import { foldName } from '../diff/fold-name';
 import { CopyBatch } from '../tree/local/copy-files';
 import { timeParts } from '../records/time';
+import { isInside } from '../records/order';
 import { CopyQueue } from '../tree/local/copy-queue';
 import { mismatch } from './expect';
 import { ParentGuard } from './parent-guard';
@@ -419,6 +420,12 @@ export class Applier implements ActionRunner {
     const srcAbs = fsPathOf(this.o.src, a.path, a.path_b64);
     // A retry goes the usual way: its caller waits for it without flushing the queue. (A queued copy that fails removes its own temporary file.)
     if (this.queued(a) && job.attempt === 0) return this.copyQueued(a, srcAbs, tmp, abs, job);
+    return this.copyHere(a, srcAbs, tmp, abs, job);
+  }
+
+  /** A copy made here, through Node (or fetched): the file's bytes, its attributes, then commit. */
+  private async copyHere(a: Action, srcAbs: FsPath, tmp: FsPath, abs: FsPath, job: Job): Promise<Outcome> {
+    const src = a.src!;
     this.hold(job, tmp);
     const { bytes, fd, made } = this.o.fetch !== undefined ? await this.o.fetch(a, tmp) : this.large(a) ? await copyIntoAsync(srcAbs, src, tmp) : copyInto(srcAbs, src, tmp, this.o.dstPerms);
     try {
@@ -449,10 +456,7 @@ export class Applier implements ActionRunner {
       fsync: this.o.fsync,
       root: this.o.dst,
     });
-    if (r === 'sparse') {
-      job.attempt++;
-      return this.copy(a, abs, job);
-    }
+    if (r === 'sparse') return this.copyHere(a, srcAbs, tmp, abs, job);
     return { status: 'done', bytes: r };
   }
 
@@ -491,5 +495,5 @@ export function closes(prev: Action, a: Action): boolean {
   if (a.path === '.') return true;
   const dir = rawKey(a);
   const p = rawKey(prev);
-  return p === dir || (p.length > dir.length && p.charCodeAt(dir.length) === 0x2f && p.startsWith(dir));
+  return p === dir || isInside(p, dir);
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { test as nodeTest } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -58,6 +58,14 @@ export function records(text: string): Record<string, unknown>[] {
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/** Mounts a tmpfs of `size` (mount's size= and other options) on a fresh directory, for a destination that fills up; the caller unmounts it. Needs root. */
+export function smallTmpfs(size: string): { dir: string; unmount: () => void } {
+  const dir = path.join(tempDir('cairn-small-'), 'dst');
+  fs.mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'cairn-small', dir]);
+  return { dir, unmount: () => execFileSync('umount', [dir]) };
+}
 
 /**
  * node:test's `test`, skipped (saying which tool is missing) when one of

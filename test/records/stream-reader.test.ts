@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import ndjson from 'ndjson';
@@ -6,6 +8,7 @@ import { InputError } from '../../lib/cli/errors';
 import { ENTRIES } from '../../lib/records/entries';
 import { LineReader } from '../../lib/records/line-reader';
 import { StreamReader } from '../../lib/records/stream-reader';
+import { tempDir } from '../helpers/run';
 
 const HEADER = '{"cairn":"entries","version":1,"root":"/src","hash":null}';
 const e = (path: string, extra = '') => `{"path":${JSON.stringify(path)},"type":"file","size":1,"mtime":"2024-03-01T10:11:12.123456789Z"${extra}}`;
@@ -153,4 +156,20 @@ test('a byte-order mark before the header is ignored, however the bytes arrive; 
   const plain = await readAll(text);
   for (const chunk of [1, 2, 7, 4096]) assert.deepEqual(await readAll(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), chunk), plain, `chunks of ${chunk}`);
   await rejects(`${HEADER}\n\ufeff${e('a')}\n${END}\n`, 'in.ndjson:2: not valid JSON: a byte-order mark (U+FEFF) begins the line');
+});
+
+test('a file read through one reused buffer: every line as written, across MiB chunks, names not ASCII among them', async () => {
+  // StreamReader.open reads a file a MiB at a time into one buffer; lines not ASCII are decoded from it when taken.
+  const names = ['plain', 'café', '日本語', 'z😀', 'Ã©'];
+  const paths: string[] = [];
+  for (let i = 0; paths.length < 30000; i++) paths.push(`d${String(i).padStart(6, '0')} ${names[i % names.length]} ${'x'.repeat(i % 113)}`);
+  const file = path.join(tempDir('cairn-reader-'), 'big.ndjson');
+  fs.writeFileSync(file, [HEADER, ...paths.map((p) => e(p)), END, ''].join('\n'));
+  assert.ok(fs.statSync(file).size > 3 << 20);
+  const r = await StreamReader.open(file, ENTRIES);
+  const got: string[] = [];
+  for (let x = await r.next(); x !== undefined; x = await r.next()) got.push(x.path);
+  assert.equal(got.length, paths.length);
+  const firstWrong = got.findIndex((p, i) => p !== paths[i]);
+  assert.equal(firstWrong, -1, `record ${firstWrong + 1}: ${JSON.stringify(got[firstWrong])}`);
 });

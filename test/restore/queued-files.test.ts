@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { records, run, tempDir } from '../helpers/run';
+import { records, run, smallTmpfs, tempDir } from '../helpers/run';
 import { forgeTar, type ForgeMember } from '../helpers/tar-forge';
 
 /*
@@ -63,7 +63,6 @@ test('files made a batch at a time come out as one by one: results in archive or
 });
 
 test('a disk that fills up while files are queued: the run stops at the file that did not fit (exit 3, its results reported), as one by one', { skip: process.getuid?.() !== 0 && 'needs root to mount a small tmpfs' }, async () => {
-  const { execFileSync } = await import('node:child_process');
   const base = tempDir('cairn-restore-queued-');
   const tar = path.join(base, 'in.tar');
   // 40 files of 64 KiB into 1 MiB: some land, then no space; a directory and more files after.
@@ -71,9 +70,7 @@ test('a disk that fills up while files are queued: the run stops at the file tha
   fs.writeFileSync(tar, forgeTar([...big, { name: 'later', type: 'dir', mtime: 1_600_000_000 }, { name: 'later/x', data: 'x' }]));
   const got: unknown[] = [];
   for (const native of ['1', '0']) {
-    const dest = path.join(base, `out${native}`);
-    fs.mkdirSync(dest);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dest]);
+    const { dir: dest, unmount } = smallTmpfs('1m');
     try {
       const r = await run('cairn-restore', ['-d', dest, '--tar', tar], { env: { ...process.env, CAIRN_NATIVE: native } });
       const results = records(r.stdout).filter((x) => x.op !== undefined) as { path: string; status: string }[];
@@ -88,7 +85,7 @@ test('a disk that fills up while files are queued: the run stops at the file tha
       assert.ok(!fs.existsSync(path.join(dest, 'later', 'x')), 'no file after the failure');
       got.push({ code: r.code, done: results.length, stderr: r.stderr });
     } finally {
-      execFileSync('umount', [dest]);
+      unmount();
     }
   }
   assert.deepEqual(got[0], got[1]);

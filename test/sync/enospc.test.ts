@@ -2,20 +2,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { isRoot, records, tempDir } from '../helpers/run';
+import { isRoot, records, smallTmpfs, tempDir } from '../helpers/run';
 import { setTime } from '../helpers/tree';
 import { actionsOf, assertNoActions, bash, bytesOf, mirror, pipeline, planMirror, q, rsyncDifferences, snapshot, tempLeftovers } from '../helpers/sync';
 
 const KiB = 1024;
-
-/** Mounts a tmpfs of `size` on a fresh directory; the caller unmounts it. */
-function smallTmpfs(size: string): { dir: string; unmount: () => void } {
-  const dir = path.join(tempDir('cairn-enospc-'), 'dst');
-  fs.mkdirSync(dir);
-  const r = bash(`mount -t tmpfs -o size=${size} cairn-enospc ${q(dir)}`);
-  assert.equal(r.code, 0, `mount -t tmpfs: ${r.stderr}`);
-  return { dir, unmount: () => bash(`umount ${q(dir)}`) };
-}
 
 /** What a fatal ENOSPC looks like on stderr: one line naming the action's path. */
 const enospcLine = (rel: string) => `cairn-apply: ${rel}: ENOSPC: no space left on device (stopped; temporary file removed)\n`;

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CopyBatch, type CopySpec } from '../../lib/tree/local/copy-files';
 import { StaleError } from '../../lib/tree/local/write';
-import { isRoot, tempDir } from '../helpers/run';
+import { isRoot, smallTmpfs, tempDir } from '../helpers/run';
 
 /** The spec of a copy of `file` as it is now. */
 function specOf(file: string, extra: Partial<CopySpec> = {}): CopySpec {
@@ -72,9 +71,7 @@ test('copyFiles: with bare names (relative to the working directory), an object 
 
 test('copyFiles: a copy that fills the disk stops the ones after it until the next run', { skip: !isRoot && 'needs root to mount a small tmpfs' }, () => {
   const d = tempDir('cairn-copy-files-');
-  const dst = path.join(d, 'dst');
-  fs.mkdirSync(dst);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dst]);
+  const { dir: dst, unmount } = smallTmpfs('1m');
   try {
     fs.writeFileSync(path.join(d, 'big'), Buffer.alloc(2 << 20, 1));
     fs.writeFileSync(path.join(d, 'small'), 'small');
@@ -91,7 +88,7 @@ test('copyFiles: a copy that fills the disk stops the ones after it until the ne
     CopyBatch.newRun();
     assert.deepEqual(copyAll([[path.join(d, 'small'), path.join(dst, '.t4'), path.join(dst, 'small'), small]]), [5]);
   } finally {
-    execFileSync('umount', [dst]);
+    unmount();
   }
 });
 

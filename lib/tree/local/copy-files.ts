@@ -1,6 +1,7 @@
 import type { FsPath } from './list-dir';
 import { C, CJSTRIDE, CR, CS, RSTRIDE, fileReader, systemError } from './native';
-import { PathList, batchId, readerThread } from './path-list';
+import { PathList } from './path-list';
+import { batchId, readerThread } from './reader-thread';
 import { StaleError } from './write';
 
 /** What a copy of the batch needs besides its paths: the planned source, and the attributes to give (-1: leave as made). */
@@ -53,11 +54,12 @@ const SYSCALL: Record<number, string> = {
 };
 
 /**
- * New small files for cairn-apply, copied a batch at a time by the addon's
- * reader thread (native/copy-files.c), each as Applier.copy makes one:
- * source checked before and after, temporary file beside the final name,
- * attributes, then a rename that never replaces. Only with the addon:
- * without it, cairn-apply copies one file at a time as before.
+ * New small files made a batch at a time by the addon's reader thread
+ * (native/copy-files.c): copies for cairn-apply, each as Applier.copy makes
+ * one (source checked before and after, temporary file beside the final
+ * name, attributes, then a rename that never replaces), or, kind 'write',
+ * files of given bytes for cairn-restore, made the same way. Only with the
+ * addon: without it, both make one file at a time.
  */
 export class CopyBatch {
   private readonly paths: PathList;

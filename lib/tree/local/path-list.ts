@@ -1,5 +1,3 @@
-import { fileReader, type ReaderHandle } from './native';
-
 /**
  * Paths as the addon's batch calls take them: NUL-terminated, back to back
  * in one Buffer, `ends[k]` the end of path k (after its NUL). Each path is
@@ -38,17 +36,4 @@ export class PathList {
     this.used = 0;
     this.count = 0;
   }
-}
-
-/** The process's reader thread (native/read-files.c), started by the first batch that needs it: an idle thread costs nothing. */
-let reader: ReaderHandle | undefined;
-let nextId = 0;
-
-export function readerThread(): ReaderHandle {
-  return (reader ??= fileReader!.openReader());
-}
-
-/** A batch id, unique in the process. */
-export function batchId(): number {
-  return nextId++ >>> 0;
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { J, JSTRIDE, R, RSTRIDE, fileReader } from './native';
-import { PathList, batchId, readerThread } from './path-list';
+import { PathList } from './path-list';
+import { batchId, readerThread } from './reader-thread';
 import { fstatOf } from './stat';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
