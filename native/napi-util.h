@@ -95,6 +95,9 @@ void dirstat_register(napi_env env, napi_value exports);
 /* read-files.c: the batch reader, and the thread that runs batches of either kind */
 void read_files_register(napi_env env, napi_value exports);
 
+/* match-lines.c */
+void match_lines_register(napi_env env, napi_value exports);
+
 /* Numbers per result, for both kinds; keep in step with lib/tree/local/native.ts. */
 enum { RSTRIDE = 6 };
 

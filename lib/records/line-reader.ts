@@ -5,27 +5,27 @@ const NL = 0x0a;
 const LATIN1_PIECE = 64 << 10;
 
 /**
- * A batch of lines as latin1 text (one byte, one character: a plain copy of
- * the bytes), with the pieces of bytes they were cut from: a line that is
- * not ASCII is decoded as UTF-8 from its bytes only when it is taken.
- * Twin detection (cairn-diff) compares the raw texts of two lines and never
- * needs the decoded form (a 1M-entry diff: 0.1 s less). Decoding a chunk
- * whole as UTF-8 would make every line a two-byte string as soon as one
- * name is not ASCII, and two-byte strings compare and parse slower (a
- * re-scan of the bench tree, 19% of its lines not ASCII, decoded a 28 MB
- * stream in 81 ms against 40 ms).
+ * A batch of lines: the pieces of bytes they are in, a piece being whole
+ * lines (the last one without its newline). A piece is split into lines as
+ * latin1 text (one byte, one character: a plain copy of the bytes) only
+ * when a line of it is asked for as text; a line that is not ASCII is
+ * decoded as UTF-8 from its bytes only when it is taken. Twin detection
+ * (cairn-diff) compares the raw texts of two lines and never needs the
+ * decoded form (a 1M-entry diff: 0.1 s less), and a re-scan takes most of
+ * PREV as bytes, never split (scan/reuse.ts). Decoding a chunk whole as
+ * UTF-8 would make every line a two-byte string as soon as one name is not
+ * ASCII, and two-byte strings compare and parse slower (a re-scan of the
+ * bench tree, 19% of its lines not ASCII, decoded a 28 MB stream in 81 ms
+ * against 40 ms).
  */
 interface Batch {
-  lines: string[];
   pieces: Buffer[];
-  /** Per piece: the index one past its last line. */
-  ends: number[];
   /** Per piece: it is all ASCII (its lines are their own decoding). */
   ascii: boolean[];
 }
 
 function emptyBatch(): Batch {
-  return { lines: [], pieces: [], ends: [], ascii: [] };
+  return { pieces: [], ascii: [] };
 }
 
 /** Appends the lines of bytes already checked as UTF-8 to a batch. */
@@ -36,22 +36,14 @@ function linesOf(bytes: Buffer, into: Batch): void {
     // collections forced by the heap guard, 0.12 s; 64 KiB: 0.3 s less in all). Over ~1 MB Node makes it an external string.
     const cut = bytes.length - start > LATIN1_PIECE ? bytes.lastIndexOf(NL, start + LATIN1_PIECE) : -1;
     const end = cut > start ? cut : bytes.length;
-    const piece = bytes.subarray(start, end);
-    const lines = piece.toString('latin1').split('\n');
-    if (into.lines.length === 0) into.lines = lines;
-    else for (const l of lines) into.lines.push(l);
-    into.pieces.push(piece);
-    into.ends.push(into.lines.length);
-    into.ascii.push(isAscii(piece));
+    lineOf(bytes.subarray(start, end), into);
     start = end + 1;
   }
 }
 
-/** Appends one line (bytes already checked as UTF-8, no newline) to a batch. */
+/** Appends bytes already checked as UTF-8 (one line or more, no final newline) to a batch. */
 function lineOf(bytes: Buffer, into: Batch): void {
-  into.lines.push(bytes.toString('latin1'));
   into.pieces.push(bytes);
-  into.ends.push(into.lines.length);
   into.ascii.push(isAscii(bytes));
 }
 const EMPTY = Buffer.alloc(0);
@@ -75,10 +67,12 @@ const EMPTY = Buffer.alloc(0);
 export class LineReader {
   private readonly iter: AsyncIterator<Uint8Array | string>;
   private batch: Batch = emptyBatch();
-  private index = 0;
-  /** The piece of the batch holding line `index`, and the line's offset in it. */
+  /** The piece of the batch holding the next line, and the line's offset in it. */
   private piece = 0;
   private at = 0;
+  /** The lines of the current piece from where it was split on (undefined: not split), and the next one's index. */
+  private split: string[] | undefined;
+  private k = 0;
   /** Bytes after the last newline seen. */
   private rest: Buffer = EMPTY;
   private done = false;
@@ -102,13 +96,13 @@ export class LineReader {
 
   /** The next line without its `\n`, or undefined at the end of input. */
   async next(): Promise<string | undefined> {
-    if (this.index < this.batch.lines.length || (await this.fill())) return this.take();
+    if (this.piece < this.batch.pieces.length || (await this.fill())) return this.take();
     return undefined;
   }
 
   /** The next buffered line, or undefined when the buffer is empty (then await fill()). */
   take(): string | undefined {
-    if (this.index >= this.batch.lines.length) {
+    if (this.piece >= this.batch.pieces.length) {
       // Bad bytes are reported when their line is reached, so earlier faults come first.
       if (this.badLine !== undefined) throw this.badLine;
       return undefined;
@@ -120,20 +114,40 @@ export class LineReader {
 
   /** Takes the next buffered line without decoding it (its raw form was enough: see peekRaw). */
   skip(): void {
-    const b = this.batch;
     // Only a line peeked at may be skipped: with none buffered, it is take()'s answer (the pending fault, or nothing).
-    if (this.index >= b.lines.length) throw this.badLine ?? new Error('LineReader.skip: no line buffered');
+    if (this.piece >= this.batch.pieces.length) throw this.badLine ?? new Error('LineReader.skip: no line buffered');
     this.line++;
-    this.at += b.lines[this.index]!.length + 1;
-    if (++this.index === b.ends[this.piece]) {
-      this.piece++;
-      this.at = 0;
+    if (this.split !== undefined) {
+      this.at += this.split[this.k]!.length + 1;
+      if (++this.k === this.split.length) this.nextPiece();
+      return;
     }
+    const end = this.batch.pieces[this.piece]!.indexOf(NL, this.at);
+    if (end < 0) this.nextPiece();
+    else this.at = end + 1;
+  }
+
+  /**
+   * Takes `lines` buffered lines of the current piece, `bytes` bytes with
+   * their newlines (the piece's last line counting one too): lines found in
+   * peekBytes' bytes.
+   */
+  skipBytes(lines: number, bytes: number): void {
+    this.line += lines;
+    this.at += bytes;
+    this.split = undefined;
+    if (this.at > this.batch.pieces[this.piece]!.length) this.nextPiece();
+  }
+
+  private nextPiece(): void {
+    this.piece++;
+    this.at = 0;
+    this.split = undefined;
   }
 
   /** The next buffered line without taking it, or undefined when the buffer is empty. */
   peek(): string | undefined {
-    return this.index < this.batch.lines.length ? this.decoded() : undefined;
+    return this.piece < this.batch.pieces.length ? this.decoded() : undefined;
   }
 
   /**
@@ -143,21 +157,39 @@ export class LineReader {
    * texts may be equal for different bytes: "é" as latin1 is "Ã©").
    */
   peekRaw(): string | undefined {
-    return this.index < this.batch.lines.length ? this.batch.lines[this.index] : undefined;
+    return this.piece < this.batch.pieces.length ? this.raw() : undefined;
+  }
+
+  /**
+   * The bytes the next buffered line is in, and its offset in them: the
+   * lines after it in the same bytes follow it up to their end (the last
+   * one without its newline); skipBytes takes them. Undefined when no line
+   * is buffered. Valid until the next fill().
+   */
+  peekBytes(): { bytes: Buffer; at: number } | undefined {
+    return this.piece < this.batch.pieces.length ? { bytes: this.batch.pieces[this.piece]!, at: this.at } : undefined;
+  }
+
+  /** The next line's raw text (one is buffered), splitting its piece from there on if it is not yet. */
+  private raw(): string {
+    if (this.split === undefined) {
+      this.split = this.batch.pieces[this.piece]!.toString('latin1', this.at).split('\n');
+      this.k = 0;
+    }
+    return this.split[this.k]!;
   }
 
   /** The next line, decoded: in latin1 a character is a byte, so the line's offsets in its text are its offsets in the bytes. */
   private decoded(): string {
-    const b = this.batch;
-    const raw = b.lines[this.index]!;
+    const raw = this.raw();
     // A character over 0x7f takes two bytes in UTF-8: a cheaper test than a regex (35%, measured).
-    if (b.ascii[this.piece] || Buffer.byteLength(raw, 'utf8') === raw.length) return raw;
-    return b.pieces[this.piece]!.toString('utf8', this.at, this.at + raw.length);
+    if (this.batch.ascii[this.piece] || Buffer.byteLength(raw, 'utf8') === raw.length) return raw;
+    return this.batch.pieces[this.piece]!.toString('utf8', this.at, this.at + raw.length);
   }
 
   /** Buffers more lines; false at the end of input. */
   async fill(): Promise<boolean> {
-    if (this.index < this.batch.lines.length || this.badLine !== undefined) return true;
+    if (this.piece < this.batch.pieces.length || this.badLine !== undefined) return true;
     while (!this.done) {
       const r = await this.iter.next();
       if (r.done) {
@@ -185,9 +217,9 @@ export class LineReader {
 
   private setBatch(b: Batch): void {
     this.batch = b;
-    this.index = 0;
     this.piece = 0;
     this.at = 0;
+    this.split = undefined;
   }
 
   /**
@@ -212,7 +244,8 @@ export class LineReader {
     }
     for (const piece of pieces) {
       if (!isUtf8(piece)) {
-        const at = this.line + this.batch.lines.length - this.index + batch.lines.length + 1;
+        // The batch before is all taken (fill reads on only then); a piece here is one line.
+        const at = this.line + batch.pieces.length + 1;
         this.badLine = new InputError(this.file, at, undefined, 'invalid UTF-8 (raw names belong in path_b64)');
         break;
       }

@@ -222,6 +222,32 @@ export class StreamReader<H, R> {
     else this.inOrder(key, this.lines);
   }
 
+  /** The bytes of the next buffered lines (see LineReader.peekBytes), when the stream is open. */
+  peekBytes(): { bytes: Buffer; at: number } | undefined {
+    return this.state === 'open' ? this.lines.peekBytes() : undefined;
+  }
+
+  /**
+   * Takes the next buffered lines as LineReader.skipBytes does, with no
+   * check at all: for a caller taking a run of lines it wrote itself, in
+   * its own (canonical) order, after the records already taken here. It
+   * names the run's last record with tookUpTo, so that the next record's
+   * order is checked against it.
+   */
+  skipBytes(lines: number, bytes: number): void {
+    this.lines.skipBytes(lines, bytes);
+  }
+
+  /** Takes the next buffered line as skipBytes does, whatever its length. */
+  skipLine(): void {
+    this.lines.skip();
+  }
+
+  /** The last record skipBytes or skipLine took was `key`. */
+  tookUpTo(key: Keyed): void {
+    this.prev = key;
+  }
+
   /** Reads on; at the end of input checks that the stream was complete. */
   async more(): Promise<void> {
     if (await this.lines.fill()) {

@@ -85,6 +85,7 @@ export async function scan(opts: ScanOptions): Promise<WalkResult> {
     {
       begin: () => writer.write(header),
       put: (text) => writer.writeText(text),
+      putBytes: (lines) => writer.writeBytes(lines),
       get blocked() {
         return writer.blocked;
       },

@@ -23,6 +23,7 @@ test('the walk puts nothing while its sink says it is blocked, and loses nothing
         text += t;
         blocked = true; // every write fills the pipe
       },
+      putBytes: () => assert.fail('bytes are put only under --reuse'),
       get blocked() {
         return blocked;
       },

@@ -17,7 +17,7 @@ export interface UnitOptions {
   readonly oneFileSystem: boolean;
   readonly rules: readonly FilterRule[];
   readonly hash: HashAlg | null;
-  /** False under --reuse: files are handed back as pending for the coordinator's merge with PREV. */
+  /** False under --reuse: a file's line holds placeholderHash(hash), which the coordinator settles against PREV. */
   readonly hashHere: boolean;
   /** st_dev of the root, as a decimal string. */
   readonly rootDev: string;
@@ -43,28 +43,26 @@ export interface LineSpan {
   end: number;
 }
 
-/** A file whose hash the coordinator settles (from PREV, or by reading it). */
-export interface PendingFile extends LineSpan {
-  path: string;
-  path_b64: string | undefined;
-  size: number;
-  mtime: string;
-  abs: string | Uint8Array;
-  ino: string;
-  ctime: string;
+/**
+ * The hash of a file line whose hash the coordinator settles (from PREV, or
+ * by reading the file): never a real one (`?` is no hex digit). Such a line
+ * is the line PREV holds for an unchanged file, but for the digits; and
+ * `,"hash":"` can only be that key in a line (a quote in a name is escaped).
+ */
+export function placeholderHash(alg: HashAlg): string {
+  return `${alg}:?`;
 }
 
 /**
  * Part of one directory's listing: entry lines in canonical order as one
  * newline-terminated text (one string crosses threads far cheaper than an
- * array of them), with the subdirectories to descend into and the files left
- * pending located by their spans in it.
+ * array of them), with the subdirectories to descend into located by their
+ * spans in it.
  */
 export interface UnitChunk {
   text: string;
   count: number;
   kids: Array<LineSpan & { job: DirJob }>;
-  pending: PendingFile[];
   /** Sum of file sizes in the chunk, for progress. */
   bytes: number;
   /** [path, error] of each line carrying `error`: for stderr, and their count for the exit status. */
@@ -82,7 +80,7 @@ export const CHUNK_LINES = 2048;
 const ACCESS = fs.constants.R_OK | fs.constants.X_OK;
 
 function emptyChunk(): UnitChunk {
-  return { text: '', count: 0, kids: [], pending: [], bytes: 0, warnings: [], last: false };
+  return { text: '', count: 0, kids: [], bytes: 0, warnings: [], last: false };
 }
 
 /** Appends an entry's line; returns its span, for the lines the coordinator must find again. */
@@ -118,6 +116,7 @@ export function asFsPath(p: string | Uint8Array): FsPath {
  */
 export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetched?: Listing | Error): Generator<UnitChunk> {
   const dirAbs = asFsPath(job.abs);
+  const placeholder = opts.hash !== null && !opts.hashHere ? placeholderHash(opts.hash) : '';
   // The root is named by the user and may be a link to the tree; below it, links are followed only with -L.
   const follow = opts.follow || job.path === '';
   let listing: Listing | undefined;
@@ -183,8 +182,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
     const pathB64 = relRaw?.toString('base64');
     const entry = entryFromStat(rel, pathB64, type, st);
     // Only some objects need their absolute path: most files do not.
-    const abs = type === 'file' && opts.hash === null ? '' : joinPath(dirAbs, name, raw);
-    let pending: PendingFile | undefined;
+    const abs = type === 'file' && (opts.hash === null || !opts.hashHere) ? '' : joinPath(dirAbs, name, raw);
     let kid: DirJob | undefined;
     if (type === 'symlink') {
       try {
@@ -205,8 +203,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
       chunk.bytes += entry.size!;
       if (opts.hash !== null) {
         if (!opts.hashHere) {
-          // Its span is set once the line is appended; one object of one shape (spreads here cost 3 us a file).
-          pending = { start: 0, end: 0, path: rel, path_b64: pathB64, size: entry.size!, mtime: entry.mtime, abs: transferable(abs), ino: String(st.ino), ctime: formatTime(st.ctimeSec, st.ctimeNsec) };
+          entry.hash = placeholder;
+          entry.ctime = formatTime(st.ctimeSec, st.ctimeNsec);
         } else if (hashInto(entry, abs, String(st.ino), opts.hash, opts.follow) === 'gone') {
           continue;
         }
@@ -230,11 +228,6 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
       }
     }
     const span = append(chunk, entry);
-    if (pending) {
-      pending.start = span.start;
-      pending.end = span.end;
-      chunk.pending.push(pending);
-    }
     if (kid) chunk.kids.push({ start: span.start, end: span.end, job: kid });
   }
   chunk.last = true;

@@ -65,6 +65,11 @@ export interface FileReader {
   readonly RSTRIDE: number;
 }
 
+/** The addon's line matcher for re-scans (native/match-lines.c; lib/scan/match-lines.ts uses it and says what it does). */
+export interface LineMatcher {
+  matchLines(ours: Buffer, from: number, to: number, prev: Buffer, prevFrom: number, prevEnd: number, marker: Buffer, hexLength: number, result: Float64Array): void;
+}
+
 /** A reader thread's handle (an external value). */
 export type ReaderHandle = { readonly __reader: unique symbol };
 
@@ -149,10 +154,10 @@ export const CS = {
   NOT_RUN: 16,
 } as const;
 
-function load(): (DirStat & FileReader) | undefined {
+function load(): (DirStat & FileReader & LineMatcher) | undefined {
   if (process.env.CAIRN_NATIVE === '0') return undefined;
   try {
-    const addon = require(ADDON_PATH) as DirStat & FileReader;
+    const addon = require(ADDON_PATH) as DirStat & FileReader & LineMatcher;
     // A build of another layout would misread every record: refuse it.
     return addon.STRIDE === STRIDE && addon.RSTRIDE === RSTRIDE ? addon : undefined;
   } catch {
@@ -163,6 +168,7 @@ function load(): (DirStat & FileReader) | undefined {
 const addon = load();
 export const dirStat: DirStat | undefined = addon;
 export const fileReader: FileReader | undefined = addon;
+export const lineMatcher: LineMatcher | undefined = addon;
 
 /** The error Node's own call would have thrown for this errno: same code, same message shape. */
 export function systemError(errno: number, syscall: string, where: FsPath): NodeJS.ErrnoException {

@@ -5,7 +5,8 @@ import type { Keyed } from '../../records/order';
 import { entryLine } from '../../records/entry-line';
 import { MORE } from '../../records/stream-reader';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
-import { asFsPath, type PendingFile, type UnitOptions } from './dir-unit';
+import { asFsPath, placeholderHash, type DirJob, type UnitOptions } from './dir-unit';
+import { joinPath, type FsPath } from './list-dir';
 import { hashInto } from './hash-entry';
 import { Scheduler, type ReadyChunk, type Unit } from './scheduler';
 
@@ -15,6 +16,8 @@ export interface LineSink {
   begin(): void;
   /** Whole entry lines, each ending with a newline. */
   put(text: string): void;
+  /** The same as bytes (UTF-8), kept by the sink only until this call returns. */
+  putBytes(lines: Buffer): void;
   readonly blocked: boolean;
   drain(): Promise<void>;
 }
@@ -24,6 +27,10 @@ export interface ReuseSource {
   /** PREV's entry for key; or, given this scan's line and ctime, PREV's whole line when it is that line with a hash (see scan/reuse.ts). */
   find(key: Keyed, line?: string, ctime?: string): Entry | string | undefined | typeof MORE;
   more(): Promise<void>;
+  /** Puts PREV's lines for the lines of `text` in [from, to) that it holds as they are; returns where the text goes on (see scan/reuse.ts). */
+  takeRun(text: string, from: number, to: number, put: (lines: Buffer) => void): number;
+  /** Takes PREV's line for a directory's line put out as it is, when PREV holds it as it is. */
+  takeLine(line: string, key: Keyed): void;
 }
 
 export interface WalkOptions {
@@ -53,7 +60,6 @@ interface Cursor {
   /** Offset in chunk.text of what is not written yet. */
   pos: number;
   kid: number;
-  pending: number;
 }
 
 const YIELD_EVERY = 256;
@@ -101,9 +107,13 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
     if (first.error !== undefined || first.gone) throw new FatalIoError(root, first.error ?? 'ENOENT: no such file or directory');
     sink.begin();
     take(first);
-    const stack: Cursor[] = [{ unit: rootUnit, chunk: first, pos: 0, kid: 0, pending: 0 }];
+    const stack: Cursor[] = [{ unit: rootUnit, chunk: first, pos: 0, kid: 0 }];
     let steps = 0;
     const guard = heapGuard();
+    const reuse = opts.reuse;
+    const putBytes = (lines: Buffer) => sink.putBytes(lines);
+    // How a file line whose hash is to be settled is told (see placeholderHash).
+    const placeholder = reuse !== undefined ? `,"hash":"${placeholderHash(opts.hash!)}"` : '';
     while (stack.length > 0) {
       if (sink.blocked) await sink.drain();
       guard();
@@ -116,12 +126,27 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
       const top = stack[stack.length - 1]!;
       const c = top.chunk;
       const kid = c.kids[top.kid];
-      const pend = c.pending[top.pending];
-      const special = Math.min(kid ? kid.start : c.text.length, pend ? pend.start : c.text.length);
+      const special = kid ? kid.start : c.text.length;
       if (special > top.pos) {
-        // Plain lines go out as one slice.
-        sink.put(c.text.slice(top.pos, special));
-        top.pos = special;
+        if (reuse === undefined) {
+          // Plain lines go out as one slice.
+          sink.put(c.text.slice(top.pos, special));
+          top.pos = special;
+          continue;
+        }
+        // Most of a re-scan of an unchanged tree: runs of PREV's lines recognised and put out as they are.
+        const pos = reuse.takeRun(c.text, top.pos, special, putBytes);
+        if (pos > top.pos) {
+          top.pos = pos;
+          continue;
+        }
+        // A line the run did not take: a file's hash is settled on its own, anything else goes out as it is.
+        const end = c.text.indexOf('\n', top.pos);
+        const line = c.text.slice(top.pos, end);
+        top.pos = end + 1;
+        const settled = line.includes(placeholder) ? await settleHash(line, top.unit.job, reuse, opts, warn) : line;
+        if (settled === undefined) result.entries--;
+        else sink.put(`${settled}\n`);
         continue;
       }
       if (top.pos >= c.text.length) {
@@ -129,44 +154,29 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         else {
           top.chunk = await sched.next(top.unit);
           take(top.chunk);
-          top.pos = top.kid = top.pending = 0;
+          top.pos = top.kid = 0;
         }
         continue;
       }
-      const span = kid && kid.start === top.pos ? kid : pend!;
-      let line: string | undefined = c.text.slice(span.start, span.end);
-      top.pos = span.end + 1;
-      if (span === pend) {
-        top.pending++;
-        const key = pend.path_b64 === undefined ? { path: pend.path } : { path: pend.path, path_b64: pend.path_b64 };
-        let prev = opts.reuse!.find(key, line, pend.ctime);
-        while (prev === MORE) {
-          await opts.reuse!.more();
-          prev = opts.reuse!.find(key, line, pend.ctime);
-        }
-        line = typeof prev === 'string' ? prev : settleHash(line, pend, prev, opts, warn);
-        if (line === undefined) {
-          result.entries--;
-          continue;
-        }
+      // A subdirectory's line: it waits for its listing, an error there belongs on that line.
+      let line = c.text.slice(kid!.start, kid!.end);
+      top.pos = kid!.end + 1;
+      const unit = c.kidUnits[top.kid++]!;
+      const kidFirst = await sched.next(unit);
+      if (kidFirst.gone) {
+        result.entries--;
+        continue;
       }
       let descend: Cursor | undefined;
-      if (span === kid) {
-        const unit = c.kidUnits[top.kid++]!;
-        // The directory's own line waits for its listing: an error there belongs on that line.
-        const kidFirst = await sched.next(unit);
-        if (kidFirst.gone) {
-          result.entries--;
-          continue;
-        }
-        if (kidFirst.error !== undefined) {
-          line = `${line.slice(0, -1)},"error":${JSON.stringify(kidFirst.error)}}`;
-          warn(unit.job.path, kidFirst.error);
-        } else {
-          take(kidFirst);
-          descend = { unit, chunk: kidFirst, pos: 0, kid: 0, pending: 0 };
-        }
+      if (kidFirst.error !== undefined) {
+        line = `${line.slice(0, -1)},"error":${JSON.stringify(kidFirst.error)}}`;
+        warn(unit.job.path, kidFirst.error);
+      } else {
+        take(kidFirst);
+        descend = { unit, chunk: kidFirst, pos: 0, kid: 0 };
       }
+      // So that the run of its files finds their lines next in PREV.
+      reuse?.takeLine(line, unit.job.path_b64 === undefined ? { path: unit.job.path } : { path: unit.job.path, path_b64: unit.job.path_b64 });
       sink.put(`${line}\n`);
       if (descend) stack.push(descend);
     }
@@ -177,17 +187,37 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
 }
 
 /**
- * A file whose hash the coordinator settles: from PREV when its size, mtime,
- * ctime and inode are unchanged and PREV used the same algorithm, else by
- * reading it now. Returns the completed line, or undefined if the file is gone.
+ * A file whose hash the coordinator settles, from its line with the
+ * placeholder hash: from PREV when its size, mtime, ctime and inode are
+ * unchanged and PREV used the same algorithm, else by reading it now.
+ * Returns the completed line, or undefined if the file is gone.
  */
-function settleHash(line: string, p: PendingFile, prev: Entry | undefined, opts: WalkOptions, warn: (path: string, why: string) => void): string | undefined {
-  // PREV's hashes are of this scan's algorithm: Reuse.open checked its header, the reader every record.
-  if (prev?.hash !== undefined && prev.size === p.size && prev.mtime === p.mtime && prev.ctime === p.ctime && String(prev.ino) === p.ino) {
-    return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${p.ctime}"}`;
-  }
+async function settleHash(line: string, dir: DirJob, reuse: ReuseSource, opts: WalkOptions, warn: (path: string, why: string) => void): Promise<string | undefined> {
   const entry = JSON.parse(line) as Entry;
-  if (hashInto(entry, asFsPath(p.abs), p.ino, opts.hash!, opts.follow) === 'gone') return undefined;
+  const ctime = entry.ctime!;
+  // The line as a scan without hashes writes it.
+  const bare = `${line.slice(0, line.lastIndexOf(',"hash":"'))}}`;
+  const key = entry.path_b64 === undefined ? { path: entry.path } : { path: entry.path, path_b64: entry.path_b64 };
+  let prev = reuse.find(key, bare, ctime);
+  while (prev === MORE) {
+    await reuse.more();
+    prev = reuse.find(key, bare, ctime);
+  }
+  if (typeof prev === 'string') return prev;
+  // PREV's hashes are of this scan's algorithm: Reuse.open checked its header, the reader every record.
+  if (prev?.hash !== undefined && prev.size === entry.size && prev.mtime === entry.mtime && prev.ctime === ctime && String(prev.ino) === String(entry.ino)) {
+    return `${bare.slice(0, -1)},"hash":"${prev.hash}","ctime":"${ctime}"}`;
+  }
+  delete entry.hash;
+  delete entry.ctime;
+  if (hashInto(entry, fileAbs(dir, entry), String(entry.ino), opts.hash!, opts.follow) === 'gone') return undefined;
   if (entry.error !== undefined) warn(entry.path, entry.error);
   return entryLine(entry);
+}
+
+/** The absolute path of a file listed in `dir`, from its entry. */
+function fileAbs(dir: DirJob, e: Entry): FsPath {
+  if (e.path_b64 === undefined) return joinPath(asFsPath(dir.abs), e.path.slice(e.path.lastIndexOf('/') + 1), undefined);
+  const raw = Buffer.from(e.path_b64, 'base64');
+  return joinPath(asFsPath(dir.abs), '', raw.subarray(raw.lastIndexOf(0x2f) + 1));
 }
