@@ -229,6 +229,53 @@ test('--reuse: a PREV line is taken by its text only when it is exactly this sca
   assert.match(unordered.stderr, /:1[12]: path: (out of canonical order|duplicate)/);
 });
 
+test('--reuse over thousands of files with odd names: the hashed scan\'s lines, with or without the addon; changes hashed anew', async () => {
+  const root = tempDir();
+  const names = ['café', '日本語', 'emoji 😀', 'why?', 'quote "q"', 'back\\slash', 'plain'];
+  // Over 1 MiB of PREV: its lines come in several reads and pieces, and runs cross them.
+  for (let d = 0; d < 40; d++) {
+    const dir = path.join(root, `${names[d % names.length]} ${d}`, d % 3 === 0 ? 'deeper' : '');
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 150; f++) fs.writeFileSync(path.join(dir, `${names[f % names.length]} ${f}.txt`), `file ${d}/${f}`);
+  }
+  const scanned = await run('cairn-scan', ['--hash', 'sha256', root]);
+  assert.equal(scanned.code, 0, scanned.stderr);
+  assert.ok(scanned.stdout.length > 1 << 20, `PREV is only ${scanned.stdout.length} bytes`);
+  const prevFile = path.join(tempDir(), 'prev.ndjson');
+  const body = (text: string) => text.slice(text.indexOf('\n') + 1);
+  const rescan = async (native: boolean) => {
+    const r = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root], { env: { ...process.env, CAIRN_NATIVE: native ? '1' : '0' } });
+    assert.equal(r.code, 0, r.stderr);
+    return r;
+  };
+  fs.writeFileSync(prevFile, scanned.stdout);
+  for (const native of [true, false]) assert.equal(body((await rescan(native)).stdout), body(scanned.stdout), `native: ${native}`);
+  // Hashes nobody could compute come back: no file was read.
+  const planted = scanned.stdout.replace(/"sha256:[0-9a-f]{64}"/g, `"sha256:${'cd'.repeat(32)}"`);
+  fs.writeFileSync(prevFile, planted);
+  for (const native of [true, false]) assert.equal(body((await rescan(native)).stdout), body(planted), `native: ${native}`);
+  // Changed (same size, new content), gone and new files, here and there: those are hashed, the rest reused.
+  const dirs = fs.readdirSync(root).sort();
+  for (const [k, d] of dirs.slice(0, 12).entries()) {
+    const where = fs.existsSync(path.join(root, d, 'deeper')) ? path.join(root, d, 'deeper') : path.join(root, d);
+    const file = path.join(where, fs.readdirSync(where).filter((f) => f.endsWith('.txt')).sort()[k]!);
+    if (k % 3 === 0) fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('file', 'FILE'));
+    if (k % 3 === 1) fs.rmSync(file);
+    if (k % 3 === 2) fs.writeFileSync(path.join(where, `new ${names[k % names.length]}`), 'new');
+  }
+  const fresh = await run('cairn-scan', ['--hash', 'sha256', root]);
+  for (const native of [true, false]) {
+    const r = await rescan(native);
+    const got = records(r.stdout).slice(1, -1);
+    const want = records(fresh.stdout).slice(1, -1);
+    assert.equal(got.length, want.length);
+    // Directories changed times with their contents; every file's hash is either planted (unchanged) or its content's.
+    const changed = got.filter((e, i) => e.type === 'file' && e.hash !== `sha256:${'cd'.repeat(32)}` && e.hash === want[i]!.hash);
+    assert.deepEqual(got.map((e) => e.path), want.map((e) => e.path));
+    assert.equal(changed.length, 8, `native: ${native}: ${changed.map((e) => e.path).join(', ')}`);
+  }
+});
+
 test('filters: excluded directories are not entered, includes win, exclude files work', async () => {
   const root = tempDir();
   for (const f of ['src/main.c', 'src/main.o', 'build/out.o', 'build/keep.txt', '.git/HEAD', 'docs/a.md', 'docs/.hidden']) {
