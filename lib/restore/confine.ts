@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
@@ -77,7 +77,8 @@ export function symlinkProblem(rel: Buffer, target: Buffer, isLink?: (path: Buff
 
 /** A case-insensitive, normalizing view of a name, for collisions. */
 function key(rel: Buffer, fold: boolean): string {
-  const s = isUtf8(rel) ? rel.toString('utf8').normalize('NFC') : rel.toString('latin1');
+  // ASCII is its own NFC: most names are, and normalize() costs a microsecond a name.
+  const s = isAscii(rel) ? rel.toString('latin1') : isUtf8(rel) ? rel.toString('utf8').normalize('NFC') : rel.toString('latin1');
   return fold ? s.toLowerCase() : s;
 }
 
@@ -98,13 +99,21 @@ export class Confinement {
   /** The last name collision() was asked about, and whether it was new to the run. */
   private last: { raw: string; first: boolean } | undefined;
 
+  /** The destination with its trailing slash, as bytes. */
+  private readonly prefix: Buffer;
+
   constructor(
-    private readonly dest: string,
+    dest: string,
     private readonly foldCase: boolean,
-  ) {}
+  ) {
+    this.prefix = Buffer.from(dest.endsWith('/') ? dest : `${dest}/`);
+  }
 
   abs(rel: Buffer): Buffer {
-    return Buffer.concat([Buffer.from(this.dest.endsWith('/') ? this.dest : `${this.dest}/`), rel]);
+    const abs = Buffer.allocUnsafe(this.prefix.length + rel.length);
+    this.prefix.copy(abs, 0);
+    rel.copy(abs, this.prefix.length);
+    return abs;
   }
 
   /** Every ancestor of `rel` inside the destination is a directory (made if missing, unless `dryRun`), or why not. */

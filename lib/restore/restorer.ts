@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
@@ -83,10 +84,19 @@ function hasherOf(item: Item): Hash | undefined {
   return item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
 }
 
-/** The outcome of bytes whose hash (all of them in `h`) is not the item's; undefined when it is. */
-function unverified(item: Item, h: Hash): Outcome | undefined {
-  const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${h.digest('hex')}`;
+/** The outcome of bytes whose hash (all of them in `h`, or the hex digits of their hash) is not the item's; undefined when it is. */
+function unverified(item: Item, h: Hash | string): Outcome | undefined {
+  const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${typeof h === 'string' ? h : h.digest('hex')}`;
   return hex !== item.hash ? { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` } : undefined;
+}
+
+/** Node 20.12's one-shot hash: no Hash object per small file (a third of their hashing time, measured). */
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'hex') => string }).hash;
+
+/** The hex digits of the hash of `data` in the item's algorithm. */
+function hexOf(item: Item, data: Buffer): string {
+  const alg = item.hash!.slice(0, item.hash!.indexOf(':'));
+  return oneShot !== undefined ? oneShot(alg, data, 'hex') : createHash(alg).update(data).digest('hex');
 }
 
 function guarded(fn: () => Outcome): Outcome {
@@ -158,7 +168,9 @@ export class Restorer {
   }
 
   private temp(rel: Buffer): Buffer {
-    return this.confine.abs(Buffer.concat([parentRel(rel).length ? Buffer.concat([parentRel(rel), Buffer.from('/')]) : Buffer.alloc(0), Buffer.from(`${TEMP_PREFIX}${process.pid}.${++counter}`)]));
+    const parent = parentRel(rel);
+    const name = `${TEMP_PREFIX}${process.pid}.${++counter}`;
+    return this.confine.abs(parent.length ? Buffer.concat([parent, Buffer.from(`/${name}`)]) : Buffer.from(name));
   }
 
   private attrs(fd: number | undefined, path: Buffer, item: Item, isLink: boolean): void {
@@ -219,8 +231,7 @@ export class Restorer {
       if (!('abs' in w)) return w;
       if (w.there !== 'free' || this.queue === undefined) return this.fileUnsafe(item, async (write) => write(data), w).catch(asOutcome);
       if (data.length !== item.size) return { status: 'failed', error: `${data.length} bytes, ${item.size} expected` };
-      const h = hasherOf(item);
-      const bad = h !== undefined ? unverified(item, h.update(data)) : undefined;
+      const bad = item.hash !== undefined ? unverified(item, hexOf(item, data)) : undefined;
       if (bad !== undefined) return bad;
       const tmp = this.temp(w.rel);
       this.confine.notDir(w.rel);

@@ -98,16 +98,32 @@ function num(b: Buffer, start: number, len: number): number {
   return seen ? v : 0;
 }
 
+/**
+ * The header's checksum: the sum of its bytes, the checksum field counted
+ * as spaces; as unsigned bytes, or as signed ones (old writers). Summed
+ * four bytes at a time where the block is aligned (two 512-byte headers a
+ * member: the byte loop was 7% of a restore).
+ */
+let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
 function checksumOk(b: Buffer): boolean {
   const want = num(b, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : b[i]!;
-    unsigned += c;
-    signed += c > 127 ? c - 256 : c;
-  }
-  return want === unsigned || want === signed;
+  let sum = 0;
+  if (b.byteOffset % 4 === 0) {
+    // One view per chunk read, not one per header.
+    if (words.buffer !== b.buffer) words = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+    let lanes = 0;
+    // Two 16-bit lanes, each at most 128 * 2 * 255: no carry between them.
+    for (let i = b.byteOffset >>> 2, end = i + BLOCK / 4; i < end; i++) lanes += (words[i]! & 0x00ff00ff) + ((words[i]! >>> 8) & 0x00ff00ff);
+    sum = (lanes & 0xffff) + (lanes >>> 16);
+  } else for (let i = 0; i < BLOCK; i++) sum += b[i]!;
+  let field = 0;
+  for (let i = 148; i < 156; i++) field += b[i]!;
+  const unsigned = sum - field + 8 * 0x20;
+  if (want === unsigned) return true;
+  let high = 0;
+  for (let i = 0; i < BLOCK; i++) if ((i < 148 || i >= 156) && b[i]! > 127) high++;
+  return want === unsigned - 256 * high;
 }
 
 /** "len key=value\n" records; values are raw bytes. Repeated GNU sparse 0.0 pairs are kept in order, under numbered keys. */
@@ -227,8 +243,8 @@ export class TarReader {
       if (!checksumOk(h)) throw new TarError(`not a tar header at offset ${this.position - BLOCK} (checksum)`);
       const flag = String.fromCharCode(h[156]!);
       const size = num(h, 124, 12);
-      const magic = h.subarray(257, 263).toString('latin1');
-      const ustar = magic === 'ustar\u000000' || magic.startsWith('ustar\u0000');
+      // "ustar\0" (POSIX; then "00") or "ustar " (old GNU): only the first carries a prefix field.
+      const ustar = h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72 && h[262] === 0;
       let name = cstr(h, 0, 100);
       if (ustar && h[345] !== 0) name = Buffer.concat([cstr(h, 345, 155), Buffer.from('/'), name]);
       const named = pax.get('path') ?? longName ?? name;
@@ -257,7 +273,7 @@ export class TarReader {
         else longLink = v;
         continue;
       }
-      const all = new Map([...this.global, ...pax]);
+      const all = this.global.size === 0 ? pax : new Map([...this.global, ...pax]);
       const m: Member = {
         name: longName ?? name,
         type: TYPES[flag] ?? 'other',
