@@ -5,20 +5,26 @@
 #
 # (RESULTS defaults to /dev/null), like `rsync -aH --delete SRC/ DST/`. DST
 # must exist. Exits with the first non-zero status of the three stages, or 0:
-# sh has no pipefail, so each stage's status goes through a file. (The two
-# files cost about a millisecond, next to seconds of work.)
+# sh has no pipefail, so each stage writes its status on descriptor 3, which
+# the command substitution collects. No other program runs: dirname, mktemp,
+# cat and rm for status files cost 10 ms a run here, billed to cairn (a copy
+# of four 256 MiB files takes 0.4 s).
 set -u
 [ $# -ge 2 ] || { echo "usage: bench/mirror.sh SRC DST [RESULTS]" >&2; exit 2; }
-BIN=$(cd "$(dirname "$0")/../bin" && pwd) || exit 2
-ST=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-mirror.XXXXXX") || exit 2
-trap 'rm -rf "$ST"' EXIT
-{ "$BIN/cairn-diff" "$1" "$2"; echo $? >"$ST/diff"; } |
-  { "$BIN/cairn-plan" --mirror --max-delete=off; echo $? >"$ST/plan"; } |
-  "$BIN/cairn-apply" >"${3:-/dev/null}"
-APPLY=$?
-for s in diff plan; do
-  c=$(cat "$ST/$s" 2>/dev/null) || c=99
-  [ "$c" = 0 ] || { echo "bench/mirror.sh: cairn-$s exited $c" >&2; exit "$c"; }
+case $0 in */*) BIN=${0%/*}/../bin ;; *) BIN=../bin ;; esac
+exec 4>&1
+codes=$({ { { "$BIN/cairn-diff" "$1" "$2"; echo "diff $?" >&3; } |
+  { "$BIN/cairn-plan" --mirror --max-delete=off; echo "plan $?" >&3; } |
+  "$BIN/cairn-apply" >"${3:-/dev/null}"; echo "apply $?" >&3; } 3>&1 >&4; })
+exec 4>&-
+# "stage status" pairs, in the order the stages ended; reported in pipeline order.
+diff=99 plan=99 apply=99
+set -- $codes
+while [ $# -ge 2 ]; do
+  case $1 in diff) diff=$2 ;; plan) plan=$2 ;; apply) apply=$2 ;; esac
+  shift 2
 done
-[ "$APPLY" = 0 ] || echo "bench/mirror.sh: cairn-apply exited $APPLY" >&2
-exit "$APPLY"
+[ "$diff" = 0 ] || { echo "bench/mirror.sh: cairn-diff exited $diff" >&2; exit "$diff"; }
+[ "$plan" = 0 ] || { echo "bench/mirror.sh: cairn-plan exited $plan" >&2; exit "$plan"; }
+[ "$apply" = 0 ] || echo "bench/mirror.sh: cairn-apply exited $apply" >&2
+exit "$apply"
