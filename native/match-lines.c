@@ -14,7 +14,10 @@
 #endif
 
 /* Lower-case hex digits only: a hash of another form goes through the reader, which refuses it. No branch per digit: a table, and-ed. */
-static unsigned char HEX[256];
+static const unsigned char HEX[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
 
 static bool hex_digits(const unsigned char *p, size_t n) {
   unsigned char ok = 1;
@@ -164,8 +167,6 @@ static napi_value match_lines(napi_env env, napi_callback_info info) {
 }
 
 void match_lines_register(napi_env env, napi_value exports) {
-  for (int c = '0'; c <= '9'; c++) HEX[c] = 1;
-  for (int c = 'a'; c <= 'f'; c++) HEX[c] = 1;
   napi_property_descriptor props[] = {
       {"matchLines", NULL, match_lines, NULL, NULL, NULL, napi_default, NULL},
   };

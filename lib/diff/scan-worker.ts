@@ -35,8 +35,9 @@ function main(): void {
   });
   const out = new Writable({
     decodeStrings: false,
-    write(text: string, _enc, cb) {
-      const chunk = encoder.encode(text);
+    write(text: string | Buffer, _enc, cb) {
+      // Text from the writer's lines, bytes from its writeBytes (a --reuse scan's PREV lines): sent as bytes either way.
+      const chunk = typeof text === 'string' ? encoder.encode(text) : new Uint8Array(text);
       port.postMessage({ chunk } satisfies FromScanWorker, [chunk.buffer]);
       if (--credit > 0) cb();
       else resume = cb;

@@ -135,8 +135,9 @@ export class LineReader {
   skipBytes(lines: number, bytes: number): void {
     this.line += lines;
     this.at += bytes;
-    this.split = undefined;
     if (this.at > this.batch.pieces[this.piece]!.length) this.nextPiece();
+    // Lines split already stay split: a re-scan that meets a changed line now and then splits a piece once, not each time.
+    else if (this.split !== undefined && (this.k += lines) >= this.split.length) this.nextPiece();
   }
 
   private nextPiece(): void {

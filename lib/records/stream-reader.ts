@@ -238,12 +238,7 @@ export class StreamReader<H, R> {
     this.lines.skipBytes(lines, bytes);
   }
 
-  /** Takes the next buffered line as skipBytes does, whatever its length. */
-  skipLine(): void {
-    this.lines.skip();
-  }
-
-  /** The last record skipBytes or skipLine took was `key`. */
+  /** The last record skipBytes took was `key`. */
   tookUpTo(key: Keyed): void {
     this.prev = key;
   }

@@ -9,6 +9,16 @@ import { matchLines } from './match-lines';
 const HASH_KEY = ',"hash":"';
 const CTIME_KEY = '","ctime":"';
 const NEWLINE = Buffer.from('\n');
+/** Code units of this scan's text handed to the matcher at first, and at most (see takeRun). */
+const FIRST_WINDOW = 512;
+const LAST_WINDOW = 1 << 17;
+
+/** The end of the whole lines of text[from, to) in the first `width` code units (at least one line). */
+function windowEnd(text: string, from: number, to: number, width: number): number {
+  if (to - from <= width) return to;
+  const nl = text.lastIndexOf('\n', from + width - 1);
+  return nl >= from ? nl + 1 : text.indexOf('\n', from) + 1;
+}
 
 /** Lower-case hex digits at text[from..to): a loop, a regex costs 0.5 us a line. */
 function isHex(text: string, from: number, to: number): boolean {
@@ -132,30 +142,58 @@ export class Reuse {
       this.current = MORE;
     }
     let prev = this.reader.peekBytes();
-    if (prev === undefined) return from;
-    const ours = this.unitsOf(text, from, to);
-    const units = to - from;
-    let took = 0;
-    let last = 0;
-    while (prev !== undefined && took < units) {
-      const m = matchLines(ours, took, units, prev.bytes, prev.at, prev.bytes.length, this.marker, this.hexLength);
-      if (m.lines === 0) break;
-      put(prev.bytes.subarray(prev.at, prev.at + m.prevBytes));
-      // The last line of a piece comes without its newline.
-      if (prev.at + m.prevBytes > prev.bytes.length) put(NEWLINE);
-      this.reader.skipBytes(m.lines, m.prevBytes);
-      last = m.last;
-      took += m.units;
-      prev = this.reader.peekBytes();
+    let pos = from;
+    let last = -1;
+    // A window of whole lines at a time, doubling while they are all taken: a run that stops early (a changed
+    // file) costs its first window, not the conversion of every line up to the next subdirectory.
+    for (let width = FIRST_WINDOW; prev !== undefined && pos < to; width = Math.min(2 * width, LAST_WINDOW)) {
+      const end = windowEnd(text, pos, to, width);
+      const units = end - pos;
+      const ours = this.unitsOf(text, pos, end);
+      let took = 0;
+      while (prev !== undefined && took < units) {
+        const m = matchLines(ours, took, units, prev.bytes, prev.at, prev.bytes.length, this.marker, this.hexLength);
+        if (m.lines === 0) break;
+        put(prev.bytes.subarray(prev.at, prev.at + m.prevBytes));
+        // The last line of a piece comes without its newline.
+        if (prev.at + m.prevBytes > prev.bytes.length) put(NEWLINE);
+        this.reader.skipBytes(m.lines, m.prevBytes);
+        last = pos + m.last;
+        took += m.units;
+        prev = this.reader.peekBytes();
+      }
+      pos += took;
+      if (took < units) break;
     }
-    if (took === 0) return from;
-    this.reader.tookUpTo(keyOfLine(text.slice(from + last, text.indexOf('\n', from + last))));
-    return from + took;
+    if (last < 0) return from;
+    this.reader.tookUpTo(keyOfLine(text.slice(last, text.indexOf('\n', last))));
+    return pos;
+  }
+
+  /**
+   * A line put out as it is where a run stopped (a directory or symlink
+   * that changed): PREV's records up to its path are taken now, as find()
+   * would take them for the next file, so that the next run starts in step.
+   */
+  passLine(line: string): void {
+    const key = keyOfLine(line);
+    for (;;) {
+      if (this.current === MORE) {
+        this.current = this.reader.take();
+        // Nothing buffered: find() catches up later.
+        if (this.current === MORE) return;
+      }
+      if (this.current === undefined) return;
+      const c = compareKeyed(this.current, key);
+      if (c > 0) return;
+      this.current = MORE;
+      if (c === 0) return;
+    }
   }
 
   /** A directory's line, put out by the walk as it is: taken from PREV too when PREV holds it as it is (no parsing). */
   takeLine(line: string, key: Keyed): void {
-    if (this.current !== MORE) return;
+    if (!this.quick || this.current !== MORE) return;
     const prev = this.reader.peekBytes();
     if (prev === undefined) return;
     // Compared as UTF-8 text, this line only: asking the reader for it as text would split the rest of its piece.

@@ -151,6 +151,48 @@ test('peekRaw gives a line\'s bytes as latin1, peek and take its text; skip take
   }
 });
 
+test('skipBytes takes lines by their bytes, split or not, mixed with peekRaw, take and skip', async () => {
+  const names = ['plain', 'café', '日本語', 'z😀'];
+  const lines: string[] = [];
+  for (let i = 0; lines.length < 30000; i++) lines.push(`${i} ${names[i % names.length]} ${'y'.repeat(i % 47)}`);
+  const bytes = Buffer.from(lines.join('\n') + '\n');
+  for (const size of [1 << 20, 5003]) {
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+    const reader = new LineReader(Readable.from(chunks), 'mixed');
+    let seed = size;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    for (let i = 0; i < lines.length; ) {
+      if (reader.peekRaw() === undefined) assert.ok(await reader.fill());
+      const how = rnd(4);
+      if (how === 0) {
+        // Up to 5 lines of the current piece by their bytes (the way cairn-scan --reuse takes PREV's lines).
+        const { bytes: piece, at } = reader.peekBytes()!;
+        let n = 0;
+        let end = at;
+        for (let want = 1 + rnd(5); n < want; ) {
+          const nl = piece.indexOf(0x0a, end);
+          n++;
+          end = nl < 0 ? piece.length + 1 : nl + 1;
+          if (nl < 0) break;
+        }
+        assert.equal(piece.toString('utf8', at, Math.min(end, piece.length)).replace(/\n$/, ''), lines.slice(i, i + n).join('\n'), `line ${i + 1}`);
+        reader.skipBytes(n, end - at);
+        i += n;
+      } else if (how === 1) {
+        reader.skip();
+        i++;
+      } else {
+        assert.equal(reader.peekRaw(), Buffer.from(lines[i]!).toString('latin1'), `line ${i + 1}`);
+        assert.equal(reader.take(), lines[i], `line ${i + 1}`);
+        i++;
+      }
+      assert.equal(reader.line, i, `chunks of ${size}`);
+    }
+    assert.equal(await reader.next(), undefined);
+  }
+});
+
 test('a byte-order mark before the header is ignored, however the bytes arrive; anywhere else it is not JSON', async () => {
   const text = [HEADER, e('a'), END, ''].join('\n');
   const plain = await readAll(text);

@@ -46,3 +46,28 @@ test('batches small records into large writes', async () => {
   await w.end();
   assert.ok(writes < 10, `${writes} writes for 10000 records`);
 });
+
+test('lines given as bytes keep their place among lines given as text, though the caller reuses its buffer', async () => {
+  const got: Buffer[] = [];
+  const sink = new Writable({ write(c: Buffer, _e, cb) { got.push(Buffer.from(c)); cb(); } });
+  const w = new NdjsonWriter(sink);
+  const want: string[] = [];
+  const scratch = Buffer.alloc(1 << 18);
+  for (let i = 0; i < 5000; i++) {
+    const kind = i % 4;
+    if (kind === 0) (w.write({ i }), want.push(`{"i":${i}}\n`));
+    else if (kind === 1) (w.writeText(`t ${i} é\n`), want.push(`t ${i} é\n`));
+    else {
+      // A run of byte lines, small or larger than a write, in a buffer the caller overwrites next time.
+      const text = `b ${i} 日本 ${'x'.repeat(kind === 3 ? 70000 : 3)}\n`;
+      const n = scratch.write(text);
+      w.writeBytes(scratch.subarray(0, n));
+      scratch.fill(0x3f, 0, n);
+      want.push(text);
+    }
+  }
+  await w.end();
+  want.push('{"cairn":"end"}\n');
+  assert.equal(Buffer.concat(got).toString(), want.join(''));
+  for (const c of got) assert.equal(c[c.length - 1], 0x0a, 'a write ended inside a line');
+});

@@ -276,6 +276,38 @@ test('--reuse over thousands of files with odd names: the hashed scan\'s lines, 
   }
 });
 
+test('--reuse: lines that changed between unchanged ones (symlinks retargeted, files touched) leave the others reused', async () => {
+  const root = tempDir();
+  for (let g = 0; g < 300; g++) {
+    const n = String(g).padStart(3, '0');
+    fs.symlinkSync('a', path.join(root, `${n}a`));
+    fs.writeFileSync(path.join(root, `${n}b`), `b${g}`);
+    fs.writeFileSync(path.join(root, `${n}c`), `c${g}`);
+  }
+  const scanned = await run('cairn-scan', ['--hash', 'sha256', root]);
+  const planted = scanned.stdout.replace(/"sha256:[0-9a-f]{64}"/g, `"sha256:${'ef'.repeat(32)}"`);
+  const prevFile = path.join(tempDir(), 'prev.ndjson');
+  fs.writeFileSync(prevFile, planted);
+  for (let g = 0; g < 300; g++) {
+    const n = String(g).padStart(3, '0');
+    fs.rmSync(path.join(root, `${n}a`));
+    fs.symlinkSync('b', path.join(root, `${n}a`));
+    if (g % 7 === 0) fs.writeFileSync(path.join(root, `${n}c`), `C${g}`);
+  }
+  for (const native of ['1', '0']) {
+    const r = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root], { env: { ...process.env, CAIRN_NATIVE: native } });
+    assert.equal(r.code, 0, r.stderr);
+    const recs = records(r.stdout).slice(1, -1);
+    assert.equal(recs.length, 900);
+    for (const e of recs) {
+      const name = String(e.path);
+      if (name.endsWith('a')) assert.equal(e.target, 'b', name);
+      else if (name.endsWith('c') && Number(name.slice(0, 3)) % 7 === 0) assert.equal(e.hash, `sha256:${createHash('sha256').update(`C${Number(name.slice(0, 3))}`).digest('hex')}`, name);
+      else assert.equal(e.hash, `sha256:${'ef'.repeat(32)}`, `native ${native}: ${name} was read again`);
+    }
+  }
+});
+
 test('filters: excluded directories are not entered, includes win, exclude files work', async () => {
   const root = tempDir();
   for (const f of ['src/main.c', 'src/main.o', 'build/out.o', 'build/keep.txt', '.git/HEAD', 'docs/a.md', 'docs/.hidden']) {

@@ -31,6 +31,8 @@ export interface ReuseSource {
   takeRun(text: string, from: number, to: number, put: (lines: Buffer) => void): number;
   /** Takes PREV's line for a directory's line put out as it is, when PREV holds it as it is. */
   takeLine(line: string, key: Keyed): void;
+  /** Takes PREV's records up to the path of a line put out as it is (a changed directory or symlink). */
+  passLine(line: string): void;
 }
 
 export interface WalkOptions {
@@ -144,7 +146,9 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         const end = c.text.indexOf('\n', top.pos);
         const line = c.text.slice(top.pos, end);
         top.pos = end + 1;
-        const settled = line.includes(placeholder) ? await settleHash(line, top.unit.job, reuse, opts, warn) : line;
+        let settled: string | undefined = line;
+        if (line.includes(placeholder)) settled = await settleHash(line, top.unit.job, reuse, opts, warn);
+        else reuse.passLine(line);
         if (settled === undefined) result.entries--;
         else sink.put(`${settled}\n`);
         continue;
