@@ -100,7 +100,8 @@ class InOrder {
   /** A queued file failed for the whole run (no space): the run stops at it as soon as that is known. */
   private stopped = false;
 
-  async add(source: string, rep: Omit<Reported, 'status'>, out: Outcome | Promise<Outcome>, key?: string): Promise<void> {
+  /** Takes one object's outcome; a promise only when something must be waited for first (a flush, a slow output). */
+  add(source: string, rep: Omit<Reported, 'status'>, out: Outcome | Promise<Outcome>, key?: string): Promise<void> | undefined {
     // Kept while waiting: a copy of the name, not a view of the reader's 1 MiB chunk.
     const entry: (typeof this.pending)[number] = { source, rep: this.pending.length > 0 || out instanceof Promise ? { ...rep, name: Buffer.from(rep.name) } : rep, out, key };
     if (out instanceof Promise) {
@@ -112,8 +113,19 @@ class InOrder {
     } else entry.done = out;
     this.pending.push(entry);
     // Those done, from the oldest on; all of them when too many wait, or when one failed for good (it throws, in order).
-    if (this.pending.length >= 1024 || this.stopped) await this.flush();
-    while (this.pending[0]?.done !== undefined) await this.reportOldest();
+    if (this.pending.length >= 1024 || this.stopped) return this.flush();
+    return this.reportDone();
+  }
+
+  /** Reports the done outcomes from the oldest on, without a promise per object (a 100k-file restore: 0.1 s of them). */
+  private reportDone(): Promise<void> | undefined {
+    while (this.pending[0]?.done !== undefined) {
+      const e = this.pending.shift()!;
+      if (e.key !== undefined) this.queued.delete(e.key);
+      const wait = this.report.add(e.source, { ...e.rep, ...e.done! });
+      if (wait !== undefined) return wait.then(() => this.reportDone());
+    }
+    return undefined;
   }
 
   /** Whether a queued file has failed for the whole run: nothing more should be made. */
@@ -247,7 +259,8 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
         }
       }
       if (out === undefined) break; // the archive broke inside this member: reported
-      await results.add(source, { name: 'rel' in n ? n.rel : m.name, type: m.type }, out, 'rel' in n && out instanceof Promise ? n.rel.toString('latin1') : undefined);
+      const wait = results.add(source, { name: 'rel' in n ? n.rel : m.name, type: m.type }, out, 'rel' in n && out instanceof Promise ? n.rel.toString('latin1') : undefined);
+      if (wait !== undefined) await wait;
     }
   }
 }

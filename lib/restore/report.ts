@@ -28,7 +28,8 @@ export class Report {
     this.w.write({ cairn: 'results', version: STREAM_VERSION, ...header, tool, created: new Date().toISOString() });
   }
 
-  async add(source: string, r: Reported): Promise<void> {
+  /** Reports one object; a promise only when the output asks to wait (await it before the next: no promise per object otherwise). */
+  add(source: string, r: Reported): Promise<void> | undefined {
     const path = readableName(r.name);
     const rec: Record<string, unknown> = { op: 'restore', path };
     if (!r.name.equals(Buffer.from(path, 'utf8'))) rec.path_b64 = r.name.toString('base64');
@@ -42,7 +43,7 @@ export class Report {
       this.problems++;
       this.warn(`${source}: ${path}`, `${r.status === 'skipped' ? 'skipped: ' : ''}${r.error ?? r.status}`);
     }
-    if (this.w.blocked) await this.w.drain();
+    return this.w.blocked ? this.w.drain() : undefined;
   }
 
   end(): Promise<void> {
