@@ -33,12 +33,15 @@ function descriptorHashes(raw: Buffer): { hashes: Map<string, string>; types: Ma
     try {
       const r = JSON.parse(line) as { path: string; path_b64?: string; type?: string; hash?: string; part?: { offset: number; hash: string } };
       if (typeof r.path !== 'string' || typeof r.type !== 'string') continue;
-      const name = rawBytes(r.path, r.path_b64);
-      types.set(name.toString('latin1'), r.type);
+      // The key is the name's bytes as latin1: an ASCII path is its own (no Buffer made for most names).
+      const ascii = r.path_b64 === undefined && Buffer.byteLength(r.path) === r.path.length;
+      const name = ascii ? undefined : rawBytes(r.path, r.path_b64);
+      const key = name === undefined ? r.path : name.toString('latin1');
+      types.set(key, r.type);
       if (r.type !== 'file') continue;
       if (r.part !== undefined) {
-        if (known.test(String(r.part.hash))) hashes.set(partName(name, r.part.offset).toString('latin1'), r.part.hash);
-      } else if (r.hash !== undefined && known.test(r.hash)) hashes.set(name.toString('latin1'), r.hash);
+        if (known.test(String(r.part.hash))) hashes.set(partName(name ?? Buffer.from(r.path), r.part.offset).toString('latin1'), r.part.hash);
+      } else if (r.hash !== undefined && known.test(r.hash)) hashes.set(key, r.hash);
     } catch {
       // Not a record: ignored here (cairn-restore --catalog reads descriptors strictly).
     }

@@ -386,15 +386,21 @@ open(sys.argv[3], "wb").write(d)' ${q(tar)} ${q(member)} ${q(out)}`);
 test('a cairn-pack volume whose member bytes changed (same size) is checked against its descriptor: that file failed and not written, exit 1', () => {
   const vol = tarOf(WRITERS.find((w) => w.name === 'a cairn-pack volume')!);
   const bad = path.join(TMP, 'bad-volume.tar');
-  corruptMember(vol, 'a.txt', bad);
+  // An ASCII name and one that is not (their descriptor entries are found by different roads).
+  const japanese = 'ünïcödé/日本語 ファイル.txt';
+  const half = path.join(TMP, 'half-bad-volume.tar');
+  corruptMember(vol, 'a.txt', half);
+  corruptMember(half, japanese, bad);
   const out = freshOut();
   const r = restore(['-d', out, '--tar', bad]);
   assert.equal(r.code, 1, `exit 1; stderr: ${r.stderr}`);
-  const rest = ALL.filter((p) => p !== 'a.txt');
+  const rest = ALL.filter((p) => p !== 'a.txt' && p !== japanese);
   assert.deepEqual(
     byPath(resultsOfLoose(r.stdout)).map((x) => [x.path, x.status]),
-    byPath(expectResults(ALL, 'done')).map((x) => [x.path, x.path === 'a.txt' ? 'failed' : 'done']),
+    byPath(expectResults(ALL, 'done')).map((x) => [x.path, x.path === 'a.txt' || x.path === japanese ? 'failed' : 'done']),
   );
-  assert.match(r.stderr, new RegExp(`^cairn-restore: ${escapeRe(bad)}: a\\.txt: [^\\n]+\\n$`), 'one line for a.txt');
+  assert.match(r.stderr, new RegExp(`^cairn-restore: ${escapeRe(bad)}: a\\.txt: [^\\n]+\\n`), 'a line for a.txt');
+  assert.match(r.stderr, new RegExp(`\\n?cairn-restore: ${escapeRe(bad)}: ${escapeRe(japanese)}: [^\\n]+\\n`), 'a line for the Japanese name');
+  assert.equal(r.stderr.split('\n').length, 3, r.stderr);
   assertTree(out, rest, 'us', 'the rest of the volume');
 });
