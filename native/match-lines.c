@@ -2,10 +2,12 @@
  * The fast path of `cairn-scan --reuse` (lib/scan/match-lines.ts holds the
  * same in JavaScript, and says what it is for): walks this scan's lines,
  * as the UTF-16 code units of a JavaScript string, and PREV's, as UTF-8
- * bytes, side by side while each PREV line is this scan's line with a hex
- * hash where this scan's line holds the placeholder. Comparing UTF-16 with
- * UTF-8 here costs less than making UTF-8 of the string (0.03 s of a
- * 100k-file re-scan: V8 writes a string as UTF-16 five times faster).
+ * bytes, side by side while each PREV line is this scan's line, with a hex
+ * hash and the file's ctime (given as numbers, written here as the records
+ * write times) before its closing brace where the line is a file's.
+ * Comparing UTF-16 with UTF-8 here costs less than making UTF-8 of the
+ * string (0.03 s of a 100k-file re-scan: V8 writes a string as UTF-16 five
+ * times faster), and a ctime written here costs less than one in every line.
  */
 #include "napi-util.h"
 
@@ -35,28 +37,67 @@ struct match {
   size_t to;                 /* units */
   const unsigned char *prev; /* UTF-8 */
   size_t prev_end;
-  const unsigned char *marker; /* `,"hash":"alg:?"` */
-  size_t marker_len, hex_len;
+  const unsigned char *hash_key; /* `,"hash":"alg:` */
+  size_t hash_key_len, hex_len;
 };
 
+/* The instants RFC 3339 can write: years 0000 to 9999 (lib/records/time.ts clamps to them the same way). */
+#define MIN_SECS (-62167219200.0)
+#define MAX_SECS 253402300799.0
+
+static void digits(unsigned char *out, long long v, int n) {
+  for (int k = n - 1; k >= 0; k--) {
+    out[k] = (unsigned char)('0' + v % 10);
+    v /= 10;
+  }
+}
+
 /*
- * Whether this scan's line at unit i is PREV's line at byte j (the
- * placeholder's `?` standing for hex_len digits); if so, *ni and *nj are
- * where the next lines start (prev's last line counting a newline it lacks).
+ * `","ctime":"YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ"}` of a ctime, as formatTime
+ * writes it (H. Hinnant's days-to-civil); 0 when the numbers are no time.
  */
-static bool match_line(const struct match *m, size_t i, size_t j, size_t *ni, size_t *nj) {
+static size_t ctime_tail(double secs, double nsec, unsigned char *out) {
+  if (!(nsec >= 0 && nsec < 1e9) || secs != secs || nsec != (double)(long long)nsec) return 0;
+  if (secs < MIN_SECS) secs = MIN_SECS, nsec = 0;
+  else if (secs > MAX_SECS) secs = MAX_SECS, nsec = 999999999;
+  if (secs != (double)(long long)secs) return 0;
+  long long s = (long long)secs, days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400), rem = s - days * 86400;
+  long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  static const char head[] = "\",\"ctime\":\"";
+  size_t n = sizeof head - 1;
+  memcpy(out, head, n);
+  digits(out + n, y, 4), out[n + 4] = '-';
+  digits(out + n + 5, m, 2), out[n + 7] = '-';
+  digits(out + n + 8, d, 2), out[n + 10] = 'T';
+  digits(out + n + 11, rem / 3600, 2), out[n + 13] = ':';
+  digits(out + n + 14, rem % 3600 / 60, 2), out[n + 16] = ':';
+  digits(out + n + 17, rem % 60, 2), out[n + 19] = '.';
+  digits(out + n + 20, (long long)nsec, 9);
+  memcpy(out + n + 29, "Z\"}", 3);
+  return n + 32;
+}
+
+/*
+ * Whether this scan's line at unit i is PREV's line at byte j; for a file
+ * (tail: its hash key, digits and ctime to come before the closing brace)
+ * with the hash and ctime spliced in. If so, *ni and *nj are where the
+ * next lines start (prev's last line counting a newline it lacks).
+ */
+static bool match_line(const struct match *m, size_t i, size_t j, const unsigned char *tail, size_t tail_len, size_t *ni, size_t *nj) {
   const unsigned char *o = m->ours, *pv = m->prev;
-  size_t to = m->to, pend = m->prev_end, line_start = j;
+  size_t to = m->to, pend = m->prev_end;
   for (;;) {
 #ifdef __SSE2__
-    /* Eight ASCII characters at a time, none of them a newline or a `?`. */
-    const __m128i zero = _mm_setzero_si128(), nl = _mm_set1_epi16('\n'), qm = _mm_set1_epi16('?');
+    /* Eight ASCII characters at a time, none of them a newline or a closing brace. */
+    const __m128i zero = _mm_setzero_si128(), nl = _mm_set1_epi16('\n'), cb = _mm_set1_epi16('}');
     while (i + 8 <= to && j + 8 <= pend) {
       __m128i ov = _mm_loadu_si128((const __m128i *)(o + 2 * i));
       __m128i pb = _mm_loadl_epi64((const __m128i *)(pv + j));
       __m128i pw = _mm_unpacklo_epi8(pb, zero);
       int same = _mm_movemask_epi8(_mm_cmpeq_epi16(ov, pw));
-      int special = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(ov, nl), _mm_cmpeq_epi16(ov, qm)));
+      int special = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(ov, nl), _mm_cmpeq_epi16(ov, cb)));
       if (same != 0xffff || (_mm_movemask_epi8(pb) & 0xff) != 0 || special != 0) break;
       i += 8;
       j += 8;
@@ -72,12 +113,12 @@ static bool match_line(const struct match *m, size_t i, size_t j, size_t *ni, si
       }
       return false;
     }
-    /* The placeholder: a `?` after the rest of the marker (compared equal in both already), then `"`; in PREV, the digits and `"`. */
-    size_t before = m->marker_len - 2;
-    if (u == '?' && i + 1 < to && unit_at(o, i + 1) == '"' && j - line_start >= before && memcmp(pv + j - before, m->marker, before) == 0) {
-      if (j + m->hex_len >= pend || !hex_digits(pv + j, m->hex_len) || pv[j + m->hex_len] != '"') return false;
-      i += 2;
-      j += m->hex_len + 1;
+    /* A file's closing brace: in PREV, the hash key, the digits, and the ctime with its own brace. */
+    if (u == '}' && tail_len > 0 && i + 1 < to && unit_at(o, i + 1) == '\n') {
+      size_t k = m->hash_key_len, h = m->hex_len;
+      if (j + k + h + tail_len > pend || memcmp(pv + j, m->hash_key, k) != 0 || !hex_digits(pv + j + k, h) || memcmp(pv + j + k + h, tail, tail_len) != 0) return false;
+      i += 1;
+      j += k + h + tail_len;
       continue;
     }
     /* One character, as UTF-8. A lone surrogate is never PREV's (JSON.stringify escapes one): no match. */
@@ -118,42 +159,51 @@ static bool match_line(const struct match *m, size_t i, size_t j, size_t *ni, si
 }
 
 /*
- * matchLines(ours, from, to, prev, prevFrom, prevEnd, marker, hexLength, result):
+ * matchLines(ours, from, to, prev, prevFrom, prevEnd, hashKey, hexLength, ctimes, firstLine, result):
  * ours holds UTF-16LE code units, [from, to) of them whole lines, each
  * ending with a newline; prev[prevFrom, prevEnd) is UTF-8, whole lines,
- * the last one maybe without its newline; marker is `,"hash":"alg:?"`,
- * whose `?` stands for hexLength digits. result gets [lines taken, code
+ * the last one maybe without its newline; hashKey is `,"hash":"alg:`, to
+ * be followed by hexLength digits; ctimes holds two numbers per line of
+ * ours (seconds, nanoseconds; NaN: not a file whose hash is wanted), the
+ * line at `from` being number firstLine. result gets [lines taken, code
  * units of ours taken, bytes of prev taken with their newlines (prev's last
  * line counting one), the code unit where the last line taken starts].
  */
 static napi_value match_lines(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  if (!args_of(env, info, 9, argv, "matchLines(ours, from, to, prev, prevFrom, prevEnd, marker, hexLength, result)")) return NULL;
-  unsigned char *ours, *prev, *marker;
-  size_t ours_len, prev_len, marker_len;
-  uint32_t from, to, prev_from, prev_end, hex_len;
+  napi_value argv[11];
+  if (!args_of(env, info, 11, argv, "matchLines(ours, from, to, prev, prevFrom, prevEnd, hashKey, hexLength, ctimes, firstLine, result)")) return NULL;
+  unsigned char *ours, *prev, *key;
+  size_t ours_len, prev_len, key_len;
+  uint32_t from, to, prev_from, prev_end, hex_len, first_line;
   napi_typedarray_type t;
-  size_t result_len;
-  double *result;
+  size_t result_len, ctimes_len;
+  double *result, *ctimes;
   if (napi_get_buffer_info(env, argv[0], (void **)&ours, &ours_len) != napi_ok) return throw_bad(env, "ours must be a Buffer");
   if (napi_get_buffer_info(env, argv[3], (void **)&prev, &prev_len) != napi_ok) return throw_bad(env, "prev must be a Buffer");
-  if (napi_get_buffer_info(env, argv[6], (void **)&marker, &marker_len) != napi_ok) return throw_bad(env, "marker must be a Buffer");
+  if (napi_get_buffer_info(env, argv[6], (void **)&key, &key_len) != napi_ok) return throw_bad(env, "hashKey must be a Buffer");
   CHECK(napi_get_value_uint32(env, argv[1], &from));
   CHECK(napi_get_value_uint32(env, argv[2], &to));
   CHECK(napi_get_value_uint32(env, argv[4], &prev_from));
   CHECK(napi_get_value_uint32(env, argv[5], &prev_end));
   CHECK(napi_get_value_uint32(env, argv[7], &hex_len));
-  if (napi_get_typedarray_info(env, argv[8], &t, &result_len, (void **)&result, NULL, NULL) != napi_ok || t != napi_float64_array || result_len < 4) {
+  CHECK(napi_get_value_uint32(env, argv[9], &first_line));
+  if (napi_get_typedarray_info(env, argv[8], &t, &ctimes_len, (void **)&ctimes, NULL, NULL) != napi_ok || t != napi_float64_array) return throw_bad(env, "ctimes must be a Float64Array");
+  if (napi_get_typedarray_info(env, argv[10], &t, &result_len, (void **)&result, NULL, NULL) != napi_ok || t != napi_float64_array || result_len < 4) {
     return throw_bad(env, "result must be a Float64Array of 4");
   }
-  if (from > to || (size_t)to * 2 > ours_len || prev_from > prev_end || prev_end > prev_len || marker_len < 3 || marker[marker_len - 2] != '?' || hex_len == 0) {
-    return throw_bad(env, "ranges out of bounds, or no placeholder in the marker");
-  }
-  struct match m = {ours, to, prev, prev_end, marker, marker_len, hex_len};
+  if (from > to || (size_t)to * 2 > ours_len || prev_from > prev_end || prev_end > prev_len || key_len == 0 || hex_len == 0) return throw_bad(env, "ranges out of bounds");
+  struct match m = {ours, to, prev, prev_end, key, key_len, hex_len};
   size_t lines = 0, i = from, j = prev_from, last = from;
+  unsigned char tail[64];
   while (i < to && j < prev_end) {
+    size_t line = (size_t)first_line + lines, tail_len = 0;
+    /* A line with no numbers (past the array) is no file: it must be PREV's as it is. */
+    if (2 * line + 1 < ctimes_len && ctimes[2 * line] == ctimes[2 * line]) {
+      tail_len = ctime_tail(ctimes[2 * line], ctimes[2 * line + 1], tail);
+      if (tail_len == 0) break;
+    }
     size_t ni, nj;
-    if (!match_line(&m, i, j, &ni, &nj)) break;
+    if (!match_line(&m, i, j, tail, tail_len, &ni, &nj)) break;
     last = i;
     lines++;
     i = ni;

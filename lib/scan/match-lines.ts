@@ -1,3 +1,4 @@
+import { formatTime } from '../records/time';
 import { lineMatcher } from '../tree/local/native';
 
 /** What matchLines took from the start of both ranges. */
@@ -14,12 +15,14 @@ export interface Matched {
 /**
  * The fast path of a re-scan of an unchanged tree: this scan's lines
  * (`ours`: UTF-16LE code units, a JavaScript string's, [from, to) of them
- * whole lines; a file's line holds the placeholder hash, `marker` being
- * `,"hash":"alg:?"`) walked side by side with PREV's (`prev`: UTF-8, whole
- * lines, the last one maybe without its newline), for as long as each PREV
- * line is this scan's line with lower-case hex digits (`hexLength` of them)
- * in place of the placeholder's `?`, or this scan's very line where it holds
- * none. The PREV lines taken are then this scan's lines, byte for byte.
+ * whole lines) walked side by side with PREV's (`prev`: UTF-8, whole lines,
+ * the last one maybe without its newline), for as long as each PREV line is
+ * this scan's line, with `hashKey` (`,"hash":"alg:`), `hexLength`
+ * lower-case hex digits and the file's ctime before the closing brace where
+ * the line is a file's. `ctimes` holds a ctime per line of ours (seconds
+ * and nanoseconds; NaN for a line that is no file of ours), the line at
+ * `from` being number `firstLine`. The PREV lines taken are then this
+ * scan's lines with their hashes, byte for byte.
  *
  * In C when the addon is built (native/match-lines.c: a re-scan of the
  * bench's 100k-file tree spent 0.1 s comparing lines as JavaScript strings),
@@ -32,16 +35,18 @@ export function matchLines(
   prev: Buffer,
   prevFrom: number,
   prevEnd: number,
-  marker: Buffer,
+  hashKey: Buffer,
   hexLength: number,
+  ctimes: Float64Array,
+  firstLine: number,
   native = lineMatcher !== undefined,
 ): Matched {
   if (native) {
-    lineMatcher!.matchLines(ours, from, to, prev, prevFrom, prevEnd, marker, hexLength, RESULT);
+    lineMatcher!.matchLines(ours, from, to, prev, prevFrom, prevEnd, hashKey, hexLength, ctimes, firstLine, RESULT);
     return { lines: RESULT[0]!, units: RESULT[1]!, prevBytes: RESULT[2]!, last: RESULT[3]! };
   }
   const text = ours.toString('utf16le', 2 * from, 2 * to);
-  const mark = marker.toString('latin1');
+  const key = hashKey.toString('latin1');
   let lines = 0;
   let a = 0;
   let p = prevFrom;
@@ -53,14 +58,18 @@ export function matchLines(
     if (q < 0 || q > prevEnd) q = prevEnd;
     const line = text.slice(a, b);
     const theirs = prev.toString('utf8', p, q);
-    const m = line.indexOf(mark);
-    if (m < 0) {
+    const k = firstLine + lines;
+    const secs = 2 * k + 1 < ctimes.length ? ctimes[2 * k]! : NaN;
+    if (Number.isNaN(secs)) {
       if (theirs !== line) break;
     } else {
-      // The digits stand where the placeholder's `?` is.
-      const d = m + mark.length - 2;
-      const digits = theirs.slice(d, d + hexLength);
-      if (!/^[0-9a-f]*$/.test(digits) || theirs !== line.slice(0, d) + digits + line.slice(d + 1) || digits.length !== hexLength) break;
+      // The hash and the ctime before the closing brace.
+      const nsec = ctimes[2 * k + 1]!;
+      if (!Number.isInteger(secs) || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9 || !line.endsWith('}')) break;
+      const at = line.length - 1 + key.length;
+      const digits = theirs.slice(at, at + hexLength);
+      if (digits.length !== hexLength || !/^[0-9a-f]*$/.test(digits)) break;
+      if (theirs !== `${line.slice(0, -1)}${key}${digits}","ctime":"${formatTime(secs, nsec)}"}`) break;
     }
     last = a;
     lines++;

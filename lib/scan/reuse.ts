@@ -3,7 +3,6 @@ import { ENTRIES, HEX_LENGTH } from '../records/entries';
 import { compareKeyed, type Keyed } from '../records/order';
 import { MORE, StreamReader } from '../records/stream-reader';
 import type { EntriesHeader, Entry, HashAlg } from '../records/types';
-import { placeholderHash } from '../tree/local/dir-unit';
 import { matchLines } from './match-lines';
 
 const HASH_KEY = ',"hash":"';
@@ -46,8 +45,8 @@ export class Reuse {
   private readonly hashLength: number;
   /** `,"hash":"alg:`, what follows a file line's last field in PREV. */
   private readonly hashKey: string;
-  /** The placeholder hash of this scan's file lines, as matchLines finds it. */
-  private readonly marker: Buffer;
+  /** hashKey as bytes, for matchLines. */
+  private readonly hashKeyBytes: Buffer;
   private readonly hexLength: number;
 
   private constructor(
@@ -57,7 +56,7 @@ export class Reuse {
     this.prefix = `${hash}:`;
     this.hashLength = this.prefix.length + HEX_LENGTH[hash];
     this.hashKey = HASH_KEY + this.prefix;
-    this.marker = Buffer.from(`${HASH_KEY}${placeholderHash(hash)}"`);
+    this.hashKeyBytes = Buffer.from(this.hashKey);
     this.hexLength = HEX_LENGTH[hash];
     // A PREV whose header names no algorithm holds no valid hash: its lines go through the reader, which says so.
     this.quick = reader.header.hash === hash;
@@ -124,59 +123,60 @@ export class Reuse {
 
   /**
    * The fast path of a re-scan: takes PREV's lines for the lines of `text`
-   * in [from, to) (a unit's whole lines, a file's with the placeholder hash)
-   * for as long as each is this scan's line with a hash in place of the
-   * placeholder, or this scan's very line (anything but a file), and puts
-   * them out; returns where the text goes on (`from`: none taken). It stops
-   * at any other line, or where PREV's buffered lines end: the caller goes
-   * on a line at a time (find). The lines taken need no parsing, nor an
-   * order check: they are this scan's own, in its order, and all PREV held
-   * before them was taken already (nothing is held in `current` that could
-   * come after).
+   * from `at` up to `to` (a unit's whole lines; a file's without hash, its
+   * ctime in `ctimes`) for as long as each is this scan's line with a hash
+   * and that ctime before its closing brace (a file), or this scan's very
+   * line (anything else), and puts them out; moves `at` past them, and
+   * says whether it took any. It stops at any other line, or where PREV's
+   * buffered lines end: the caller goes on a line at a time (find). The
+   * lines taken need no parsing, nor an order check: they are this scan's
+   * own, in its order, and all PREV held before them was taken already
+   * (nothing is held in `current` that could come after).
    */
-  takeRun(text: string, from: number, to: number, put: (bytes: Buffer) => void): number {
-    if (!this.quick) return from;
+  takeRun(text: string, at: { pos: number; line: number }, to: number, ctimes: Float64Array, put: (bytes: Buffer) => void): boolean {
+    if (!this.quick) return false;
+    const from = at.pos;
     if (this.current !== MORE) {
       // A record find() read past, held for a later key: if it is before this line, this scan has no such path.
-      if (this.current === undefined || compareKeyed(this.current, keyOfLine(text.slice(from, text.indexOf('\n', from)))) >= 0) return from;
+      if (this.current === undefined || compareKeyed(this.current, keyOfLine(text.slice(from, text.indexOf('\n', from)))) >= 0) return false;
       this.current = MORE;
     }
     let prev = this.reader.peekBytes();
-    let pos = from;
     let last = -1;
     // A window of whole lines at a time, doubling while they are all taken: a run that stops early (a changed
     // file) costs its first window, not the conversion of every line up to the next subdirectory.
-    for (let width = FIRST_WINDOW; prev !== undefined && pos < to; width = Math.min(2 * width, LAST_WINDOW)) {
-      const end = windowEnd(text, pos, to, width);
-      const units = end - pos;
-      const ours = this.unitsOf(text, pos, end);
+    for (let width = FIRST_WINDOW; prev !== undefined && at.pos < to; width = Math.min(2 * width, LAST_WINDOW)) {
+      const end = windowEnd(text, at.pos, to, width);
+      const units = end - at.pos;
+      const ours = this.unitsOf(text, at.pos, end);
       let took = 0;
       while (prev !== undefined && took < units) {
-        const m = matchLines(ours, took, units, prev.bytes, prev.at, prev.bytes.length, this.marker, this.hexLength);
+        const m = matchLines(ours, took, units, prev.bytes, prev.at, prev.bytes.length, this.hashKeyBytes, this.hexLength, ctimes, at.line);
         if (m.lines === 0) break;
         put(prev.bytes.subarray(prev.at, prev.at + m.prevBytes));
         // The last line of a piece comes without its newline.
         if (prev.at + m.prevBytes > prev.bytes.length) put(NEWLINE);
         this.reader.skipBytes(m.lines, m.prevBytes);
-        last = pos + m.last;
+        last = at.pos + m.last;
         took += m.units;
+        at.line += m.lines;
         prev = this.reader.peekBytes();
       }
-      pos += took;
+      at.pos += took;
       if (took < units) break;
     }
-    if (last < 0) return from;
+    if (last < 0) return false;
     this.reader.tookUpTo(keyOfLine(text.slice(last, text.indexOf('\n', last))));
-    return pos;
+    return true;
   }
 
   /**
    * A line put out as it is where a run stopped (a directory or symlink
-   * that changed): PREV's records up to its path are taken now, as find()
-   * would take them for the next file, so that the next run starts in step.
+   * that changed), keyed `key`: PREV's records up to it are taken now, as
+   * find() would take them for the next file, so that the next run starts
+   * in step.
    */
-  passLine(line: string): void {
-    const key = keyOfLine(line);
+  passLine(key: Keyed): void {
     for (;;) {
       if (this.current === MORE) {
         this.current = this.reader.take();

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import { FatalIoError, describeSystemError } from '../../cli/errors';
 import type { Filter } from '../../filter/rules';
 import { isValidUtf8, readableName } from '../../records/raw-names';
-import { formatTime } from '../../records/time';
 import { entryLine } from '../../records/entry-line';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
 import { hashInto } from './hash-entry';
@@ -17,7 +16,7 @@ export interface UnitOptions {
   readonly oneFileSystem: boolean;
   readonly rules: readonly FilterRule[];
   readonly hash: HashAlg | null;
-  /** False under --reuse: a file's line holds placeholderHash(hash), which the coordinator settles against PREV. */
+  /** False under --reuse: a file's line is left without hash (and ctime), which the coordinator settles against PREV. */
   readonly hashHere: boolean;
   /** st_dev of the root, as a decimal string. */
   readonly rootDev: string;
@@ -44,16 +43,6 @@ export interface LineSpan {
 }
 
 /**
- * The hash of a file line whose hash the coordinator settles (from PREV, or
- * by reading the file): never a real one (`?` is no hex digit). Such a line
- * is the line PREV holds for an unchanged file, but for the digits; and
- * `,"hash":"` can only be that key in a line (a quote in a name is escaped).
- */
-export function placeholderHash(alg: HashAlg): string {
-  return `${alg}:?`;
-}
-
-/**
  * Part of one directory's listing: entry lines in canonical order as one
  * newline-terminated text (one string crosses threads far cheaper than an
  * array of them), with the subdirectories to descend into located by their
@@ -63,6 +52,11 @@ export interface UnitChunk {
   text: string;
   count: number;
   kids: Array<LineSpan & { job: DirJob }>;
+  /**
+   * Under --reuse, two numbers per line: the ctime (seconds, nanoseconds)
+   * of a file whose hash the coordinator settles, NaN for any other line.
+   */
+  ctimes?: number[];
   /** Sum of file sizes in the chunk, for progress. */
   bytes: number;
   /** [path, error] of each line carrying `error`: for stderr, and their count for the exit status. */
@@ -116,7 +110,7 @@ export function asFsPath(p: string | Uint8Array): FsPath {
  */
 export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetched?: Listing | Error): Generator<UnitChunk> {
   const dirAbs = asFsPath(job.abs);
-  const placeholder = opts.hash !== null && !opts.hashHere ? placeholderHash(opts.hash) : '';
+  const settled = opts.hash !== null && !opts.hashHere;
   // The root is named by the user and may be a link to the tree; below it, links are followed only with -L.
   const follow = opts.follow || job.path === '';
   let listing: Listing | undefined;
@@ -173,6 +167,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
       if (filter.excludes(rel, type === 'dir')) continue;
       const pathB64 = relRaw?.toString('base64');
       append(chunk, (pathB64 === undefined ? { path: rel, type, error: why } : { path: rel, path_b64: pathB64, type, error: why }) as Entry);
+      if (settled) (chunk.ctimes ??= []).push(NaN, NaN);
       continue;
     }
     const type = typeOfMode(st.mode);
@@ -184,6 +179,8 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
     // Only some objects need their absolute path: most files do not.
     const abs = type === 'file' && (opts.hash === null || !opts.hashHere) ? '' : joinPath(dirAbs, name, raw);
     let kid: DirJob | undefined;
+    let ctimeSec = NaN;
+    let ctimeNsec = NaN;
     if (type === 'symlink') {
       try {
         const target = fs.readlinkSync(abs, { encoding: 'buffer' });
@@ -202,9 +199,9 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
     if (type === 'file') {
       chunk.bytes += entry.size!;
       if (opts.hash !== null) {
-        if (!opts.hashHere) {
-          entry.hash = placeholder;
-          entry.ctime = formatTime(st.ctimeSec, st.ctimeNsec);
+        if (settled) {
+          ctimeSec = st.ctimeSec;
+          ctimeNsec = st.ctimeNsec;
         } else if (hashInto(entry, abs, String(st.ino), opts.hash, opts.follow) === 'gone') {
           continue;
         }
@@ -228,6 +225,7 @@ export function* dirUnit(job: DirJob, opts: UnitOptions, filter: Filter, prefetc
       }
     }
     const span = append(chunk, entry);
+    if (settled) (chunk.ctimes ??= []).push(ctimeSec, ctimeNsec);
     if (kid) chunk.kids.push({ start: span.start, end: span.end, job: kid });
   }
   chunk.last = true;

@@ -67,7 +67,7 @@ export interface FileReader {
 
 /** The addon's line matcher for re-scans (native/match-lines.c; lib/scan/match-lines.ts uses it and says what it does). */
 export interface LineMatcher {
-  matchLines(ours: Buffer, from: number, to: number, prev: Buffer, prevFrom: number, prevEnd: number, marker: Buffer, hexLength: number, result: Float64Array): void;
+  matchLines(ours: Buffer, from: number, to: number, prev: Buffer, prevFrom: number, prevEnd: number, hashKey: Buffer, hexLength: number, ctimes: Float64Array, firstLine: number, result: Float64Array): void;
 }
 
 /** A reader thread's handle (an external value). */

@@ -5,7 +5,8 @@ import type { Keyed } from '../../records/order';
 import { entryLine } from '../../records/entry-line';
 import { MORE } from '../../records/stream-reader';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
-import { asFsPath, placeholderHash, type DirJob, type UnitOptions } from './dir-unit';
+import { asFsPath, type DirJob, type UnitOptions } from './dir-unit';
+import { formatTime } from '../../records/time';
 import { joinPath, type FsPath } from './list-dir';
 import { hashInto } from './hash-entry';
 import { Scheduler, type ReadyChunk, type Unit } from './scheduler';
@@ -27,12 +28,12 @@ export interface ReuseSource {
   /** PREV's entry for key; or, given this scan's line and ctime, PREV's whole line when it is that line with a hash (see scan/reuse.ts). */
   find(key: Keyed, line?: string, ctime?: string): Entry | string | undefined | typeof MORE;
   more(): Promise<void>;
-  /** Puts PREV's lines for the lines of `text` in [from, to) that it holds as they are; returns where the text goes on (see scan/reuse.ts). */
-  takeRun(text: string, from: number, to: number, put: (lines: Buffer) => void): number;
+  /** Puts PREV's lines for the lines of `text` from `at` up to `to` that it holds as they are, moving `at` past them; false when it took none (see scan/reuse.ts). */
+  takeRun(text: string, at: { pos: number; line: number }, to: number, ctimes: Float64Array, put: (lines: Buffer) => void): boolean;
   /** Takes PREV's line for a directory's line put out as it is, when PREV holds it as it is. */
   takeLine(line: string, key: Keyed): void;
-  /** Takes PREV's records up to the path of a line put out as it is (a changed directory or symlink). */
-  passLine(line: string): void;
+  /** Takes PREV's records up to `key`, a line put out as it is (a changed directory or symlink). */
+  passLine(key: Keyed): void;
 }
 
 export interface WalkOptions {
@@ -59,9 +60,18 @@ export interface WalkResult {
 interface Cursor {
   unit: Unit;
   chunk: ReadyChunk;
-  /** Offset in chunk.text of what is not written yet. */
+  /** Offset in chunk.text of what is not written yet, and the number of its line (under --reuse). */
   pos: number;
+  line: number;
   kid: number;
+  /** Under --reuse, the chunk's ctimes (see UnitChunk.ctimes). */
+  ctimes: Float64Array;
+}
+
+const NO_CTIMES = new Float64Array(0);
+
+function cursorOf(unit: Unit, chunk: ReadyChunk): Cursor {
+  return { unit, chunk, pos: 0, line: 0, kid: 0, ctimes: chunk.ctimes !== undefined ? Float64Array.from(chunk.ctimes) : NO_CTIMES };
 }
 
 const YIELD_EVERY = 256;
@@ -109,13 +119,11 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
     if (first.error !== undefined || first.gone) throw new FatalIoError(root, first.error ?? 'ENOENT: no such file or directory');
     sink.begin();
     take(first);
-    const stack: Cursor[] = [{ unit: rootUnit, chunk: first, pos: 0, kid: 0 }];
+    const stack: Cursor[] = [cursorOf(rootUnit, first)];
     let steps = 0;
     const guard = heapGuard();
     const reuse = opts.reuse;
     const putBytes = (lines: Buffer) => sink.putBytes(lines);
-    // How a file line whose hash is to be settled is told (see placeholderHash).
-    const placeholder = reuse !== undefined ? `,"hash":"${placeholderHash(opts.hash!)}"` : '';
     while (stack.length > 0) {
       if (sink.blocked) await sink.drain();
       guard();
@@ -137,20 +145,22 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
           continue;
         }
         // Most of a re-scan of an unchanged tree: runs of PREV's lines recognised and put out as they are.
-        const pos = reuse.takeRun(c.text, top.pos, special, putBytes);
-        if (pos > top.pos) {
-          top.pos = pos;
-          continue;
-        }
+        if (reuse.takeRun(c.text, top, special, top.ctimes, putBytes)) continue;
         // A line the run did not take: a file's hash is settled on its own, anything else goes out as it is.
         const end = c.text.indexOf('\n', top.pos);
         const line = c.text.slice(top.pos, end);
+        const k = top.line;
         top.pos = end + 1;
-        let settled: string | undefined = line;
-        if (line.includes(placeholder)) settled = await settleHash(line, top.unit.job, reuse, opts, warn);
-        else reuse.passLine(line);
-        if (settled === undefined) result.entries--;
-        else sink.put(`${settled}\n`);
+        top.line++;
+        // Told by the line itself, not by the ctimes: a file line must never go out without its hash.
+        const e = JSON.parse(line) as Entry;
+        let out: string | undefined = line;
+        if (e.type === 'file' && e.hash === undefined && e.error === undefined) {
+          const secs = 2 * k + 1 < top.ctimes.length ? top.ctimes[2 * k]! : NaN;
+          out = await settleHash(line, e, Number.isNaN(secs) ? undefined : formatTime(secs, top.ctimes[2 * k + 1]!), top.unit.job, reuse, opts, warn);
+        } else reuse.passLine(keyOf(e));
+        if (out === undefined) result.entries--;
+        else sink.put(`${out}\n`);
         continue;
       }
       if (top.pos >= c.text.length) {
@@ -158,13 +168,15 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         else {
           top.chunk = await sched.next(top.unit);
           take(top.chunk);
-          top.pos = top.kid = 0;
+          top.pos = top.line = top.kid = 0;
+          top.ctimes = top.chunk.ctimes !== undefined ? Float64Array.from(top.chunk.ctimes) : NO_CTIMES;
         }
         continue;
       }
       // A subdirectory's line: it waits for its listing, an error there belongs on that line.
       let line = c.text.slice(kid!.start, kid!.end);
       top.pos = kid!.end + 1;
+      top.line++;
       const unit = c.kidUnits[top.kid++]!;
       const kidFirst = await sched.next(unit);
       if (kidFirst.gone) {
@@ -177,7 +189,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         warn(unit.job.path, kidFirst.error);
       } else {
         take(kidFirst);
-        descend = { unit, chunk: kidFirst, pos: 0, kid: 0 };
+        descend = cursorOf(unit, kidFirst);
       }
       // So that the run of its files finds their lines next in PREV.
       reuse?.takeLine(line, unit.job.path_b64 === undefined ? { path: unit.job.path } : { path: unit.job.path, path_b64: unit.job.path_b64 });
@@ -191,32 +203,32 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
 }
 
 /**
- * A file whose hash the coordinator settles, from its line with the
- * placeholder hash: from PREV when its size, mtime, ctime and inode are
+ * A file whose hash the coordinator settles, from its line without hash
+ * and its ctime: from PREV when its size, mtime, ctime and inode are
  * unchanged and PREV used the same algorithm, else by reading it now.
  * Returns the completed line, or undefined if the file is gone.
  */
-async function settleHash(line: string, dir: DirJob, reuse: ReuseSource, opts: WalkOptions, warn: (path: string, why: string) => void): Promise<string | undefined> {
-  const entry = JSON.parse(line) as Entry;
-  const ctime = entry.ctime!;
-  // The line as a scan without hashes writes it.
-  const bare = `${line.slice(0, line.lastIndexOf(',"hash":"'))}}`;
-  const key = entry.path_b64 === undefined ? { path: entry.path } : { path: entry.path, path_b64: entry.path_b64 };
-  let prev = reuse.find(key, bare, ctime);
-  while (prev === MORE) {
-    await reuse.more();
-    prev = reuse.find(key, bare, ctime);
+async function settleHash(line: string, entry: Entry, ctime: string | undefined, dir: DirJob, reuse: ReuseSource, opts: WalkOptions, warn: (path: string, why: string) => void): Promise<string | undefined> {
+  if (ctime !== undefined) {
+    const key = keyOf(entry);
+    let prev = reuse.find(key, line, ctime);
+    while (prev === MORE) {
+      await reuse.more();
+      prev = reuse.find(key, line, ctime);
+    }
+    if (typeof prev === 'string') return prev;
+    // PREV's hashes are of this scan's algorithm: Reuse.open checked its header, the reader every record.
+    if (prev?.hash !== undefined && prev.size === entry.size && prev.mtime === entry.mtime && prev.ctime === ctime && String(prev.ino) === String(entry.ino)) {
+      return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${ctime}"}`;
+    }
   }
-  if (typeof prev === 'string') return prev;
-  // PREV's hashes are of this scan's algorithm: Reuse.open checked its header, the reader every record.
-  if (prev?.hash !== undefined && prev.size === entry.size && prev.mtime === entry.mtime && prev.ctime === ctime && String(prev.ino) === String(entry.ino)) {
-    return `${bare.slice(0, -1)},"hash":"${prev.hash}","ctime":"${ctime}"}`;
-  }
-  delete entry.hash;
-  delete entry.ctime;
   if (hashInto(entry, fileAbs(dir, entry), String(entry.ino), opts.hash!, opts.follow) === 'gone') return undefined;
   if (entry.error !== undefined) warn(entry.path, entry.error);
   return entryLine(entry);
+}
+
+function keyOf(e: Entry): Keyed {
+  return e.path_b64 === undefined ? { path: e.path } : { path: e.path, path_b64: e.path_b64 };
 }
 
 /** The absolute path of a file listed in `dir`, from its entry. */
