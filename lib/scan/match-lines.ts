@@ -65,7 +65,8 @@ export function matchLines(
     } else {
       // The hash and the ctime before the closing brace.
       const nsec = ctimes[2 * k + 1]!;
-      if (!Number.isInteger(secs) || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9 || !line.endsWith('}')) break;
+      // As native/match-lines.c: seconds clamped to what can be written (as formatTime does), then whole.
+      if (!Number.isInteger(Math.min(Math.max(secs, MIN_SECS), MAX_SECS)) || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9 || !line.endsWith('}')) break;
       const at = line.length - 1 + key.length;
       const digits = theirs.slice(at, at + hexLength);
       if (digits.length !== hexLength || !/^[0-9a-f]*$/.test(digits)) break;
@@ -80,3 +81,5 @@ export function matchLines(
 }
 
 const RESULT = new Float64Array(4);
+const MIN_SECS = -62167219200;
+const MAX_SECS = 253402300799;

@@ -59,7 +59,7 @@ test('lines that are PREV\'s but for the hash and ctime are taken, names of ever
   const shifted = { ...t, prev: Buffer.concat([Buffer.from('{"x":1}\n'), t.prev]), ctimes: Float64Array.from([1, 2, ...t.ctimes]) };
   assert.equal(both(shifted, 8, 1).lines, 6);
   // Times at the ends of what can be written, before 1970, and clamped beyond (as formatTime clamps them).
-  for (const ctime of [[-62167219200, 0], [253402300799, 999999999], [-1, 999999999], [0, 0], [-1e13, 5], [1e13, 5]] as [number, number][]) {
+  for (const ctime of [[-62167219200, 0], [253402300799, 999999999], [-1, 999999999], [0, 0], [-1e13, 5], [1e13, 5], [Infinity, 0], [-Infinity, 7], [1e13 + 0.5, 0]] as [number, number][]) {
     assert.equal(both(lines([file('t', HEX, ctime)])).lines, 1, `ctime ${ctime}`);
   }
 });

@@ -64,14 +64,22 @@ interface Cursor {
   pos: number;
   line: number;
   kid: number;
-  /** Under --reuse, the chunk's ctimes (see UnitChunk.ctimes). */
+  /**
+   * Under --reuse, the chunk's ctimes (see UnitChunk.ctimes); NO_CTIMES
+   * when they are not two a line, and then no run is taken in this chunk:
+   * a run trusts them to tell a file's line (which must get its hash).
+   */
   ctimes: Float64Array;
 }
 
 const NO_CTIMES = new Float64Array(0);
 
+function ctimesOf(chunk: ReadyChunk): Float64Array {
+  return chunk.ctimes !== undefined && chunk.ctimes.length === 2 * chunk.count ? Float64Array.from(chunk.ctimes) : NO_CTIMES;
+}
+
 function cursorOf(unit: Unit, chunk: ReadyChunk): Cursor {
-  return { unit, chunk, pos: 0, line: 0, kid: 0, ctimes: chunk.ctimes !== undefined ? Float64Array.from(chunk.ctimes) : NO_CTIMES };
+  return { unit, chunk, pos: 0, line: 0, kid: 0, ctimes: ctimesOf(chunk) };
 }
 
 const YIELD_EVERY = 256;
@@ -145,7 +153,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
           continue;
         }
         // Most of a re-scan of an unchanged tree: runs of PREV's lines recognised and put out as they are.
-        if (reuse.takeRun(c.text, top, special, top.ctimes, putBytes)) continue;
+        if (top.ctimes !== NO_CTIMES && reuse.takeRun(c.text, top, special, top.ctimes, putBytes)) continue;
         // A line the run did not take: a file's hash is settled on its own, anything else goes out as it is.
         const end = c.text.indexOf('\n', top.pos);
         const line = c.text.slice(top.pos, end);
@@ -169,7 +177,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
           top.chunk = await sched.next(top.unit);
           take(top.chunk);
           top.pos = top.line = top.kid = 0;
-          top.ctimes = top.chunk.ctimes !== undefined ? Float64Array.from(top.chunk.ctimes) : NO_CTIMES;
+          top.ctimes = ctimesOf(top.chunk);
         }
         continue;
       }
