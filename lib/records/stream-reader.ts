@@ -188,16 +188,6 @@ export class StreamReader<H, R> {
   }
 
   /**
-   * The next record's line, unparsed, when it is buffered (else undefined:
-   * use take()). For a reader that knows exactly the line it hopes for and
-   * can recognise it by its text (scan/reuse.ts): such a line is taken with
-   * acceptPeeked, without parsing; any other goes through take().
-   */
-  peekText(): string | undefined {
-    return this.state === 'open' ? this.lines.peek() : undefined;
-  }
-
-  /**
    * The next record's line as raw latin1 text (see LineReader.peekRaw), when
    * it is buffered: for comparing two streams' lines byte for byte without
    * decoding them.
@@ -207,9 +197,10 @@ export class StreamReader<H, R> {
   }
 
   /**
-   * Takes the line peekText gave as the record keyed `key`. The caller
-   * vouches that the line is a well-formed record (it matched, character for
-   * character, a line this process wrote); its place in the order is checked
+   * Takes the next buffered line (the one peekRaw or peekBytes shows) as
+   * the record keyed `key`. The caller vouches that the line is a
+   * well-formed record (it matched, byte for byte, a line this process
+   * wrote); its place in the order is checked
    * here as take() checks every record's, unless the caller vouches for it
    * with `follows`: a record known to precede `key` that is also the last
    * record taken from this stream.

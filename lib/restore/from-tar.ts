@@ -123,12 +123,17 @@ class InOrder {
   /** Reports the done outcomes from the oldest on, without a promise per object (a 100k-file restore: 0.1 s of them). */
   private reportDone(): Promise<void> | undefined {
     while (this.pending[0]?.done !== undefined) {
-      const e = this.pending.shift()!;
-      if (e.key !== undefined) this.queued.delete(e.key);
-      const wait = this.report.add(e.source, { ...e.rep, ...e.done! });
+      const wait = this.reportFirst(this.pending[0].done);
       if (wait !== undefined) return wait.then(() => this.reportDone());
     }
     return undefined;
+  }
+
+  /** Reports the oldest entry, whose outcome is `out`; a promise when the output asks to wait. */
+  private reportFirst(out: Outcome): Promise<void> | undefined {
+    const e = this.pending.shift()!;
+    if (e.key !== undefined) this.queued.delete(e.key);
+    return this.report.add(e.source, { ...e.rep, ...out });
   }
 
   /** Whether a queued file has failed for the whole run: nothing more should be made. */
@@ -156,10 +161,7 @@ class InOrder {
   private async reportOldest(): Promise<void> {
     const e = this.pending[0]!;
     // A fatal error (no space) throws here, in archive order: nothing after it is reported.
-    const out = e.done ?? (await e.out);
-    this.pending.shift();
-    if (e.key !== undefined) this.queued.delete(e.key);
-    await this.report.add(e.source, { ...e.rep, ...out });
+    await this.reportFirst(e.done ?? (await e.out));
   }
 }
 

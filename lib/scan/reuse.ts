@@ -6,7 +6,6 @@ import type { EntriesHeader, Entry, HashAlg } from '../records/types';
 import { matchLines } from './match-lines';
 
 const HASH_KEY = ',"hash":"';
-const CTIME_KEY = '","ctime":"';
 const NEWLINE = Buffer.from('\n');
 /** Code units of this scan's text handed to the matcher at first, and at most (see takeRun). */
 const FIRST_WINDOW = 512;
@@ -17,15 +16,6 @@ function windowEnd(text: string, from: number, to: number, width: number): numbe
   if (to - from <= width) return to;
   const nl = text.lastIndexOf('\n', from + width - 1);
   return nl >= from ? nl + 1 : text.indexOf('\n', from) + 1;
-}
-
-/** Lower-case hex digits at text[from..to): a loop, a regex costs 0.5 us a line. */
-function isHex(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-  }
-  return true;
 }
 
 /** The key of a line this scan wrote. */
@@ -40,23 +30,15 @@ function keyOfLine(line: string): Keyed {
  */
 export class Reuse {
   private current: Entry | undefined | typeof MORE = MORE;
-  /** A hash as the records write it: `alg:` and its hex digits. */
-  private readonly prefix: string;
-  private readonly hashLength: number;
-  /** `,"hash":"alg:`, what follows a file line's last field in PREV. */
-  private readonly hashKey: string;
-  /** hashKey as bytes, for matchLines. */
-  private readonly hashKeyBytes: Buffer;
+  /** `,"hash":"alg:`, what follows a file line's last field in PREV (then the hex digits), for matchLines. */
+  private readonly hashKey: Buffer;
   private readonly hexLength: number;
 
   private constructor(
     private readonly reader: StreamReader<EntriesHeader, Entry>,
     hash: HashAlg,
   ) {
-    this.prefix = `${hash}:`;
-    this.hashLength = this.prefix.length + HEX_LENGTH[hash];
-    this.hashKey = HASH_KEY + this.prefix;
-    this.hashKeyBytes = Buffer.from(this.hashKey);
+    this.hashKey = Buffer.from(`${HASH_KEY}${hash}:`);
     this.hexLength = HEX_LENGTH[hash];
     // A PREV whose header names no algorithm holds no valid hash: its lines go through the reader, which says so.
     this.quick = reader.header.hash === hash;
@@ -76,13 +58,12 @@ export class Reuse {
   /**
    * PREV's entry for this path, undefined if it has none, or MORE: await
    * more() and ask again. When `line` (this scan's line for the file, without
-   * hash and ctime) and its `ctime` are given and PREV's next line is exactly
-   * that line with a hash and that ctime, the answer is that text itself,
-   * recognised without parsing: the same size, mtime, inode and ctime, in a
-   * line this scan would write. (A PREV written by cairn-scan is nearly all
-   * such lines; parsing them was most of a re-scan's time.)
+   * hash and ctime) and its ctime (seconds, nanoseconds) are given and PREV's
+   * next line is exactly that line with a hash and that ctime, the answer is
+   * that text itself, recognised as takeRun recognises lines, not parsed:
+   * the same size, mtime, inode and ctime, in a line this scan would write.
    */
-  find(key: Keyed, line?: string, ctime?: string): Entry | string | undefined | typeof MORE {
+  find(key: Keyed, line?: string, ctime?: Float64Array): Entry | string | undefined | typeof MORE {
     for (;;) {
       if (this.current === MORE) {
         const known = line !== undefined && this.quick ? this.recognise(key, line, ctime!) : undefined;
@@ -98,27 +79,15 @@ export class Reuse {
     }
   }
 
-  private recognise(key: Keyed, line: string, ctime: string): string | undefined {
-    const text = this.reader.peekText();
-    if (text === undefined || !this.withHash(text, line, 0, line.length, ctime)) return undefined;
+  /** PREV's next line as text, taken (its order checked), when matchLines takes it for `line` with `ctime`. */
+  private recognise(key: Keyed, line: string, ctime: Float64Array): string | undefined {
+    const prev = this.reader.peekBytes();
+    if (prev === undefined) return undefined;
+    const m = matchLines(this.unitsOf(`${line}\n`, 0, line.length + 1), 0, line.length + 1, prev.bytes, prev.at, prev.bytes.length, this.hashKey, this.hexLength, ctime, 0);
+    if (m.lines !== 1) return undefined;
+    const text = prev.bytes.toString('utf8', prev.at, prev.at + m.prevBytes - 1);
     this.reader.acceptPeeked(key);
     return text;
-  }
-
-  /**
-   * Whether PREV's line `prev` is the line at [start, end) of `text` (this
-   * scan's file line, without hash and ctime) with a hash and `ctime`.
-   * Slices compared with ===, not startsWith/endsWith: V8 runs those a
-   * character at a time, 10x slower here.
-   */
-  private withHash(prev: string, text: string, start: number, end: number, ctime: string): boolean {
-    const head = end - start - 1; // the line without its closing brace
-    const hashAt = head + this.hashKey.length;
-    const hashEnd = hashAt + this.hashLength - this.prefix.length;
-    if (prev.length !== hashEnd + CTIME_KEY.length + ctime.length + 2) return false;
-    if (prev.slice(0, head) !== text.slice(start, start + head) || prev.slice(head, hashAt) !== this.hashKey) return false;
-    if (prev.slice(hashEnd + CTIME_KEY.length, prev.length - 2) !== ctime || prev.slice(hashEnd, hashEnd + CTIME_KEY.length) !== CTIME_KEY) return false;
-    return prev.charCodeAt(prev.length - 2) === 0x22 && prev.charCodeAt(prev.length - 1) === 0x7d && isHex(prev, hashAt, hashEnd);
   }
 
   /**
@@ -151,7 +120,7 @@ export class Reuse {
       const ours = this.unitsOf(text, at.pos, end);
       let took = 0;
       while (prev !== undefined && took < units) {
-        const m = matchLines(ours, took, units, prev.bytes, prev.at, prev.bytes.length, this.hashKeyBytes, this.hexLength, ctimes, at.line);
+        const m = matchLines(ours, took, units, prev.bytes, prev.at, prev.bytes.length, this.hashKey, this.hexLength, ctimes, at.line);
         if (m.lines === 0) break;
         put(prev.bytes.subarray(prev.at, prev.at + m.prevBytes));
         // The last line of a piece comes without its newline.
@@ -177,18 +146,9 @@ export class Reuse {
    * in step.
    */
   passLine(key: Keyed): void {
-    for (;;) {
-      if (this.current === MORE) {
-        this.current = this.reader.take();
-        // Nothing buffered: find() catches up later.
-        if (this.current === MORE) return;
-      }
-      if (this.current === undefined) return;
-      const c = compareKeyed(this.current, key);
-      if (c > 0) return;
-      this.current = MORE;
-      if (c === 0) return;
-    }
+    const found = this.find(key);
+    // PREV's record of this very path is taken too (find holds it for the caller).
+    if (found !== undefined && found !== MORE) this.current = MORE;
   }
 
   /** A directory's line, put out by the walk as it is: taken from PREV too when PREV holds it as it is (no parsing). */

@@ -127,15 +127,25 @@ test('lines come out exact whatever mix of ASCII and UTF-8 a chunk holds, in chu
   }
 });
 
-test('peekRaw gives a line\'s bytes as latin1, peek and take its text; skip takes it unread', async () => {
-  const names = ['plain', 'café', '日本語', 'z😀', 'Ã©'];
+/** `count` numbered lines of names of every UTF-8 width, `pad` wide at most. */
+function mixedLines(names: string[], count: number, pad: number): string[] {
   const lines: string[] = [];
-  for (let i = 0; lines.length < 40000; i++) lines.push(`${i} ${names[i % names.length]} ${'x'.repeat(i % 61)}`);
+  for (let i = 0; lines.length < count; i++) lines.push(`${i} ${names[i % names.length]} ${'x'.repeat(i % pad)}`);
+  return lines;
+}
+
+/** A line reader over the lines, handed over in chunks of `size` bytes. */
+function readerOf(lines: string[], size: number): LineReader {
   const bytes = Buffer.from(lines.join('\n') + '\n');
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+  return new LineReader(Readable.from(chunks), 'mixed');
+}
+
+test('peekRaw gives a line\'s bytes as latin1, peek and take its text; skip takes it unread', async () => {
+  const lines = mixedLines(['plain', 'café', '日本語', 'z😀', 'Ã©'], 40000, 61);
   for (const size of [1 << 20, 4093]) {
-    const chunks: Buffer[] = [];
-    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
-    const reader = new LineReader(Readable.from(chunks), 'mixed');
+    const reader = readerOf(lines, size);
     for (let i = 0; i < lines.length; i++) {
       if (reader.peekRaw() === undefined) assert.ok(await reader.fill());
       const want = lines[i]!;
@@ -152,14 +162,9 @@ test('peekRaw gives a line\'s bytes as latin1, peek and take its text; skip take
 });
 
 test('skipBytes takes lines by their bytes, split or not, mixed with peekRaw, take and skip', async () => {
-  const names = ['plain', 'café', '日本語', 'z😀'];
-  const lines: string[] = [];
-  for (let i = 0; lines.length < 30000; i++) lines.push(`${i} ${names[i % names.length]} ${'y'.repeat(i % 47)}`);
-  const bytes = Buffer.from(lines.join('\n') + '\n');
+  const lines = mixedLines(['plain', 'café', '日本語', 'z😀'], 30000, 47);
   for (const size of [1 << 20, 5003]) {
-    const chunks: Buffer[] = [];
-    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
-    const reader = new LineReader(Readable.from(chunks), 'mixed');
+    const reader = readerOf(lines, size);
     let seed = size;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
     for (let i = 0; i < lines.length; ) {

@@ -53,3 +53,31 @@ test('a directory swapped for a link (or a file) after its parent saw it is not 
   assert.equal(viaFile.gone, undefined, 'a replaced directory is not "gone": something else is there');
   assert.equal(viaFile.error, 'changed during scan: no longer the directory that was seen');
 });
+
+test('under --reuse a chunk holds two ctime numbers a line, numbers for its files only, across chunks', () => {
+  const root = tempDir();
+  const n = CHUNK_LINES + 300;
+  for (let i = 0; i < n; i++) {
+    const p = path.join(root, `e${String(i).padStart(5, '0')}`);
+    if (i % 10 === 3) fs.mkdirSync(p);
+    else if (i % 10 === 7) fs.symlinkSync('elsewhere', p);
+    else fs.writeFileSync(p, String(i));
+  }
+  const opts: UnitOptions = { ...OPTS, hash: 'sha256', hashHere: false };
+  let lines = 0;
+  for (const chunk of dirUnit({ path: '', abs: root, id: idOf(root), ancestors: [], size: 0 }, opts, compileFilter([]))) {
+    const texts = chunk.text.split('\n').slice(0, -1);
+    assert.equal(texts.length, chunk.count);
+    assert.equal(chunk.ctimes?.length, 2 * chunk.count, 'two numbers a line: the walk trusts them to tell a file');
+    texts.forEach((t, k) => {
+      const e = JSON.parse(t) as { path: string; type: string; hash?: string };
+      assert.equal(e.hash, undefined, 'hashes are the coordinator\'s to settle');
+      if (e.type === 'file') {
+        const st = fs.lstatSync(path.join(root, e.path), { bigint: true });
+        assert.equal(BigInt(chunk.ctimes![2 * k]!) * 1_000_000_000n + BigInt(chunk.ctimes![2 * k + 1]!), st.ctimeNs, e.path);
+      } else assert.ok(Number.isNaN(chunk.ctimes![2 * k]) && Number.isNaN(chunk.ctimes![2 * k + 1]), e.path);
+    });
+    lines += chunk.count;
+  }
+  assert.equal(lines, n);
+});

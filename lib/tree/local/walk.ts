@@ -26,7 +26,7 @@ export interface LineSink {
 /** A previous scan's entries, in canonical order (for --reuse); see scan/reuse.ts. */
 export interface ReuseSource {
   /** PREV's entry for key; or, given this scan's line and ctime, PREV's whole line when it is that line with a hash (see scan/reuse.ts). */
-  find(key: Keyed, line?: string, ctime?: string): Entry | string | undefined | typeof MORE;
+  find(key: Keyed, line?: string, ctime?: Float64Array): Entry | string | undefined | typeof MORE;
   more(): Promise<void>;
   /** Puts PREV's lines for the lines of `text` from `at` up to `to` that it holds as they are, moving `at` past them; false when it took none (see scan/reuse.ts). */
   takeRun(text: string, at: { pos: number; line: number }, to: number, ctimes: Float64Array, put: (lines: Buffer) => void): boolean;
@@ -164,8 +164,8 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         const e = JSON.parse(line) as Entry;
         let out: string | undefined = line;
         if (e.type === 'file' && e.hash === undefined && e.error === undefined) {
-          const secs = 2 * k + 1 < top.ctimes.length ? top.ctimes[2 * k]! : NaN;
-          out = await settleHash(line, e, Number.isNaN(secs) ? undefined : formatTime(secs, top.ctimes[2 * k + 1]!), top.unit.job, reuse, opts, warn);
+          const ctime = 2 * k + 1 < top.ctimes.length && !Number.isNaN(top.ctimes[2 * k]) ? top.ctimes.subarray(2 * k, 2 * k + 2) : undefined;
+          out = await settleHash(line, e, ctime, top.unit.job, reuse, opts, warn);
         } else reuse.passLine(keyOf(e));
         if (out === undefined) result.entries--;
         else sink.put(`${out}\n`);
@@ -216,15 +216,16 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
  * unchanged and PREV used the same algorithm, else by reading it now.
  * Returns the completed line, or undefined if the file is gone.
  */
-async function settleHash(line: string, entry: Entry, ctime: string | undefined, dir: DirJob, reuse: ReuseSource, opts: WalkOptions, warn: (path: string, why: string) => void): Promise<string | undefined> {
-  if (ctime !== undefined) {
+async function settleHash(line: string, entry: Entry, times: Float64Array | undefined, dir: DirJob, reuse: ReuseSource, opts: WalkOptions, warn: (path: string, why: string) => void): Promise<string | undefined> {
+  if (times !== undefined) {
     const key = keyOf(entry);
-    let prev = reuse.find(key, line, ctime);
+    let prev = reuse.find(key, line, times);
     while (prev === MORE) {
       await reuse.more();
-      prev = reuse.find(key, line, ctime);
+      prev = reuse.find(key, line, times);
     }
     if (typeof prev === 'string') return prev;
+    const ctime = formatTime(times[0]!, times[1]!);
     // PREV's hashes are of this scan's algorithm: Reuse.open checked its header, the reader every record.
     if (prev?.hash !== undefined && prev.size === entry.size && prev.mtime === entry.mtime && prev.ctime === ctime && String(prev.ino) === String(entry.ino)) {
       return `${line.slice(0, -1)},"hash":"${prev.hash}","ctime":"${ctime}"}`;
