@@ -40,6 +40,12 @@ export function parentRel(rel: Buffer): Buffer {
   return i < 0 ? Buffer.alloc(0) : rel.subarray(0, i);
 }
 
+/** The parent of a relative path as a key of the sets below (latin1), without a Buffer for it. */
+function parentKey(rel: Buffer): string {
+  const i = rel.lastIndexOf(SLASH);
+  return i < 0 ? '' : rel.toString('latin1', 0, i);
+}
+
 /**
  * Where a symlink at `rel` points, if it stays inside the destination:
  * relative targets resolved lexically from the link's directory. Absolute
@@ -118,8 +124,7 @@ export class Confinement {
 
   /** Every ancestor of `rel` inside the destination is a directory (made if missing, unless `dryRun`), or why not. */
   ancestors(rel: Buffer, dryRun: boolean, checkOnly = false): string | undefined {
-    const parent = parentRel(rel);
-    if (this.dirs.has(parent.toString('latin1'))) return undefined;
+    if (this.dirs.has(parentKey(rel))) return undefined;
     let at = 0;
     for (;;) {
       const slash = rel.indexOf(SLASH, at);
@@ -163,7 +168,7 @@ export class Confinement {
 
   /** The directory `rel` is in was made or checked by this run, and is a directory still as far as this run knows. */
   knownParent(rel: Buffer): boolean {
-    return this.dirs.has(parentRel(rel).toString('latin1'));
+    return this.dirs.has(parentKey(rel));
   }
 
   /** A directory this run made or checked. */
@@ -189,7 +194,7 @@ export class Confinement {
    */
   fresh(rel: Buffer): boolean {
     const raw = rel.toString('latin1');
-    return this.last !== undefined && this.last.first && this.last.raw === raw && this.made.has(parentRel(rel).toString('latin1'));
+    return this.last !== undefined && this.last.first && this.last.raw === raw && this.made.has(parentKey(rel));
   }
 
   /** Symlinks a dry run would have made: a real run would refuse what lies below them. */
@@ -222,11 +227,30 @@ export class Confinement {
   collision(rel: Buffer): string | undefined {
     // The directories above are checked against the names known, not stored: they are
     // stored when made or restored (deep names would otherwise fill memory with every prefix).
-    for (let i = rel.indexOf(SLASH); i >= 0; i = rel.indexOf(SLASH, i + 1)) {
-      const clash = this.collisionOf(rel.subarray(0, i), false);
-      if (clash !== undefined) return clash;
+    const parentEnd = rel.lastIndexOf(SLASH);
+    if (parentEnd > 0 && !this.sameParent(rel, parentEnd)) {
+      for (let i = rel.indexOf(SLASH); i >= 0; i = rel.indexOf(SLASH, i + 1)) {
+        const clash = this.collisionOf(rel.subarray(0, i), false);
+        if (clash !== undefined) return clash;
+      }
+      this.checkedParent = rel.subarray(0, parentEnd);
     }
     return this.collisionOf(rel, true);
+  }
+
+  /**
+   * The directory of the last name collision() was asked about, found clear
+   * with every directory above it. The next name in it needs no new look
+   * at them: all stored since is that name (one more slash than any of
+   * them, so never their key) and directories made for it (each its own
+   * key's first name); and an archive's names of one directory come
+   * together.
+   */
+  private checkedParent: Buffer | undefined;
+
+  private sameParent(rel: Buffer, parentEnd: number): boolean {
+    const p = this.checkedParent;
+    return p !== undefined && p.length === parentEnd && rel.compare(p, 0, parentEnd, 0, parentEnd) === 0;
   }
 
   private collisionOf(rel: Buffer, store: boolean): string | undefined {

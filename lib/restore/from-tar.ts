@@ -1,8 +1,7 @@
-import * as zlib from 'node:zlib';
-import { partName, rawBytes } from '../pack/member';
 import { IS_ROOT } from '../tree/local/write';
 import { openTar } from './byte-source';
 import { confineName } from './confine';
+import { descriptorFacts } from './descriptor-hashes';
 import type { Report, Reported } from './report';
 import type { Item, Outcome, Restorer } from './restorer';
 import type { Selector } from './select';
@@ -11,42 +10,6 @@ import { TarError, TarReader, type Member } from './tar-read';
 export interface TarRestoreOptions {
   select: Selector;
   specials: boolean;
-}
-
-/**
- * What a volume's descriptor says the files on it hash to, by member name
- * (a part under its part name). Unreadable records are left out: the
- * member is then restored without the check, as from any tar.
- */
-function descriptorHashes(raw: Buffer): { hashes: Map<string, string>; types: Map<string, string> } {
-  let text: string;
-  try {
-    text = (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw, { maxOutputLength: 1 << 30 }) : raw).toString('utf8');
-  } catch {
-    text = '';
-  }
-  const hashes = new Map<string, string>();
-  const types = new Map<string, string>();
-  const known = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{"path"')) continue;
-    try {
-      const r = JSON.parse(line) as { path: string; path_b64?: string; type?: string; hash?: string; part?: { offset: number; hash: string } };
-      if (typeof r.path !== 'string' || typeof r.type !== 'string') continue;
-      // The key is the name's bytes as latin1: an ASCII path is its own (no Buffer made for most names).
-      const ascii = r.path_b64 === undefined && Buffer.byteLength(r.path) === r.path.length;
-      const name = ascii ? undefined : rawBytes(r.path, r.path_b64);
-      const key = name === undefined ? r.path : name.toString('latin1');
-      types.set(key, r.type);
-      if (r.type !== 'file') continue;
-      if (r.part !== undefined) {
-        if (known.test(String(r.part.hash))) hashes.set(partName(name ?? Buffer.from(r.path), r.part.offset).toString('latin1'), r.part.hash);
-      } else if (r.hash !== undefined && known.test(r.hash)) hashes.set(key, r.hash);
-    } catch {
-      // Not a record: ignored here (cairn-restore --catalog reads descriptors strictly).
-    }
-  }
-  return { hashes, types };
 }
 
 function itemOf(m: Member): Item {
@@ -172,7 +135,7 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
     let first = true;
     let cairn = false;
     let hashes: Map<string, string> | undefined;
-    let types: Map<string, string> | undefined;
+    let specials: Map<string, string> | undefined;
     let current: Buffer | undefined;
     // A broken archive (bad size, cut short, a gzip bomb) stops there: what came before stays restored.
     const broken = async (err: TarError): Promise<void> => {
@@ -206,7 +169,7 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
         if (hashes === undefined && /^\.cairn\/vol-\d{4,}\.ndjson(\.gz)?$/.test(n.rel.toString('latin1'))) {
           const chunks: Buffer[] = [];
           await reader.content((c) => chunks.push(Buffer.from(c)));
-          ({ hashes, types } = descriptorHashes(Buffer.concat(chunks)));
+          ({ hashes, specials } = descriptorFacts(Buffer.concat(chunks)));
         }
         continue;
       }
@@ -232,12 +195,16 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
               }
               if (r.queues(item)) {
                 // Whole in memory (at most 1 MiB), then made by the addon's thread with others.
-                const data = Buffer.allocUnsafe(m.size);
-                let at = 0;
-                await reader.content((c) => {
-                  at += c.copy(data, at);
-                });
-                out = r.fileBytes(item, data.subarray(0, at));
+                let data = reader.contentView();
+                if (data === undefined) {
+                  const whole = Buffer.allocUnsafe(m.size);
+                  let at = 0;
+                  await reader.content((c) => {
+                    at += c.copy(whole, at);
+                  });
+                  data = whole.subarray(0, at);
+                }
+                out = r.fileBytes(item, data);
               } else out = await r.file(item, (write) => reader.content(write));
             } catch (err) {
               if (!(err instanceof TarError)) throw err;
@@ -256,7 +223,7 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
             break;
           default:
             // Trusted without --specials only when the volume's own descriptor lists this very node.
-            if (!o.specials && !(cairn && types?.get(n.rel.toString('latin1')) === m.type)) {
+            if (!o.specials && !(cairn && specials?.get(n.rel.toString('latin1')) === m.type)) {
               out = { status: 'skipped', error: `a ${m.type === 'fifo' ? 'fifo' : 'device node'} from a tar not made by cairn (--specials restores it)` };
             }
             else if (m.type !== 'fifo' && !IS_ROOT) out = { status: 'skipped', error: 'device nodes are made by root only' };

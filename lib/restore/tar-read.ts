@@ -469,6 +469,23 @@ export class TarReader {
     await this.skipPad();
   }
 
+  /**
+   * The current member's content, when all of it and its padding are
+   * buffered (small files mostly are): a view of the reader's chunk, no
+   * copy, which stays as it is (chunks are never reused). Undefined
+   * otherwise, nothing consumed: content() reads it.
+   */
+  contentView(): Buffer | undefined {
+    const n = this.left + this.pad;
+    if (this.buf.length - this.off < n) return undefined;
+    const v = this.buf.subarray(this.off, this.off + this.left);
+    this.off += n;
+    this.position += n;
+    this.left = 0;
+    this.pad = 0;
+    return v;
+  }
+
   /** Skips what is left of the current member. */
   async skip(): Promise<void> {
     await this.content(() => {});

@@ -68,3 +68,26 @@ test('header checksums: unsigned and signed sums are taken, aligned or not; a wr
     }
   }
 });
+
+test('contentView: a member whose content and padding are buffered is a view of them; else nothing is taken and content() reads it', async () => {
+  const bytes = archive([header(Buffer.from('a'), 5), 'hello'], [header(Buffer.from('b'), 700), 'x'.repeat(700)], [header(Buffer.from('c'), 3), 'end']);
+  for (const size of [1 << 20, 512, 1100, 1536]) {
+    const r = new TarReader(source(bytes, size, false));
+    const got: string[] = [];
+    let views = 0;
+    for (let m = await r.next(); m !== undefined; m = await r.next()) {
+      const v = r.contentView();
+      if (v !== undefined) {
+        views++;
+        got.push(`${m.name.toString('latin1')}=${v.toString('latin1')}`);
+        continue;
+      }
+      let text = '';
+      await r.content((c) => (text += c.toString('latin1')));
+      got.push(`${m.name.toString('latin1')}=${text}`);
+    }
+    assert.deepEqual(got, ['a=hello', `b=${'x'.repeat(700)}`, 'c=end'], `chunks of ${size}`);
+    if (size === 1 << 20) assert.equal(views, 3);
+    if (size === 512) assert.equal(views, 0, 'a header per chunk: no content is ever there with it');
+  }
+});
