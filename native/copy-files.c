@@ -234,17 +234,22 @@ create:
   if (c != 0) goto failed;
   if (in >= 0) close(in);
   in = -1;
-  stage = CS_EXISTS;
-  if (fstatat(dir, dst_name, &there, AT_SYMLINK_NOFOLLOW) == 0) goto stale;
-  if (errno != ENOENT) goto failed;
   stage = CS_RENAME;
-  /* Never over an object that appeared since the lstat; a file system without the flag gets the plain rename. */
+  /*
+   * Never over an object that is there: the rename refuses to replace
+   * (ext4, xfs, btrfs, tmpfs); a file system without the flag is asked
+   * first, then gets the plain rename (a window of microseconds).
+   */
   if (renameat2(dir, tmp_name, dir, dst_name, RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST) {
       stage = CS_EXISTS;
       goto stale;
     }
     if (errno != EINVAL && errno != ENOSYS) goto failed;
+    stage = CS_EXISTS;
+    if (fstatat(dir, dst_name, &there, AT_SYMLINK_NOFOLLOW) == 0) goto stale;
+    if (errno != ENOENT) goto failed;
+    stage = CS_RENAME;
     if (renameat(dir, tmp_name, dir, dst_name) != 0) goto failed;
   }
   r[CR_STAGE] = CS_DONE;
