@@ -11,8 +11,8 @@
  * checks: the source still the planned regular file (size, mtime) when
  * opened and unchanged (size, mtime, ctime) once copied; the temporary file
  * created exclusively beside the final name; attributes through the
- * descriptor; nothing at the final name before the rename (and the rename
- * itself refuses to replace, where the file system can). Whatever fails
+ * descriptor; a rename that refuses to replace (where the file system has
+ * none, the final name is looked at just before the plain rename). Whatever fails
  * leaves no temporary file. A sparse source is not copied here: the caller
  * copies it with holes.
  */

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { readableName } from '../records/raw-names';
 import { STREAM_VERSION } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
@@ -30,15 +31,22 @@ export class Report {
 
   /** Reports one object; a promise only when the output asks to wait (await it before the next: no promise per object otherwise). */
   add(source: string, r: Reported): Promise<void> | undefined {
-    const path = readableName(r.name);
-    const rec: Record<string, unknown> = { op: 'restore', path };
-    if (!r.name.equals(Buffer.from(path, 'utf8'))) rec.path_b64 = r.name.toString('base64');
-    rec.type = r.type;
-    if (r.volume !== undefined) rec.volume = r.volume;
-    if (r.part !== undefined) rec.part = r.part;
-    rec.status = r.status;
-    if (r.error !== undefined) rec.error = r.error;
-    this.w.write(rec);
+    // An ASCII name is its own text (most are): no decoding, no Buffer to compare it with.
+    const ascii = isAscii(r.name);
+    const path = ascii ? r.name.toString('latin1') : readableName(r.name);
+    if (ascii && r.volume === undefined && r.part === undefined && r.error === undefined) {
+      // The record JSON.stringify would make of the fields below (type and status are plain words).
+      this.w.writeLine(`{"op":"restore","path":${JSON.stringify(path)},"type":"${r.type}","status":"${r.status}"}`);
+    } else {
+      const rec: Record<string, unknown> = { op: 'restore', path };
+      if (!ascii && !r.name.equals(Buffer.from(path, 'utf8'))) rec.path_b64 = r.name.toString('base64');
+      rec.type = r.type;
+      if (r.volume !== undefined) rec.volume = r.volume;
+      if (r.part !== undefined) rec.part = r.part;
+      rec.status = r.status;
+      if (r.error !== undefined) rec.error = r.error;
+      this.w.write(rec);
+    }
     if (r.status === 'failed' || r.status === 'skipped') {
       this.problems++;
       this.warn(`${source}: ${path}`, `${r.status === 'skipped' ? 'skipped: ' : ''}${r.error ?? r.status}`);

@@ -404,3 +404,26 @@ test('a cairn-pack volume whose member bytes changed (same size) is checked agai
   assert.equal(r.stderr.split('\n').length, 3, r.stderr);
   assertTree(out, rest, 'us', 'the rest of the volume');
 });
+
+test('results lines are JSON.stringify\'s own text of their records, for names of every kind (quotes, backslashes, control bytes, Unicode, bytes that are no UTF-8)', () => {
+  const src = path.join(TMP, 'odd-names');
+  fs.mkdirSync(src);
+  const names = ['q"uote', 'back\\slash', 'ctl\x01x', 'tab\tx', 'nl\nx', '日本', 'plain', 'sp ace'];
+  for (const n of names) fs.writeFileSync(path.join(src, n), n);
+  fs.writeFileSync(Buffer.from(`${src}/bad\xff`, 'latin1'), 'x');
+  const tar = path.join(TMP, 'odd-names.tar');
+  const t = bash(`LC_ALL=C.UTF-8 tar --format=posix -C ${q(src)} -cf ${q(tar)} .`);
+  assert.equal(t.code, 0, t.stderr);
+  const out = freshOut();
+  const r = restore(['-d', out, '--tar', tar]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('{"op":"restore"'));
+  assert.equal(lines.length, names.length + 1);
+  for (const l of lines) {
+    const rec = JSON.parse(l) as Record<string, unknown>;
+    assert.equal(l, JSON.stringify(rec), 'canonical text');
+    assert.deepEqual(Object.keys(rec), rec.path_b64 === undefined ? ['op', 'path', 'type', 'status'] : ['op', 'path', 'path_b64', 'type', 'status']);
+  }
+  const paths = lines.map((l) => (JSON.parse(l) as { path: string }).path).sort();
+  assert.deepEqual(paths, [...names, 'bad\\xff'].sort());
+});
