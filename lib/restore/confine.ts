@@ -234,6 +234,9 @@ export class Confinement {
         if (clash !== undefined) return clash;
       }
       this.checkedParent = rel.subarray(0, parentEnd);
+    } else if (parentEnd < 0) {
+      // A name at the top is stored under a key that may be a directory's above the next name (Docs, then docs/b).
+      this.checkedParent = undefined;
     }
     return this.collisionOf(rel, true);
   }
@@ -244,7 +247,8 @@ export class Confinement {
    * at them: all stored since is that name (one more slash than any of
    * them, so never their key) and directories made for it (each its own
    * key's first name); and an archive's names of one directory come
-   * together.
+   * together. A name with no slash forgets it: its key may be the key of
+   * a directory that was there before the run (never stored).
    */
   private checkedParent: Buffer | undefined;
 

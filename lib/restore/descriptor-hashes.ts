@@ -28,8 +28,11 @@ const NOT_PLAIN = /[\\\x00-\x1f]|.\{/s;
  * The facts of a line as cairn-pack writes most of them, read without
  * JSON.parse (a third of the time a 100k-file restore spent on its
  * descriptor): `{"path":"…","type":"…",…}` with no escape in it (so every
- * quote delimits a string), no nested object, no path_b64, and each key
- * once. Undefined when the line is not of that shape: JSON.parse reads it.
+ * quote delimits a string), no nested object, no path_b64, each key once
+ * and `"hash":"` without a space. Undefined when the line is not of that
+ * shape: JSON.parse reads it. (A line of that shape that JSON.parse would
+ * refuse, such as one with a stray word before its closing brace, is
+ * read: it says no more than a well-formed line could.)
  */
 export function quickFacts(line: string): Facts | undefined {
   if (!line.startsWith('{"path":"') || line.charCodeAt(line.length - 1) !== 0x7d || NOT_PLAIN.test(line)) return undefined;
@@ -37,11 +40,12 @@ export function quickFacts(line: string): Facts | undefined {
   if (!line.startsWith('","type":"', pathEnd)) return undefined;
   const typeStart = pathEnd + 10;
   const typeEnd = line.indexOf('"', typeStart);
-  if (typeEnd < 0 || line.includes('"path":', typeEnd) || line.includes('"type":', typeEnd)) return undefined;
+  // Keys are looked for without their colon: JSON allows spaces before it.
+  if (typeEnd < 0 || line.includes('"path"', typeEnd) || line.includes('"type"', typeEnd) || line.includes('"path_b64"', typeEnd)) return undefined;
   const f: Facts = { path: line.slice(9, pathEnd), type: line.slice(typeStart, typeEnd) };
-  const h = line.indexOf('"hash":"', typeEnd);
+  const h = line.indexOf('"hash"', typeEnd);
   if (h >= 0) {
-    if (line.includes('"hash":', h + 8)) return undefined;
+    if (!line.startsWith('"hash":"', h) || line.includes('"hash"', h + 8)) return undefined;
     const end = line.indexOf('"', h + 8);
     if (end < 0) return undefined;
     f.hash = line.slice(h + 8, end);

@@ -26,6 +26,11 @@ const LINES = [
   `{"path":"cut","type":"file","hash":"${H}"`,
   `{"path":"weird","type":"file","hash":"md5:${'0'.repeat(32)}","size":1}`,
   `{"path":"","type":"file","hash":"${H}"}`,
+  `{"path":"sp1","type":"file","hash": "${H}"}`,
+  `{"path":"sp2","type":"fifo","type" :"file"}`,
+  `{"path":"sp3","type":"file","path" :"sp4","hash":"${H}"}`,
+  `{"path":"sp5","type":"file","path_b64":"/g==","hash":"${H}"}`,
+  `{"path":"sp6","type":"file","kind":"hash","hash":"${H}"}`,
 ];
 
 function pick(line: string): unknown {
@@ -49,7 +54,7 @@ test('quickFacts: a line it reads says what JSON.parse says of it; the rest it l
   }
   // cairn-pack's own lines take the quick road.
   for (const k of [0, 1, 2, 3, 4, 13, 15, 17, 18]) assert.notEqual(quickFacts(LINES[k]!), undefined, LINES[k]);
-  for (const k of [5, 6, 7, 8, 9, 10, 11, 12, 14, 16]) assert.equal(quickFacts(LINES[k]!), undefined, LINES[k]);
+  for (const k of [5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 19, 20, 21, 22, 23]) assert.equal(quickFacts(LINES[k]!), undefined, LINES[k]);
   assert.equal(read, 9);
 });
 
@@ -73,7 +78,13 @@ test('descriptorFacts: hashes by name bytes (parts under their part name), speci
     assert.equal([...hashes.keys()].some((k) => k.startsWith('big')), true, 'a part, under its part name');
     assert.equal(hashes.has('big'), false);
     assert.equal(hashes.has('a'), false);
-    assert.deepEqual([...specials], [['a/p', 'fifo']]);
+    assert.deepEqual([...specials], [['a/p', 'fifo']], 'sp2 is a file: the last of its two types');
+    assert.equal(hashes.get('sp1'), H, 'a space after the colon');
+    assert.equal(hashes.get('sp4'), H);
+    assert.equal(hashes.get('sp3'), undefined);
+    assert.equal(hashes.get('\xfe'), H, 'path_b64 after the type');
+    assert.equal(hashes.get('sp5'), undefined);
+    assert.equal(hashes.get('sp6'), H);
   }
   assert.deepEqual(descriptorFacts(Buffer.from([0x1f, 0x8b, 1, 2])).hashes.size, 0, 'broken gzip: nothing');
 });
