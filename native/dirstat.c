@@ -28,6 +28,7 @@ enum {
   F_ERR, F_MODE, F_NLINK, F_UID, F_GID, F_RDEV, F_SIZE, F_BLOCKS, F_INO, F_DEV,
   F_MTIME_SEC, F_MTIME_NSEC, F_CTIME_SEC, F_CTIME_NSEC, STRIDE
 };
+_Static_assert((int)STRIDE == (int)STAT_STRIDE, "a reader's lstat batches give statAt's numbers");
 
 /* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF): as records/raw-names.ts decides. */
 static int valid_utf8(const unsigned char *s, size_t n) {
@@ -151,7 +152,7 @@ static int read_sorted(int fd, struct listing *l) {
 }
 
 /* fstatat of names [from, to) relative to fd into out, STRIDE doubles each; see statAt. */
-static void stat_range(int fd, const char *names, const uint32_t *ends, size_t from, size_t to, bool follow, double *out) {
+void stat_range(int fd, const char *names, const uint32_t *ends, size_t from, size_t to, bool follow, double *out) {
   for (size_t k = from; k < to; k++, out += STRIDE) {
     const char *name = names + (k == 0 ? 0 : ends[k - 1]);
     struct stat st;

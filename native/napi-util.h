@@ -100,6 +100,10 @@ void match_lines_register(napi_env env, napi_value exports);
 
 /* Numbers per result, for both kinds; keep in step with lib/tree/local/native.ts. */
 enum { RSTRIDE = 6 };
+/* Numbers per name of an lstat (dirstat.c's statAt and a reader's lstat batches). */
+enum { STAT_STRIDE = 14 };
+/* dirstat.c: fstatat of names [from, to) relative to fd into out, STAT_STRIDE numbers each. */
+void stat_range(int fd, const char *names, const uint32_t *ends, size_t from, size_t to, bool follow, double *out);
 
 /* copy-files.c: numbers per copy (after three paths: source, temporary, final; or two for a write of bytes: temporary, final), and what fills a result. C_OFFSET: where a write's bytes start in its data; C_ROOTLEN: bytes of the destination root at the start of the temporary path (0: resolve it as a path). */
 enum { C_SIZE, C_MTIME_SEC, C_MTIME_NSEC, C_MODE, C_UID, C_GID, C_FSYNC, C_OFFSET, C_ROOTLEN, CJSTRIDE };

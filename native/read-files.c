@@ -65,17 +65,31 @@ static void read_one(const char *path, unsigned char *into, size_t size, off_t p
   r[R_MTIME_NSEC] = (double)st.st_mtim.tv_nsec;
 }
 
-/* What a batch does: reads for cairn-pack, copies for cairn-apply, writes of bytes for cairn-restore (copy-files.c). */
-enum { KIND_READ, KIND_COPY, KIND_WRITE };
+/*
+ * What a batch does: reads for cairn-pack, copies for cairn-apply, writes
+ * of bytes for cairn-restore (copy-files.c), lstats of whole paths (the
+ * objects cairn-pack checks before it writes a volume's descriptor).
+ */
+enum { KIND_READ, KIND_COPY, KIND_WRITE, KIND_LSTAT };
 
-/* Paths per file of a batch of this kind (a read's; a copy's source, temporary and final; a write's temporary and final). */
+/* Paths per file of a batch of this kind (a read's; a copy's source, temporary and final; a write's temporary and final; an lstat's). */
 static size_t paths_per(int kind) {
-  return kind == KIND_READ ? 1 : kind == KIND_COPY ? 3 : 2;
+  return kind == KIND_READ || kind == KIND_LSTAT ? 1 : kind == KIND_COPY ? 3 : 2;
 }
 
 /* Numbers per file in a batch's jobs. */
 static size_t job_stride(int kind) {
-  return kind == KIND_READ ? JSTRIDE : CJSTRIDE;
+  return kind == KIND_READ ? JSTRIDE : kind == KIND_LSTAT ? 0 : CJSTRIDE;
+}
+
+/* Numbers per file in a batch's result. */
+static size_t result_stride(int kind) {
+  return kind == KIND_LSTAT ? STAT_STRIDE : RSTRIDE;
+}
+
+/* Kinds whose batches read or write a buffer of JS's. */
+static bool has_into(int kind) {
+  return kind == KIND_READ || kind == KIND_WRITE;
 }
 
 /* A batch's arguments as JS gave them, checked: NULL and a thrown error when they are not. */
@@ -99,8 +113,8 @@ static bool batch_args(napi_env env, const napi_value *argv, int kind, struct ba
   b->ends = typed_arg(env, argv[1], napi_uint32_array, &ends_len);
   if (napi_get_value_uint32(env, argv[2], &b->count) != napi_ok) return throw_bad(env, "count must be a number"), false;
   b->jobs = typed_arg(env, argv[3], napi_float64_array, &jobs_len);
-  b->into = kind != KIND_COPY ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
-  if (b->ends == NULL || b->jobs == NULL || (kind != KIND_COPY && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
+  b->into = has_into(kind) ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
+  if (b->ends == NULL || b->jobs == NULL || (has_into(kind) && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
   size_t per_path = paths_per(kind), stride = job_stride(kind);
   if ((size_t)b->count * per_path > ends_len || (size_t)b->count * stride > jobs_len) return throw_bad(env, "count beyond the arrays"), false;
   if (result != NULL) {
@@ -130,6 +144,10 @@ static void run_batch(const struct batch_args *b, double *result, int *stopped) 
   }
   if (b->kind == KIND_WRITE) {
     write_batch(b->paths, b->ends, b->count, b->jobs, b->into, result, stopped);
+    return;
+  }
+  if (b->kind == KIND_LSTAT) {
+    stat_range(AT_FDCWD, b->paths, b->ends, 0, b->count, false, result);
     return;
   }
   for (size_t k = 0; k < b->count; k++) {
@@ -289,7 +307,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   struct reader *r = reader_call(env, info, 8, argv);
   if (r == NULL) return throw_bad(env, "submit(handle, id, kind, paths, ends, count, jobs, into): no open handle");
   uint32_t kind;
-  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || kind > KIND_WRITE) return throw_bad(env, "submit: kind must be 0 (read), 1 (copy) or 2 (write)");
+  if (napi_get_value_uint32(env, argv[2], &kind) != napi_ok || kind > KIND_LSTAT) return throw_bad(env, "submit: kind must be 0 (read), 1 (copy), 2 (write) or 3 (lstat)");
   struct batch *b = calloc(1, sizeof *b);
   if (b == NULL) return throw_bad(env, "submit: no memory");
   if (napi_get_value_uint32(env, argv[1], &b->id) != napi_ok) {
@@ -305,8 +323,8 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   b->a.paths = copy_of(a.paths, a.paths_len);
   b->a.ends = copy_of(a.ends, (size_t)a.count * paths_per((int)kind) * sizeof *a.ends);
   b->a.jobs = copy_of(a.jobs, (size_t)a.count * job_stride((int)kind) * sizeof *a.jobs);
-  b->result = calloc((size_t)a.count * RSTRIDE + 1, sizeof *b->result);
-  if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || (kind != KIND_COPY && napi_create_reference(env, argv[7], 1, &b->into_ref) != napi_ok)) {
+  b->result = calloc((size_t)a.count * result_stride((int)kind) + 1, sizeof *b->result);
+  if (b->a.paths == NULL || b->a.ends == NULL || b->a.jobs == NULL || b->result == NULL || (has_into((int)kind) && napi_create_reference(env, argv[7], 1, &b->into_ref) != napi_ok)) {
     batch_free(env, b);
     return throw_bad(env, "submit: no memory");
   }
@@ -332,7 +350,7 @@ static napi_value finish(napi_env env, napi_callback_info info) {
   struct batch **at = &r->head, *prev = NULL;
   while (*at != NULL && (*at)->id != id) prev = *at, at = &(*at)->next;
   struct batch *b = *at;
-  if (b == NULL || result == NULL || result_len < (size_t)b->a.count * RSTRIDE) {
+  if (b == NULL || result == NULL || result_len < (size_t)b->a.count * result_stride(b->a.kind)) {
     pthread_mutex_unlock(&r->mu);
     return throw_bad(env, "finish: no such batch, or result too small");
   }
@@ -347,7 +365,7 @@ static napi_value finish(napi_env env, napi_callback_info info) {
   if (r->tail == b) r->tail = prev;
   if (r->next == b) r->next = b->next;
   pthread_mutex_unlock(&r->mu);
-  memcpy(result, b->result, (size_t)b->a.count * RSTRIDE * sizeof *result);
+  memcpy(result, b->result, (size_t)b->a.count * result_stride(b->a.kind) * sizeof *result);
   batch_free(env, b);
   return NULL;
 }

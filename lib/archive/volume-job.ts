@@ -13,7 +13,7 @@ import { alive } from '../state/lock';
 import { fsPathOf } from '../tree/local/fs-path';
 import { typeOfMode } from '../tree/local/stat-entry';
 import { statOf, type Stat } from '../tree/local/stat';
-import { lstatPaths } from '../tree/local/path-stats';
+import { LstatBatch } from '../tree/local/path-stats';
 import { inputName } from '../records/stream-reader';
 import { teeInput } from '../records/spool';
 import { STREAM_VERSION, type Action, type EntryBody, type VolumeHeader } from '../records/types';
@@ -21,7 +21,7 @@ import { NdjsonWriter } from '../records/writer';
 import { checkArchivePlan, type ArchivePlanInput } from './plan-input';
 
 const TEMP = '.cairn-tmp.';
-/** Objects examined per native call (see lstatPaths). */
+/** Objects examined per native call, in the reader thread (see LstatBatch). */
 const SEE_BATCH = 512;
 
 /** The key of a stored object (a part is keyed by its offset too). */
@@ -146,29 +146,44 @@ export class VolumeJob {
 
   /** Actions seen and not yet checked: their objects are examined a batch at a time (one native call). */
   private readonly seen: Action[] = [];
+  /** The batch whose objects the reader thread is examining, while the plan is read on. */
+  private examining: { actions: Action[]; paths: Buffer[]; stats: LstatBatch } | undefined;
 
   /**
    * Checks one object against the plan (what changed is left out and
    * reported) and records what passes; a part is hashed here, for the
-   * descriptor that leads the medium. Done a batch at a time, in order.
+   * descriptor that leads the medium. Done a batch at a time, in order:
+   * the objects of a batch are examined in the reader thread while the
+   * next batch is read, and its records written when that one is full.
    */
   see(a: Action): void {
     this.seen.push(a);
-    if (this.seen.length >= SEE_BATCH) this.checkSeen();
+    if (this.seen.length >= SEE_BATCH) this.examineSeen();
   }
 
-  private checkSeen(): void {
+  /** Hands the objects seen to the reader thread, then records the batch before them. */
+  private examineSeen(): void {
     const actions = this.seen.splice(0);
-    const stores = actions.filter((a) => a.op === 'store');
-    const paths = stores.map((a) => sourcePath(this.header.src, a));
-    const stats = lstatPaths(paths);
+    const paths = actions.filter((a) => a.op === 'store').map((a) => sourcePath(this.header.src, a));
+    const stats = new LstatBatch();
+    stats.start(paths);
+    this.recordExamined();
+    this.examining = { actions, paths, stats };
+  }
+
+  /** Records the batch examined (what passes goes in the descriptor), in plan order. */
+  private recordExamined(): void {
+    const batch = this.examining;
+    if (batch === undefined) return;
+    this.examining = undefined;
+    const stats = batch.stats.finish();
     let k = 0;
-    for (const a of actions) {
+    for (const a of batch.actions) {
       if (a.op !== 'store') {
         this.out!.write(descriptorRecord(a));
         continue;
       }
-      const abs = paths[k]!;
+      const abs = batch.paths[k]!;
       const st = stats[k++]!;
       const why = a.link !== undefined && this.leftPaths.has(a.link) ? 'its hard link was left out' : unlike(abs, a.src!, st);
       if (why !== undefined) {
@@ -193,7 +208,8 @@ export class VolumeJob {
 
   /** Ends the descriptor and makes the bytes that go on the medium. */
   async end(): Promise<void> {
-    this.checkSeen();
+    this.examineSeen();
+    this.recordExamined();
     await this.out!.end();
     this.descriptorFile = this.temp;
     await this.finalBytes(this.raw!.file, undefined);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileReader } from '../../lib/tree/local/native';
-import { lstatPaths } from '../../lib/tree/local/path-stats';
+import { LstatBatch, lstatPaths } from '../../lib/tree/local/path-stats';
 import { ReadBatch } from '../../lib/tree/local/read-files';
 import { statOf } from '../../lib/tree/local/stat';
 import { tempDir } from '../helpers/run';
@@ -124,4 +124,32 @@ test('lstatPaths: whole paths in one call, as Node lstat sees them, errors inclu
   assert.deepEqual(got[1], statOf(paths[1]!, false));
   assert.equal((got[2] as NodeJS.ErrnoException).code, 'ENOENT');
   assert.equal((got[3] as NodeJS.ErrnoException).code, 'ENOTDIR');
+});
+
+test('LstatBatch: in the reader thread, what lstatPaths gives; two batches at once, each its own; an empty one', () => {
+  const root = tempDir('cairn-path-stats-');
+  fs.writeFileSync(path.join(root, 'f'), 'x');
+  fs.mkdirSync(path.join(root, 'd'));
+  fs.symlinkSync('f', path.join(root, 'l'));
+  const one = ['f', 'l', 'missing', 'f/under'].map((n) => Buffer.from(path.join(root, n)));
+  const two = ['d', 'f', 'd/nothing'].map((n) => Buffer.from(path.join(root, n)));
+  const a = new LstatBatch();
+  const b = new LstatBatch();
+  const none = new LstatBatch();
+  a.start(one);
+  b.start(two);
+  none.start([]);
+  const gotB = b.finish();
+  const gotA = a.finish();
+  assert.deepEqual(none.finish(), []);
+  const same = (got: unknown[], want: unknown[]): void => {
+    assert.equal(got.length, want.length);
+    got.forEach((g, k) => {
+      if (want[k] instanceof Error) assert.equal((g as NodeJS.ErrnoException).message, (want[k] as Error).message);
+      else assert.deepEqual(g, want[k]);
+    });
+  };
+  same(gotA, lstatPaths(one));
+  same(gotB, lstatPaths(two));
+  assert.equal((gotA[2] as NodeJS.ErrnoException).code, 'ENOENT');
 });

@@ -54,12 +54,13 @@ export interface FileReader {
   /** Lets copies run again after one that stopped them (a copy failing for the whole destination). */
   resetCopies(handle: ReaderHandle): void;
   /**
-   * readFiles (kind 0), copyFiles (kind 1) or writes (kind 2: new files of
-   * `into`'s bytes, two paths each: temporary and final) in the reader
-   * thread; the arguments are copied, `into` is used later (kept alive
+   * readFiles (kind 0), copyFiles (kind 1), writes (kind 2: new files of
+   * `into`'s bytes, two paths each: temporary and final) or lstats of
+   * whole paths (kind 3: no jobs, statAt's numbers per path in the result)
+   * in the reader thread; the arguments are copied, `into` is used later (kept alive
    * until finish).
    */
-  submit(handle: ReaderHandle, id: number, kind: 0 | 1 | 2, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array | undefined): void;
+  submit(handle: ReaderHandle, id: number, kind: 0 | 1 | 2 | 3, paths: Buffer, ends: Uint32Array, count: number, jobs: Float64Array, into: Uint8Array | undefined): void;
   /** Waits for a submitted batch (batches run in the order submitted) and fills `result`. */
   finish(handle: ReaderHandle, id: number, result: Float64Array): void;
   readonly RSTRIDE: number;
