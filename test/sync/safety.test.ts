@@ -260,7 +260,7 @@ test('--dry-run re-checks expect: an object changed since the scan is reported s
   assert.equal(fs.readFileSync(path.join(dst, 'old'), 'utf8'), 'changed');
 });
 
-test('a plan file changed on disk while it is carried out: stops at the changed line, with what was done recorded and no partial file', async () => {
+test('a plan file changed on disk while it is carried out changes nothing of the run: what was checked is what is done', async () => {
   const { src, dst } = srcDst();
   // Long names make a plan of several MiB, which the second pass reads a MiB at a time while it copies.
   const long = 'n'.repeat(240);
@@ -286,19 +286,18 @@ test('a plan file changed on disk while it is carried out: stops at the changed 
     assert.ok(waited < 20000, 'apply never began');
     await new Promise((r) => setTimeout(r, 1));
   }
+  // A line broken near the end, then the file cut short: the run carries out the plan it checked.
   const fd = fs.openSync(file, 'r+');
   fs.writeSync(fd, '"op":"cppy"', at);
+  fs.ftruncateSync(fd, Math.floor(text.length / 2));
   fs.closeSync(fd);
   const r = await child;
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr.split('\n')[0]!.replace(/ \(one of [^)]*\)$/, ''), `cairn-apply: ${file}:${last + 1}: op: unknown op "cppy"`);
-  assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.equal(r.code, 0);
   const done = records(r.stdout).filter((x) => x.op === 'copy');
-  assert.ok(done.length > 0 && done.length < count, `${done.length} results`);
+  assert.equal(done.length, count);
   for (const x of done) assert.equal(x.status, 'done', JSON.stringify(x));
-  // Every result is true, every file under a final name complete, no temporary file left.
   const names = fs.readdirSync(d);
-  assert.deepEqual(names.filter((n) => n.startsWith('.cairn-tmp')), []);
-  assert.ok(names.length >= done.length, `${names.length} files, ${done.length} results`);
+  assert.equal(names.length, count);
   for (const n of names) assert.equal(fs.readFileSync(path.join(d, n), 'utf8'), `file ${Number(n.slice(long.length))}\n`);
 });
