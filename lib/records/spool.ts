@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { FatalIoError, describeSystemError } from '../cli/errors';
 import { openInput } from './stream-reader';
 
 export interface Rereadable {
@@ -82,7 +83,12 @@ export function teeInput(input: string, what: string): { source: AsyncIterable<U
   const source = (async function* tee() {
     try {
       for await (const chunk of inner) {
-        fs.writeSync(spool.fd, chunk);
+        try {
+          writeAll(spool.fd, chunk as Buffer);
+        } catch (err) {
+          // The input is fine: the room for its copy is not (a full or small TMPDIR).
+          throw new FatalIoError(os.tmpdir(), `${describeSystemError(err)} (writing the copy of ${input === '-' ? 'standard input' : input} kept while it is read; TMPDIR names another place)`);
+        }
         yield chunk;
       }
     } catch (err) {

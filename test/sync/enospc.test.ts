@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { isRoot, records, smallTmpfs, tempDir } from '../helpers/run';
+import { isRoot, records, run, smallTmpfs, tempDir } from '../helpers/run';
 import { setTime } from '../helpers/tree';
 import { actionsOf, assertNoActions, bash, bytesOf, mirror, pipeline, planMirror, q, rsyncDifferences, snapshot, tempLeftovers } from '../helpers/sync';
 
@@ -144,5 +144,37 @@ test('large files copied several at once: ENOSPC still stops with exit 3, no par
     assert.equal(rsyncDifferences(src, dst.dir), '');
   } finally {
     dst.unmount();
+  }
+});
+
+test('no room in TMPDIR for the copy of a plan: exit 3, one line naming TMPDIR and the plan, nothing done, nothing left there', async (t) => {
+  if (!isRoot) {
+    t.skip('needs root to mount a small tmpfs as TMPDIR');
+    return;
+  }
+  const src = tempDir('cairn-enospc-');
+  // Long names: a plan of about 1 MiB, into a TMPDIR of 256 KiB.
+  for (let i = 0; i < 2000; i++) fs.writeFileSync(path.join(src, `${'n'.repeat(200)}${i}`), `${i}\n`);
+  const dst = tempDir('cairn-enospc-dst-');
+  const plan = path.join(tempDir('cairn-enospc-plan-'), 'plan.ndjson');
+  const made = bash(`set -o pipefail; cairn-diff ${q(src)} ${q(dst)} | cairn-plan --mirror > ${q(plan)}`);
+  assert.equal(made.code, 0, made.stderr);
+  assert.ok(fs.statSync(plan).size > 512 * KiB);
+  const tmp = smallTmpfs('256k');
+  try {
+    for (const [how, args, input] of [
+      ['a file', [plan], undefined],
+      ['standard input', [], fs.readFileSync(plan)],
+    ] as const) {
+      const r = await run('cairn-apply', args, { env: { ...process.env, TMPDIR: tmp.dir }, ...(input !== undefined ? { input } : {}) });
+      assert.equal(r.code, 3, `${how}: ${r.stderr}`);
+      const named = how === 'a file' ? plan : 'standard input';
+      assert.equal(r.stderr, `cairn-apply: ${tmp.dir}: ENOSPC: no space left on device (writing the copy of ${named} kept while it is read; TMPDIR names another place)\n`);
+      assert.equal(r.stdout, '', `${how}: nothing reported, nothing done`);
+      assert.deepEqual(fs.readdirSync(dst), [], `${how}: the destination is untouched`);
+      assert.deepEqual(fs.readdirSync(tmp.dir), [], `${how}: nothing left in TMPDIR`);
+    }
+  } finally {
+    tmp.unmount();
   }
 });
