@@ -34,12 +34,6 @@ export function confineName(raw: Buffer): { rel: Buffer } | { refuse: string } {
   return { rel };
 }
 
-/** The parent of a relative path ('' at the top). */
-export function parentRel(rel: Buffer): Buffer {
-  const i = rel.lastIndexOf(SLASH);
-  return i < 0 ? Buffer.alloc(0) : rel.subarray(0, i);
-}
-
 /** The parent of a relative path as a key of the sets below (latin1), without a Buffer for it. */
 function parentKey(rel: Buffer): string {
   const i = rel.lastIndexOf(SLASH);
@@ -206,21 +200,32 @@ export class Confinement {
 
   /** Is `rel` a real directory in the destination now? */
   isRealDir(rel: Buffer): boolean {
-    try {
-      return fs.lstatSync(this.abs(rel)).isDirectory();
-    } catch {
-      return false;
-    }
+    return this.lstat(rel)?.isDirectory() ?? false;
   }
 
   /** Is `rel` a symlink in the destination (or one a dry run would have made)? */
   isLink(rel: Buffer): boolean {
     if (this.dryLinks.has(rel.toString('latin1'))) return true;
+    return this.lstat(rel)?.isSymbolicLink() ?? false;
+  }
+
+  /** What is at `rel`, or undefined when nothing is or it cannot be seen (a missing name throws no error: link targets mostly name what is not there yet). */
+  private lstat(rel: Buffer): fs.Stats | undefined {
     try {
-      return fs.lstatSync(this.abs(rel)).isSymbolicLink();
+      return fs.lstatSync(this.abs(rel), { throwIfNoEntry: false });
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  /** The absolute path of `name` in the directory of `rel` (a temporary name beside it), in one Buffer. */
+  beside(rel: Buffer, name: string): Buffer {
+    const dirEnd = rel.lastIndexOf(SLASH) + 1;
+    const abs = Buffer.allocUnsafe(this.prefix.length + dirEnd + Buffer.byteLength(name));
+    this.prefix.copy(abs, 0);
+    rel.copy(abs, this.prefix.length, 0, dirEnd);
+    abs.write(name, this.prefix.length + dirEnd);
+    return abs;
   }
 
   /** A name of this run (or a directory above it) that collides with an earlier one once normalized, or undefined. */

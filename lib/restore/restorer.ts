@@ -10,7 +10,7 @@ import { CopyBatch } from '../tree/local/copy-files';
 import { CopyQueue } from '../tree/local/copy-queue';
 import { lstatOrNone } from '../tree/local/stat';
 import { typeOfMode } from '../tree/local/stat-entry';
-import { Confinement, confineName, parentRel, symlinkProblem } from './confine';
+import { Confinement, confineName, symlinkProblem } from './confine';
 
 export type Overwrite = 'never' | 'older' | 'always';
 export type RestoreStatus = 'done' | 'same' | 'skipped' | 'failed' | 'dry-run';
@@ -168,9 +168,7 @@ export class Restorer {
   }
 
   private temp(rel: Buffer): Buffer {
-    const parent = parentRel(rel);
-    const name = `${TEMP_PREFIX}${process.pid}.${++counter}`;
-    return this.confine.abs(parent.length ? Buffer.concat([parent, Buffer.from(`/${name}`)]) : Buffer.from(name));
+    return this.confine.beside(rel, `${TEMP_PREFIX}${process.pid}.${++counter}`);
   }
 
   private attrs(fd: number | undefined, path: Buffer, item: Item, isLink: boolean): void {
