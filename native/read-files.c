@@ -114,7 +114,8 @@ static bool batch_args(napi_env env, const napi_value *argv, int kind, struct ba
   if (napi_get_value_uint32(env, argv[2], &b->count) != napi_ok) return throw_bad(env, "count must be a number"), false;
   b->jobs = typed_arg(env, argv[3], napi_float64_array, &jobs_len);
   b->into = has_into(kind) ? typed_arg(env, argv[4], napi_uint8_array, &into_len) : NULL;
-  if (b->ends == NULL || b->jobs == NULL || (has_into(kind) && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
+  /* An lstat has no jobs: its array may be empty, and an empty typed array has no data pointer. */
+  if (b->ends == NULL || (b->jobs == NULL && job_stride(kind) > 0) || (has_into(kind) && b->into == NULL)) return throw_bad(env, "ends Uint32Array, jobs Float64Array, into Uint8Array"), false;
   size_t per_path = paths_per(kind), stride = job_stride(kind);
   if ((size_t)b->count * per_path > ends_len || (size_t)b->count * stride > jobs_len) return throw_bad(env, "count beyond the arrays"), false;
   if (result != NULL) {
@@ -292,7 +293,7 @@ static napi_value open_reader(napi_env env, napi_callback_info info) {
 
 static void *copy_of(const void *p, size_t n) {
   void *c = malloc(n ? n : 1);
-  if (c != NULL) memcpy(c, p, n);
+  if (c != NULL && n > 0) memcpy(c, p, n);
   return c;
 }
 

@@ -4,9 +4,9 @@ import { FatalIoError, InputError, UsageError, describeSystemError } from '../cl
 import { Progress } from '../cli/progress';
 import { LineReader } from '../records/line-reader';
 import { PLAN, copiedBytes } from '../records/plan';
-import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
+import { MORE, StreamReader, inputName } from '../records/stream-reader';
 import { NdjsonWriter } from '../records/writer';
-import { teeInput, type Rereadable } from '../records/spool';
+import { readAgain, teeInput, type Rereadable } from '../records/spool';
 import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHeader } from '../records/types';
 import type { openState } from './state';
 import type { ArchivePlanInput } from '../archive/plan-input';
@@ -61,8 +61,8 @@ interface Checked {
 
 /**
  * Reads the whole plan once, validating every record, before anything is
- * done: a truncated or wrongly edited plan changes nothing. Input that
- * cannot be read twice (a pipe) is spooled to a temporary file first.
+ * done: a truncated or wrongly edited plan changes nothing. It is copied
+ * as it is read (teeInput), and that copy is what is carried out.
  */
 async function checkPlan(source: string): Promise<Checked> {
   // Checked as it arrives (while diff and plan upstream are still at work), kept to be read again.
@@ -126,9 +126,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const dstBucket = isS3(dst) ? await bucketOf(dst) : undefined;
     const srcBucket = isS3(src) ? (isS3(dst) && src === dst ? dstBucket : await bucketOf(src)) : undefined;
     if (o.state !== undefined && !bisync) throw new UsageError('--state', `keeps the state of a two-way sync; this plan is --${h.mode}`);
-    // Read again: our own spool was checked in full already; a user's file is checked again as it is read.
-    const again = new LineReader(openInput(checked.input.file), inputName(o.input));
-    const reader = await StreamReader.fromLines(again, PLAN, checked.input.private);
+    const reader = await readAgain(checked.input, inputName(o.input), PLAN);
     const writer = new NdjsonWriter();
     const header: ResultsHeader = {
       cairn: 'results',

@@ -1,8 +1,8 @@
 import { InputError, UsageError } from '../cli/errors';
 import { LineReader } from '../records/line-reader';
 import { PLAN } from '../records/plan';
-import { teeInput, type Rereadable } from '../records/spool';
-import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
+import { readAgain, teeInput, type Rereadable } from '../records/spool';
+import { MORE, StreamReader, inputName } from '../records/stream-reader';
 import type { Action, ArchivePlan, PlanHeader } from '../records/types';
 
 export interface ArchivePlanInput {
@@ -14,7 +14,7 @@ export interface ArchivePlanInput {
 /**
  * Reads a whole archive plan, validating every record, before any byte of a
  * volume is written: a truncated or wrongly edited plan produces nothing.
- * A pipe is kept in a private spool to be read again per volume.
+ * It is copied as it is read (teeInput), to be read again per volume.
  */
 export async function readArchivePlan(source: string): Promise<ArchivePlanInput> {
   const tee = teeInput(source, 'volume');
@@ -52,7 +52,7 @@ export async function checkArchivePlan(
  * going out) or the reader needs more input: per action, no promise at all.
  */
 export async function eachAction(p: ArchivePlanInput, volume: number, fn: (a: Action) => Promise<void> | undefined): Promise<void> {
-  const reader = await StreamReader.fromLines(new LineReader(openInput(p.input.file), p.name), PLAN, p.input.private);
+  const reader = await readAgain(p.input, p.name, PLAN);
   try {
     for (;;) {
       const a = reader.take();

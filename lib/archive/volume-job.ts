@@ -253,6 +253,9 @@ export class VolumeJob {
 
   /** Drops what an unfinished volume left (its temporary descriptor). */
   abort(): void {
+    // A batch still in the reader thread is waited for: the thread is the process's, and serves the next job.
+    this.examining?.stats.finish();
+    this.examining = undefined;
     fs.rmSync(this.temp, { force: true });
     this.raw?.done();
   }

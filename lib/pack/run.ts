@@ -6,7 +6,7 @@ import { VolumeJob, keyOf, prepareVolumes, removeDeadTemps } from '../archive/vo
 import { ENTRIES } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { teeInput } from '../records/spool';
-import { MORE, StreamReader, inputName } from '../records/stream-reader';
+import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { timeParts } from '../records/time';
 import { fstatOf } from '../tree/local/stat';
 import type { Action, Entry, HashAlg } from '../records/types';
@@ -60,15 +60,16 @@ async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ kind: unknown
 }
 
 export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
-  const tee = teeInput(o.input, 'pack');
+  // An entries stream is read once; only a plan is copied to be read again.
+  const { kind, source } = await sniff(openInput(o.input));
+  if (kind === 'entries') {
+    const reader = await StreamReader.fromLines(new LineReader(source, inputName(o.input)), ENTRIES);
+    if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
+    return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
+  }
+  const tee = teeInput(o.input, 'pack', source);
   try {
-    const { kind, source } = await sniff(tee.source);
-    if (kind === 'entries') {
-      const reader = await StreamReader.fromLines(new LineReader(source, inputName(o.input)), ENTRIES);
-      if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
-      return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
-    }
-    const { plan, jobs } = await prepareVolumes(source, tee.input, inputName(o.input), o.tool, o.warn);
+    const { plan, jobs } = await prepareVolumes(tee.source, tee.input, inputName(o.input), o.tool, o.warn);
     try {
       const pattern = o.output !== undefined && hasPattern(o.output);
       volumesToWrite(plan, pattern, '-o');

@@ -4,7 +4,7 @@ import { human } from '../cli/progress';
 import { compileFilter, type Filter } from '../filter/rules';
 import { CHANGES } from '../records/changes';
 import { LineReader } from '../records/line-reader';
-import { privateTemp, rereadable, syncWriter } from '../records/spool';
+import { privateTemp, readAgain, rereadable, syncWriter, type Rereadable } from '../records/spool';
 import { MORE, StreamReader, inputName, openInput } from '../records/stream-reader';
 import { MoveFinder } from './moves';
 import { NdjsonWriter } from '../records/writer';
@@ -64,14 +64,15 @@ export async function runPlan(o: RunPlanOptions): Promise<{ refused: boolean; st
       return c.change === 'a-only' && o.newerThan !== undefined && c.a!.mtime <= o.newerThan;
     });
     await first.each((c) => finder.see(c));
-    return await plan(o, input.file, finder.pairs());
+    return await plan(o, input, finder.pairs());
   } finally {
     input.done();
   }
 }
 
-async function plan(o: RunPlanOptions, file: string, moves: ReturnType<MoveFinder['pairs']> | undefined): Promise<{ refused: boolean; stats: PlanStats }> {
-  const reader = await StreamReader.fromLines(new LineReader(openInput(file), inputName(o.input)), CHANGES);
+/** Plans from the changes: the input, or its copy already checked by the first pass of --moves. */
+async function plan(o: RunPlanOptions, input: string | Rereadable, moves: ReturnType<MoveFinder['pairs']> | undefined): Promise<{ refused: boolean; stats: PlanStats }> {
+  const reader = typeof input === 'string' ? await StreamReader.fromLines(new LineReader(openInput(input), inputName(o.input)), CHANGES) : await readAgain(input, inputName(o.input), CHANGES);
   const h = reader.header;
   if ((o.kill.length > 0 || o.force) && !h.all) {
     throw new InputError(reader.file, 1, 'all', `${o.force ? '--force' : '--kill'} needs every path, not only differences: make the changes with cairn-diff --all`);

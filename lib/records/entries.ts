@@ -48,8 +48,13 @@ export function pathProblem(p: string): string | undefined {
 // One test for the common case; the details below only explain a failure.
 const HASH_RE = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
 
+/** `alg:hex` of a known algorithm, in lower-case hex of its length: what checkHash accepts. */
+export function isHash(value: string): boolean {
+  return HASH_RE.test(value);
+}
+
 export function checkHash(value: unknown, at: Loc, prefix = ''): string {
-  if (typeof value === 'string' && HASH_RE.test(value)) return value;
+  if (typeof value === 'string' && isHash(value)) return value;
   if (typeof value !== 'string') fail(at, prefix + 'hash', 'must be a string "alg:hex"');
   const colon = value.indexOf(':');
   const alg = value.slice(0, colon) as HashAlg;

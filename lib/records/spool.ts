@@ -3,15 +3,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { FatalIoError, describeSystemError } from '../cli/errors';
-import { openInput } from './stream-reader';
+import { LineReader } from './line-reader';
+import { StreamReader, openInput, type StreamSpec } from './stream-reader';
 
 export interface Rereadable {
-  /** A file that can be opened as often as needed. */
+  /** This process's own copy of the input, to be opened as often as needed: what was checked once cannot have changed. */
   file: string;
-  /** The file is this process's own copy: what was checked once cannot have changed. */
-  private: boolean;
-  /** Removes the spool, if one was made. */
+  /** Removes the copy. */
   done(): void;
+}
+
+/** The copy read again as a stream, by the input's `name`: checked when it was first read, so parsed and not checked again. */
+export function readAgain<H, R>(input: Rereadable, name: string, spec: StreamSpec<H, R>): Promise<StreamReader<H, R>> {
+  return StreamReader.fromLines(new LineReader(openInput(input.file), name), spec, true);
 }
 
 export interface PrivateTemp {
@@ -22,10 +26,6 @@ export interface PrivateTemp {
   done(): void;
 }
 
-/**
- * A temporary file only this process sees. Unlinked at once where /proc lets
- * us reopen it by descriptor, so that even kill -9 leaves nothing behind.
- */
 /** A stream that writes synchronously to a descriptor: for spools, read back as soon as they are complete. */
 export function syncWriter(fd: number): Writable {
   return new Writable({ write: (chunk: Buffer, _enc, cb) => (writeAll(fd, chunk), cb()) });
@@ -36,6 +36,10 @@ export function writeAll(fd: number, chunk: Buffer): void {
   for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
 }
 
+/**
+ * A temporary file only this process sees. Unlinked at once where /proc lets
+ * us reopen it by descriptor, so that even kill -9 leaves nothing behind.
+ */
 export function privateTemp(what: string): PrivateTemp {
   const named = path.join(os.tmpdir(), `cairn-${what}.${process.pid}.${Date.now()}.spool`);
   const fd = fs.openSync(named, 'wx+', 0o600);
@@ -75,10 +79,10 @@ export async function rereadable(input: string, what: string): Promise<Rereadabl
  * meanwhile, and needs no second check (a file edited while a plan is
  * carried out would otherwise stop it half-way); the copy costs less than
  * that check (26 MB, a 100k-file plan: 20 ms against 250 ms). The first
- * reading runs while the writer upstream is still at work.
+ * reading runs while the writer upstream is still at work. `inner`: the
+ * input already opened (and perhaps partly read, its bytes given back).
  */
-export function teeInput(input: string, what: string): { source: AsyncIterable<Uint8Array>; input: Rereadable } {
-  const inner = openInput(input);
+export function teeInput(input: string, what: string, inner: AsyncIterable<Uint8Array> = openInput(input)): { source: AsyncIterable<Uint8Array>; input: Rereadable } {
   const spool = privateTemp(what);
   const source = (async function* tee() {
     try {
@@ -96,5 +100,5 @@ export function teeInput(input: string, what: string): { source: AsyncIterable<U
       throw err;
     }
   })();
-  return { source, input: { file: spool.file, private: true, done: spool.done } };
+  return { source, input: { file: spool.file, done: spool.done } };
 }

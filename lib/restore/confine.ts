@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
+import { lstatOrNone } from '../tree/local/stat';
+import { typeOfMode } from '../tree/local/stat-entry';
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
@@ -200,19 +202,20 @@ export class Confinement {
 
   /** Is `rel` a real directory in the destination now? */
   isRealDir(rel: Buffer): boolean {
-    return this.lstat(rel)?.isDirectory() ?? false;
+    return this.typeAt(rel) === 'dir';
   }
 
   /** Is `rel` a symlink in the destination (or one a dry run would have made)? */
   isLink(rel: Buffer): boolean {
     if (this.dryLinks.has(rel.toString('latin1'))) return true;
-    return this.lstat(rel)?.isSymbolicLink() ?? false;
+    return this.typeAt(rel) === 'symlink';
   }
 
-  /** What is at `rel`, or undefined when nothing is or it cannot be seen (a missing name throws no error: link targets mostly name what is not there yet). */
-  private lstat(rel: Buffer): fs.Stats | undefined {
+  /** The type of what is at `rel`, or undefined when nothing is or it cannot be seen (link targets mostly name what is not there yet: no exception for them). */
+  private typeAt(rel: Buffer): string | undefined {
     try {
-      return fs.lstatSync(this.abs(rel), { throwIfNoEntry: false });
+      const st = lstatOrNone(this.abs(rel));
+      return st === undefined ? undefined : typeOfMode(st.mode);
     } catch {
       return undefined;
     }

@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import { partName, rawBytes } from '../pack/member';
+import { isHash } from '../records/entries';
 
 /** What a volume's descriptor says of the members of its tar, keyed by name bytes as latin1 (a part under its part name). */
 export interface DescriptorFacts {
@@ -9,7 +10,6 @@ export interface DescriptorFacts {
   specials: Map<string, string>;
 }
 
-const KNOWN = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
 const SPECIAL = new Set(['fifo', 'char', 'block']);
 
 /** A descriptor record as far as restore reads it. */
@@ -94,8 +94,8 @@ export function descriptorFacts(raw: Buffer): DescriptorFacts {
     if (SPECIAL.has(r.type)) specials.set(key, r.type);
     if (r.type !== 'file') continue;
     if (r.part !== undefined) {
-      if (KNOWN.test(String(r.part.hash))) hashes.set(partName(name ?? Buffer.from(r.path), r.part.offset).toString('latin1'), r.part.hash);
-    } else if (r.hash !== undefined && KNOWN.test(r.hash)) hashes.set(key, r.hash);
+      if (isHash(String(r.part.hash))) hashes.set(partName(name ?? Buffer.from(r.path), r.part.offset).toString('latin1'), r.part.hash);
+    } else if (typeof r.hash === 'string' && isHash(r.hash)) hashes.set(key, r.hash);
   }
   return { hashes, specials };
 }

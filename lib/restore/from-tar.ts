@@ -167,6 +167,7 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
       if ('rel' in n && cairn && (n.rel.toString('latin1') === '.cairn' || n.rel.toString('latin1').startsWith('.cairn/'))) {
         // The volume's own descriptor (the first one): the hashes its files must have.
         if (hashes === undefined && /^\.cairn\/vol-\d{4,}\.ndjson(\.gz)?$/.test(n.rel.toString('latin1'))) {
+          // Gathered chunk by chunk, not allocated at its stated size: a hostile archive may state any.
           const chunks: Buffer[] = [];
           await reader.content((c) => chunks.push(Buffer.from(c)));
           ({ hashes, specials } = descriptorFacts(Buffer.concat(chunks)));

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
@@ -81,12 +81,17 @@ function asOutcome(err: unknown): Outcome {
 
 /** A hash of the item's algorithm, when it has a hash to be checked against. */
 function hasherOf(item: Item): Hash | undefined {
-  return item.hash !== undefined ? createHash(item.hash.slice(0, item.hash.indexOf(':'))) : undefined;
+  return item.hash !== undefined ? crypto.createHash(algOf(item)) : undefined;
+}
+
+/** The algorithm of the item's hash. */
+function algOf(item: Item): string {
+  return item.hash!.slice(0, item.hash!.indexOf(':'));
 }
 
 /** The outcome of bytes whose hash (all of them in `h`, or the hex digits of their hash) is not the item's; undefined when it is. */
 function unverified(item: Item, h: Hash | string): Outcome | undefined {
-  const hex = `${item.hash!.slice(0, item.hash!.indexOf(':'))}:${typeof h === 'string' ? h : h.digest('hex')}`;
+  const hex = `${algOf(item)}:${typeof h === 'string' ? h : h.digest('hex')}`;
   return hex !== item.hash ? { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` } : undefined;
 }
 
@@ -95,8 +100,8 @@ const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 
 
 /** The hex digits of the hash of `data` in the item's algorithm. */
 function hexOf(item: Item, data: Buffer): string {
-  const alg = item.hash!.slice(0, item.hash!.indexOf(':'));
-  return oneShot !== undefined ? oneShot(alg, data, 'hex') : createHash(alg).update(data).digest('hex');
+  const alg = algOf(item);
+  return oneShot !== undefined ? oneShot(alg, data, 'hex') : crypto.createHash(alg).update(data).digest('hex');
 }
 
 function guarded(fn: () => Outcome): Outcome {
