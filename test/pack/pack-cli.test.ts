@@ -510,6 +510,37 @@ test('a file changed between plan and pack: exit 1 naming it, left out of the ta
   assert.deepEqual(fs.readdirSync(catalog).sort(), ['vol-0001.ndjson', 'vol-0002.ndjson']);
 });
 
+test('objects are checked a batch behind, with and without the addon: a file changed in the first batch and its hard link in a later one are both left out, and only they', () => {
+  for (const native of ['1', '0']) {
+    const base = tempDir('cairn-pack-');
+    const src = path.join(base, 'src');
+    const catalog = path.join(base, 'catalog');
+    fs.mkdirSync(catalog);
+    fs.mkdirSync(path.join(src, 'a'), { recursive: true });
+    fs.mkdirSync(path.join(src, 'z'));
+    // 700 files: more than one batch of 512 before the link.
+    for (let i = 0; i < 700; i++) fs.writeFileSync(path.join(src, 'a', `f${String(i).padStart(3, '0')}`), `${i}\n`);
+    fs.linkSync(path.join(src, 'a', 'f005'), path.join(src, 'z', 'link'));
+    const plan = planVolume(base, src, catalog);
+    const linkAction = records(fs.readFileSync(plan, 'utf8')).find((a) => a.path === 'z/link');
+    assert.equal(linkAction?.link, 'a/f005', 'the plan stores z/link as a link to a/f005');
+    fs.writeFileSync(path.join(src, 'a', 'f005'), 'changed after the plan\n');
+
+    const r = shb(`CAIRN_NATIVE=${native} cairn-pack -o v1.tar ${q(plan)}`, base);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.split('\n').slice(0, -1);
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0]!, /^cairn-pack: a\/f005: .*left out of volume 1/);
+    assert.match(lines[1]!, /^cairn-pack: z\/link: its hard link was left out: left out of volume 1/);
+    const names = gnuList(path.join(base, 'v1.tar')).map((l) => l.name);
+    assert.ok(!names.includes('a/f005') && !names.includes('z/link'), `CAIRN_NATIVE=${native}: neither is in the tar`);
+    assert.equal(names.filter((n) => n.startsWith('a/f')).length, 699);
+    const desc = records(fs.readFileSync(path.join(catalog, 'vol-0001.ndjson'), 'utf8')).slice(1, -1).map((x) => x.path);
+    assert.ok(!desc.includes('a/f005') && !desc.includes('z/link'));
+    assert.equal(desc.length, 2 + 699, 'a, z and the 699 files');
+  }
+});
+
 const MEDIUM: Record<string, number> = { '1M': 1_000_000, '300k': 300_000 };
 
 test('volumes of 1M and 300k: every tar fits its medium and its planned size; the tars together give back the tree, split files rejoined by cat', () => {
