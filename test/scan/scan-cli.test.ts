@@ -276,6 +276,37 @@ test('--reuse over thousands of files with odd names: the hashed scan\'s lines, 
   }
 });
 
+test('--reuse after changes is a fresh hashed scan byte for byte, with or without the addon: a changed file, a changed file whose name is no UTF-8, a PREV file line without its hash', async () => {
+  const root = tempDir();
+  for (let d = 0; d < 6; d++) {
+    fs.mkdirSync(path.join(root, `d${d}`));
+    for (let f = 0; f < 400; f++) fs.writeFileSync(path.join(root, `d${d}`, `café ${f}`), `file ${d}/${f}`);
+  }
+  const rawDir = Buffer.from(`${root}/raw\xfe`, 'latin1');
+  fs.mkdirSync(rawDir);
+  const rawFile = Buffer.concat([rawDir, Buffer.from('/x\xff', 'latin1')]);
+  fs.writeFileSync(rawFile, 'raw');
+  const scanned = await run('cairn-scan', ['--hash', 'sha256', root]);
+  assert.equal(scanned.code, 0, scanned.stderr);
+  // One file line of PREV loses its hash and ctime: the re-scan must hash that file, not pass the line on.
+  const bare = scanned.stdout.split('\n').map((l) => (l.startsWith('{"path":"d3/café 17"') ? l.replace(/,"hash":"sha256:[0-9a-f]{64}","ctime":"[^"]*"/, '') : l));
+  assert.notEqual(bare.join('\n'), scanned.stdout, 'a line lost its hash');
+  const prevFile = path.join(tempDir(), 'prev.ndjson');
+  fs.writeFileSync(prevFile, bare.join('\n'));
+  // Same sizes, new contents.
+  fs.writeFileSync(path.join(root, 'd1', 'café 200'), 'FILE 1/200');
+  fs.writeFileSync(rawFile, 'RAW');
+  const fresh = await run('cairn-scan', ['--hash', 'sha256', root]);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  const body = (text: string) => text.slice(text.indexOf('\n') + 1);
+  assert.ok(body(fresh.stdout).includes('"path_b64"'), 'the raw names are there');
+  for (const native of ['1', '0']) {
+    const r = await run('cairn-scan', ['--hash', 'sha256', '--reuse', prevFile, root], { env: { ...process.env, CAIRN_NATIVE: native } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(body(r.stdout), body(fresh.stdout), `CAIRN_NATIVE=${native}`);
+  }
+});
+
 test('--reuse: lines that changed between unchanged ones (symlinks retargeted, files touched) leave the others reused', async () => {
   const root = tempDir();
   for (let g = 0; g < 300; g++) {
