@@ -1,6 +1,6 @@
 import { MORE, type StreamReader } from '../records/stream-reader';
 import type { Attr, Change, CompareSettings, EntriesHeader, Entry, EntryBody, HashAlg } from '../records/types';
-import { compareKeyed, isInside } from '../records/order';
+import { compareKeyed, isInside, keyOf } from '../records/order';
 import { heapGuard } from '../cli/heap-guard';
 import { compareEntries, needsHash } from './compare';
 import { LinkGroups } from './link-groups';
@@ -34,9 +34,6 @@ export function body(e: Entry, link: string | undefined): EntryBody {
   return link === undefined ? rest : { ...rest, link };
 }
 
-export function keyOf(e: Entry): Pick<Change, 'path' | 'path_b64'> {
-  return e.path_b64 === undefined ? { path: e.path } : { path: e.path, path_b64: e.path_b64 };
-}
 
 /** The next entry of a side that its filter keeps; a directory left out takes its subtree along. */
 export class Side {

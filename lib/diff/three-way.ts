@@ -1,8 +1,8 @@
 import { heapGuard } from '../cli/heap-guard';
-import { compareKeyed, isInside } from '../records/order';
+import { compareKeyed, isInside, keyOf } from '../records/order';
 import type { Attr, Change, ChangeKind, CompareSettings, Entry, EntryBody, HashAlg, Side as SideName, SideChange } from '../records/types';
 import { compareEntries } from './compare';
-import { Side, body, keyOf, type EntriesReader } from './diff';
+import { Side, body, type EntriesReader } from './diff';
 import { MORE } from '../records/stream-reader';
 import type { FoldGroup, Spelling } from './fold-groups';
 import type { Folding } from './fold-name';

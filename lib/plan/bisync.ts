@@ -1,5 +1,5 @@
 import { parseTimeNs } from '../records/time';
-import { isInside } from '../records/order';
+import { isInside, keyOf } from '../records/order';
 import { readableName } from '../records/raw-names';
 import { copiedBytes } from '../records/plan';
 import { inVersions, isRenaming, isTemp } from '../records/reserved';
@@ -150,10 +150,6 @@ export class BisyncPlanner {
     return { ...act, to, ...(state !== undefined ? { state } : {}) };
   }
 
-  private key(c: Change): Pick<Action, 'path' | 'path_b64'> {
-    return c.path_b64 === undefined ? { path: c.path } : { path: c.path, path_b64: c.path_b64 };
-  }
-
   feed(c: Change): void {
     this.toA.advance(c.path);
     this.toB.advance(c.path);
@@ -174,14 +170,14 @@ export class BisyncPlanner {
     // An object a stopped change of case left under its intermediate name: the user's, reported, left alone.
     if (isRenaming(c.path)) {
       this.stats.conflicts++;
-      this.write({ op: 'conflict', ...this.key(c), why: 'left by an interrupted change of case: give it back its name by hand', ...(c.a ? { a: c.a } : {}), ...(c.b ? { b: c.b } : {}) });
+      this.write({ op: 'conflict', ...keyOf(c), why: 'left by an interrupted change of case: give it back its name by hand', ...(c.a ? { a: c.a } : {}), ...(c.b ? { b: c.b } : {}) });
       return;
     }
     // Leftovers of an interrupted cairn-apply: removed where they are, never propagated.
     if (isTemp(c.path)) {
       for (const side of ['a', 'b'] as const) {
         const e = c[side];
-        if (e !== undefined && e.type !== 'dir') this.write({ op: 'remove', ...this.key(c), to: side, expect: e });
+        if (e !== undefined && e.type !== 'dir') this.write({ op: 'remove', ...keyOf(c), to: side, expect: e });
       }
       return;
     }
@@ -206,13 +202,13 @@ export class BisyncPlanner {
   /** Both sides changed the path alike (the diff found no conflict). */
   private bothChanged(c: Change, ca: SideChange, cb: SideChange): void {
     if (ca === 'deleted' && cb === 'deleted') {
-      this.write({ op: 'agree', ...this.key(c), state: null });
+      this.write({ op: 'agree', ...keyOf(c), state: null });
       return;
     }
     const a = c.a!;
     const b = c.b!;
     if (c.change === 'same') {
-      this.write({ op: 'agree', ...this.key(c), state: agreedEntry(a, b, this.o.capsA, this.o.capsB) });
+      this.write({ op: 'agree', ...keyOf(c), state: agreedEntry(a, b, this.o.capsA, this.o.capsB) });
       return;
     }
     // The side that changed the content wins over one that only touched it; else the newer one.
@@ -232,7 +228,7 @@ export class BisyncPlanner {
       c = { ...c, [to]: { ...dst, hash: c.base.hash } };
     }
     if (src !== undefined && dst !== undefined && c.change === 'same') {
-      this.write({ op: 'agree', ...this.key(c), state: agreedEntry(c.a!, c.b!, this.o.capsA, this.o.capsB) });
+      this.write({ op: 'agree', ...keyOf(c), state: agreedEntry(c.a!, c.b!, this.o.capsA, this.o.capsB) });
       return;
     }
     if (src !== undefined) {
@@ -260,7 +256,7 @@ export class BisyncPlanner {
     const agreed = c.change === 'same' ? agreedEntry(c.a!, c.b!, this.o.capsA, this.o.capsB) : stateEntry(old);
     // The object is the base's, renamed: so is its hash.
     if (agreed.hash === undefined && c.base?.hash !== undefined && agreed.type === 'file' && c[`${t}_change`] === 'unchanged') agreed.hash = c.base.hash;
-    this.write({ op: 'move', ...this.key(c), from, ...(fromB64 !== undefined ? { from_b64: fromB64 } : {}), to: t, src: old, expect: old, state: agreed, why: `renamed on ${s}` });
+    this.write({ op: 'move', ...keyOf(c), from, ...(fromB64 !== undefined ? { from_b64: fromB64 } : {}), to: t, src: old, expect: old, state: agreed, why: `renamed on ${s}` });
     if (c.change === 'same') return;
     // Then the contents, from the side that changed them (both: the diff called it a conflict, or they agree).
     const cs = c[`${s}_change`];
@@ -283,7 +279,7 @@ export class BisyncPlanner {
     this.stats.conflicts++;
     this.write({
       op: 'conflict',
-      ...this.key(c),
+      ...keyOf(c),
       why: c.conflict!,
       ...(c.a ? { a: c.a } : {}),
       ...(c.b ? { b: c.b } : {}),
@@ -336,7 +332,7 @@ export class BisyncPlanner {
     const from = c.path_b64 !== undefined ? { from: c.path, from_b64: c.path_b64 } : { from: c.path };
     this.write({ op: 'move', ...keptAs, ...from, to: loser, src: lost, expect: lost, free_name: true, why: `conflict (${c.conflict}): kept, --prefer ${prefer}` });
     this.currentState = stateEntry(c[winner]!);
-    const place: Change = { ...this.key(c), change: 'a-only', a: c[winner]! };
+    const place: Change = { ...keyOf(c), change: 'a-only', a: c[winner]! };
     (loser === 'b' ? this.toB : this.toA).feed(place);
     // A directory that lost is kept, whole, under its conflict name on its side; the next run carries it across.
     if (lost.type === 'dir') {

@@ -1,6 +1,6 @@
 import { contentDiffers, sameTime } from '../diff/compare';
 import type { Move } from './moves';
-import { isInside } from '../records/order';
+import { isInside, keyOf } from '../records/order';
 import { copiedBytes } from '../records/plan';
 import { inVersions, isTemp } from '../records/reserved';
 import { type Action, type Change, type CompareSettings, type EntryBody, type MetaSet, type PlanOp } from '../records/types';
@@ -145,10 +145,6 @@ export class Planner {
     return this.stack.some((f) => f.protect);
   }
 
-  private key(c: Change): Pick<Action, 'path' | 'path_b64'> {
-    return c.path_b64 === undefined ? { path: c.path } : { path: c.path, path_b64: c.path_b64 };
-  }
-
   private keep(): { keep?: boolean } {
     return this.o.versions !== null ? { keep: true } : {};
   }
@@ -168,7 +164,7 @@ export class Planner {
 
   /** The action that makes a's object at a path where nothing is (or, with expect, replaces b). */
   private create(c: Change, a: EntryBody, expect: EntryBody | undefined): Action | undefined {
-    const k = this.key(c);
+    const k = keyOf(c);
     const src = withoutLink(a);
     switch (a.type) {
       case 'file': {
@@ -196,16 +192,16 @@ export class Planner {
     if (b.type === 'dir') {
       // The contents come next as b-only records: removed first, the directory on the way out.
       // (A directory unreadable on the destination never gets here: feed() protects it.)
-      this.push(c.path).exits.push({ op: 'rmdir', ...this.key(c), expect: b, ...this.keep() });
+      this.push(c.path).exits.push({ op: 'rmdir', ...keyOf(c), expect: b, ...this.keep() });
       return;
     }
-    this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+    this.emit({ op: 'remove', ...keyOf(c), expect: b, ...this.keep() });
   }
 
   /** Makes a directory and gives it its attributes once its contents are in. */
   private makeDir(c: Change, a: EntryBody, init: Partial<Frame> = {}): void {
-    const mkdir: Action = { op: 'mkdir', ...this.key(c), src: withoutLink(a) };
-    const exit: Action = { op: 'meta', ...this.key(c), set: this.metaOf(a, undefined, 'always') };
+    const mkdir: Action = { op: 'mkdir', ...keyOf(c), src: withoutLink(a) };
+    const exit: Action = { op: 'meta', ...keyOf(c), set: this.metaOf(a, undefined, 'always') };
     if (this.o.lazyMkdir) {
       this.push(c.path, { ...init, exits: [exit], pendingMkdir: mkdir });
     } else {
@@ -288,11 +284,11 @@ export class Planner {
   /** --moves, at the new path: move the object in (from where it is, or where it was parked), then fix its attributes. */
   private moveIn(c: Change, a: EntryBody, m: Move): void {
     const from = m.parked !== undefined ? { from: m.parked } : { from: m.from, ...(m.from_b64 !== undefined ? { from_b64: m.from_b64 } : {}) };
-    this.emit({ op: 'move', ...this.key(c), ...from, src: withoutLink(a), expect: m.b });
+    this.emit({ op: 'move', ...keyOf(c), ...from, src: withoutLink(a), expect: m.b });
     // A parked object went through the root.
     if (m.parked !== undefined) this.rootTouched = true;
     const set = this.metaOf(a, m.b, a.mtime.slice(0, 26) !== m.b.mtime.slice(0, 26) ? 'always' : 'never');
-    if (Object.keys(set).length > 0) this.emit({ op: 'meta', ...this.key(c), set });
+    if (Object.keys(set).length > 0) this.emit({ op: 'meta', ...keyOf(c), set });
   }
 
   /** Something in the current directory changed outside an action here (a file moved out earlier). */
@@ -304,11 +300,11 @@ export class Planner {
 
   private same(c: Change, a: EntryBody, b: EntryBody, killed: boolean): void {
     if (killed && b.type !== 'dir') {
-      this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+      this.emit({ op: 'remove', ...keyOf(c), expect: b, ...this.keep() });
       return;
     }
     if (a.type === 'dir') {
-      this.push(c.path, this.o.dirTimes === false ? {} : { exitIfTouched: { op: 'meta', ...this.key(c), set: { mtime: a.mtime }, expect: b } });
+      this.push(c.path, this.o.dirTimes === false ? {} : { exitIfTouched: { op: 'meta', ...keyOf(c), set: { mtime: a.mtime }, expect: b } });
       return;
     }
     if (this.o.force && !this.older(a)) {
@@ -321,7 +317,7 @@ export class Planner {
     const attrs = c.attrs!;
     if (killed) {
       if (b.type === 'dir') this.push(c.path, { protect: true });
-      else this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+      else this.emit({ op: 'remove', ...keyOf(c), expect: b, ...this.keep() });
       return;
     }
     if (a.error !== undefined) {
@@ -335,7 +331,7 @@ export class Planner {
     switch (a.type) {
       case 'dir': {
         const set = this.metaOf(a, b, this.o.dirTimes === false ? 'never' : 'always');
-        this.push(c.path, Object.keys(set).length > 0 ? { exits: [{ op: 'meta', ...this.key(c), set, expect: b }] } : {});
+        this.push(c.path, Object.keys(set).length > 0 ? { exits: [{ op: 'meta', ...keyOf(c), set, expect: b }] } : {});
         return;
       }
       case 'file':
@@ -359,7 +355,7 @@ export class Planner {
         }
     }
     const set = this.metaOf(a, b, attrs.includes('mtime') ? 'always' : 'never');
-    if (Object.keys(set).length > 0) this.emit({ op: 'meta', ...this.key(c), set, expect: b });
+    if (Object.keys(set).length > 0) this.emit({ op: 'meta', ...keyOf(c), set, expect: b });
   }
 
   /** The object changed type: replace it (a directory only once its contents are gone). */
@@ -372,17 +368,17 @@ export class Planner {
       }
       const after = this.create(c, a, undefined);
       const f = this.push(c.path);
-      f.exits.push({ op: 'rmdir', ...this.key(c), expect: b, ...this.keep() });
+      f.exits.push({ op: 'rmdir', ...keyOf(c), expect: b, ...this.keep() });
       if (after) f.exits.push(after);
       return;
     }
     if (a.type === 'dir') {
-      this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+      this.emit({ op: 'remove', ...keyOf(c), expect: b, ...this.keep() });
       return this.makeDir(c, a);
     }
     const act = this.create(c, a, b);
     if (act) this.emit(act);
-    else if (this.o.mode === 'mirror') this.emit({ op: 'remove', ...this.key(c), expect: b, ...this.keep() });
+    else if (this.o.mode === 'mirror') this.emit({ op: 'remove', ...keyOf(c), expect: b, ...this.keep() });
   }
 
   /**

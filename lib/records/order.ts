@@ -61,6 +61,11 @@ export interface Keyed {
   path_b64?: string;
 }
 
+/** The key of a record, alone: its path, and its raw bytes when it has them. */
+export function keyOf(r: Keyed): Keyed {
+  return r.path_b64 === undefined ? { path: r.path } : { path: r.path, path_b64: r.path_b64 };
+}
+
 /** Compare two path-keyed records in canonical order, honouring path_b64. */
 export function compareKeyed(a: Keyed, b: Keyed): number {
   if (a.path_b64 === undefined && b.path_b64 === undefined) return comparePaths(a.path, b.path);

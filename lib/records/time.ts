@@ -61,8 +61,8 @@ let lastSecs = NaN;
 let lastText = '';
 
 /** The instants RFC 3339 can write: years 0000 to 9999. */
-const MIN_SECS = -62167219200;
-const MAX_SECS = 253402300799;
+export const MIN_SECS = -62167219200;
+export const MAX_SECS = 253402300799;
 
 /**
  * Format seconds since the epoch plus nanoseconds (0..999999999), as stat

@@ -1,4 +1,4 @@
-import { formatTime } from '../records/time';
+import { MAX_SECS, MIN_SECS, formatTime } from '../records/time';
 import { lineMatcher } from '../tree/local/native';
 
 /** What matchLines took from the start of both ranges. */
@@ -81,5 +81,3 @@ export function matchLines(
 }
 
 const RESULT = new Float64Array(4);
-const MIN_SECS = -62167219200;
-const MAX_SECS = 253402300799;

@@ -1,6 +1,6 @@
 import { UsageError } from '../cli/errors';
 import { ENTRIES, HEX_LENGTH } from '../records/entries';
-import { compareKeyed, type Keyed } from '../records/order';
+import { compareKeyed, keyOf, type Keyed } from '../records/order';
 import { MORE, StreamReader } from '../records/stream-reader';
 import type { EntriesHeader, Entry, HashAlg } from '../records/types';
 import { matchLines } from './match-lines';
@@ -20,8 +20,7 @@ function windowEnd(text: string, from: number, to: number, width: number): numbe
 
 /** The key of a line this scan wrote. */
 function keyOfLine(line: string): Keyed {
-  const { path, path_b64 } = JSON.parse(line) as Keyed;
-  return path_b64 === undefined ? { path } : { path, path_b64 };
+  return keyOf(JSON.parse(line) as Keyed);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { FatalIoError, describeSystemError } from '../../cli/errors';
 import { heapGuard } from '../../cli/heap-guard';
-import type { Keyed } from '../../records/order';
+import { keyOf, type Keyed } from '../../records/order';
 import { entryLine } from '../../records/entry-line';
 import { MORE } from '../../records/stream-reader';
 import type { Entry, FilterRule, HashAlg } from '../../records/types';
@@ -200,7 +200,7 @@ export async function walkLocal(root: string, opts: WalkOptions, sink: LineSink)
         descend = cursorOf(unit, kidFirst);
       }
       // So that the run of its files finds their lines next in PREV.
-      reuse?.takeLine(line, unit.job.path_b64 === undefined ? { path: unit.job.path } : { path: unit.job.path, path_b64: unit.job.path_b64 });
+      reuse?.takeLine(line, keyOf(unit.job));
       sink.put(`${line}\n`);
       if (descend) stack.push(descend);
     }
@@ -236,9 +236,6 @@ async function settleHash(line: string, entry: Entry, times: Float64Array | unde
   return entryLine(entry);
 }
 
-function keyOf(e: Entry): Keyed {
-  return e.path_b64 === undefined ? { path: e.path } : { path: e.path, path_b64: e.path_b64 };
-}
 
 /** The absolute path of a file listed in `dir`, from its entry. */
 function fileAbs(dir: DirJob, e: Entry): FsPath {
