@@ -144,9 +144,9 @@ cairn-diff --check --base "$state" "$laptop" "$stick" && echo "(exit status 0: n
 cat="$out/catalog"
 media="$out/media"
 mkdir -p "$cat" "$media"
-cairn-scan --hash sha256 "$src" > "$out/archive-scan.ndjson"
+cairn-scan --hash blake3 "$src" > "$out/archive-scan.ndjson"
 step "archive onto media of 200 kB: what waits, and how many media it needs" \
-  "cairn-scan --hash sha256 demo-out/photos | cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar --stats --verbose"
+  "cairn-scan --hash blake3 demo-out/photos | cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar --stats --verbose"
 cairn-plan --archive --catalog "$cat" --medium-size 200k --format tar --stats --verbose "$out/archive-scan.ndjson" 2>/dev/null
 
 step "plan the volumes (the video is larger than a medium: it is split into parts) and pack each as a tar" \
@@ -161,9 +161,9 @@ tar -tvf "$media/vol-0002.tar"
 
 printf 'notes about 2019, revised\n' > "$src/2019/notes.txt"
 rm "$src/2024/new.jpg"
-cairn-scan --hash sha256 "$src" > "$out/archive-scan2.ndjson"
+cairn-scan --hash blake3 "$src" > "$out/archive-scan2.ndjson"
 step "a week later: notes.txt changed and 2024/new.jpg is gone; the next volume holds only the change and a tombstone" \
-  "cairn-scan --hash sha256 demo-out/photos | cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar | cairn-pack -o demo-out/media/vol-%04d.tar"
+  "cairn-scan --hash blake3 demo-out/photos | cairn-plan --archive --catalog demo-out/catalog --medium-size 200k --format tar | cairn-pack -o demo-out/media/vol-%04d.tar"
 cairn-plan --archive --catalog "$cat" --medium-size 200k --format tar "$out/archive-scan2.ndjson" 2>/dev/null > "$out/archive-plan2.ndjson"
 show < "$out/archive-plan2.ndjson" | tail -n +2
 cairn-pack -o "$media/vol-%04d.tar" "$out/archive-plan2.ndjson"

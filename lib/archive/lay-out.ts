@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FatalIoError, UsageError } from '../cli/errors';
 import { Applier, type Outcome } from '../apply/applier';
 import { partName, rawBytes } from '../pack/member';
+import { newDigest } from '../hash/digest';
 import { writeAll } from '../records/spool';
 import { STREAM_VERSION, type Action, type ResultsHeader } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
@@ -143,7 +143,7 @@ function copyPart(plan: ArchivePlanInput, a: Action, dst: string, hash: string):
   try {
     out = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     const alg = plan.header.hash ?? 'sha256';
-    const h = createHash(alg);
+    const h = newDigest(alg);
     const buf = Buffer.allocUnsafe(1 << 20);
     for (let pos = a.part!.offset, end = pos + a.part!.size; pos < end; ) {
       const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);

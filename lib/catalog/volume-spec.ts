@@ -1,5 +1,5 @@
 import { InputError } from '../cli/errors';
-import { checkHash, validateEntriesHeader, validateEntry, pathProblem } from '../records/entries';
+import { checkHash, HEX_LENGTH, validateEntriesHeader, validateEntry, pathProblem } from '../records/entries';
 import type { Loc, StreamSpec } from '../records/stream-reader';
 import { MEDIUM_FORMATS, type MediumFormat, type VolumeHeader, type VolumeRecord } from '../records/types';
 
@@ -67,7 +67,6 @@ export const VOLUME: StreamSpec<VolumeHeader, VolumeRecord> = {
 };
 
 const TYPES = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'block', 'char']);
-const HEX: Record<string, number> = { sha256: 64, sha1: 40, md5: 32 };
 
 /**
  * The descriptor records as the archive planner merges them: a catalog is
@@ -88,7 +87,7 @@ export const VOLUME_MERGE: StreamSpec<VolumeHeader, VolumeRecord> = {
       TYPES.has(o.type) &&
       (o.type !== 'file' ||
         o.error !== undefined ||
-        (isCount(o.size) && typeof o.mtime === 'string' && o.mtime.length === 30 && typeof o.hash === 'string' && o.hash.length === h.hash.length + 1 + HEX[h.hash] && o.hash.startsWith(`${h.hash}:`)));
+        (isCount(o.size) && typeof o.mtime === 'string' && o.mtime.length === 30 && typeof o.hash === 'string' && o.hash.length === h.hash.length + 1 + HEX_LENGTH[h.hash] && o.hash.startsWith(`${h.hash}:`)));
     // Anything else, checked in full: parts, tombstones, and what is wrong (for the message).
     return plain ? (o as unknown as VolumeRecord) : VOLUME.record(o, at, h);
   },

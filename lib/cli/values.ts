@@ -1,5 +1,7 @@
 import { UsageError } from './errors';
+import { unavailable } from '../hash/digest';
 import { parseTimeNs } from '../records/time';
+import { HASH_ALGS, type HashAlg } from '../records/types';
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
 
@@ -24,4 +26,12 @@ export function parseTimeFlag(flag: string, v: string): string {
 export function parseCount(flag: string, v: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\d+$/.test(v) || Number(v) > max) throw new UsageError(`${flag} ${v}`, `must be a whole number from 0 to ${max}`);
   return Number(v);
+}
+
+/** A content hash algorithm this machine can compute (`--hash ALG`). */
+export function parseHashAlg(flag: string, v: string): HashAlg {
+  if (!HASH_ALGS.includes(v as HashAlg)) throw new UsageError(`${flag} ${v}`, `unknown algorithm (use ${HASH_ALGS.join(', ')})`);
+  const why = unavailable(v as HashAlg);
+  if (why !== undefined) throw new UsageError(`${flag} ${v}`, why);
+  return v as HashAlg;
 }

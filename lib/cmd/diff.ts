@@ -4,8 +4,8 @@ import { EXIT } from '../cli/exit-codes';
 import { FILTER_FLAGS, rulesFromFlags } from '../cli/filter-flags';
 import { S3_FLAGS, s3FromFlags } from '../cli/s3-flags';
 import type { FlagSpec } from '../cli/flags';
-import { parseDurationNs } from '../cli/values';
-import { ATTRS, HASH_ALGS, type Attr, type HashAlg } from '../records/types';
+import { parseDurationNs, parseHashAlg } from '../cli/values';
+import { ATTRS, HASH_ALGS, type Attr } from '../records/types';
 
 const flags = {
   base: { type: 'string', arg: 'STATE', help: 'three-way: what each side did since the state of the last two-way sync (a missing file: the first run)' },
@@ -44,7 +44,7 @@ const command: CommandDef<typeof flags> = {
     if (f.checksum !== undefined && f.checksum !== 'ambiguous' && f.checksum !== 'all') {
       throw new UsageError(`--checksum=${f.checksum}`, 'the only value is all (bare --checksum hashes only where mtimes differ)');
     }
-    if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) throw new UsageError(`--hash ${f.hash}`, `unknown algorithm (use ${HASH_ALGS.join(', ')})`);
+    const hash = f.hash !== undefined ? parseHashAlg('--hash', f.hash) : null;
     const ignore: Attr[] = [];
     for (const word of f.ignore.flatMap((v) => v.split(','))) {
       const attr = word === 'owners' ? 'owner' : word === 'perms' ? 'mode' : word;
@@ -78,7 +78,7 @@ const command: CommandDef<typeof flags> = {
       },
       scan: {
         rules,
-        hash: (f.hash as HashAlg | undefined) ?? null,
+        hash,
         follow: f.follow,
         oneFileSystem: f['one-file-system'],
         tool: ctx.tool,

@@ -2,7 +2,8 @@ import { runCommand, type CommandDef } from '../cli/command';
 import { UsageError } from '../cli/errors';
 import { EXIT } from '../cli/exit-codes';
 import type { FlagSpec } from '../cli/flags';
-import { HASH_ALGS, type HashAlg } from '../records/types';
+import { HASH_ALGS } from '../records/types';
+import { parseHashAlg } from '../cli/values';
 import { FILTER_FLAGS, rulesFromFlags } from '../cli/filter-flags';
 import { S3_FLAGS, s3FromFlags } from '../cli/s3-flags';
 
@@ -33,10 +34,7 @@ const command: CommandDef<typeof flags> = {
     // An empty ROOT would be the current directory: in a script with an unset variable, the wrong tree.
     if (args[0] === '') throw new UsageError('ROOT', 'empty');
     if (f.reuse === '') throw new UsageError('--reuse', 'empty file name');
-    if (f.hash !== undefined && !HASH_ALGS.includes(f.hash as HashAlg)) {
-      const why = f.hash === 'blake3' ? 'blake3 is not available (no fast, well-kept package; see cairn-scan(1))' : `unknown algorithm (use ${HASH_ALGS.join(', ')})`;
-      throw new UsageError(`--hash ${f.hash}`, why);
-    }
+    const hash = f.hash !== undefined ? parseHashAlg('--hash', f.hash) : null;
     if ([f.reuse, ...f['exclude-from']].filter((v) => v === '-').length > 1) {
       throw new UsageError('-', 'only one of --reuse and --exclude-from can read stdin');
     }
@@ -52,7 +50,7 @@ const command: CommandDef<typeof flags> = {
       const r = await scanS3({
         ...s3FromFlags(f),
         root: args[0]!,
-        hash: (f.hash as HashAlg | undefined) ?? null,
+        hash,
         rules,
         ...(f.caps !== undefined ? { caps: f.caps } : {}),
         tool: ctx.tool,
@@ -65,7 +63,7 @@ const command: CommandDef<typeof flags> = {
     const { scan } = await import('../scan/scan');
     const result = await scan({
       root: args[0]!,
-      hash: (f.hash as HashAlg | undefined) ?? null,
+      hash,
       follow: f.follow,
       oneFileSystem: f['one-file-system'],
       rules,

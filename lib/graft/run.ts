@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
 import { eachAction, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
 import { keyOf, prepareInput, sourcePath } from '../archive/volume-job';
+import { newDigest } from '../hash/digest';
 import { createHash } from 'node:crypto';
 import { partName, rawBytes } from '../pack/member';
 import { isInside } from '../records/order';
@@ -134,7 +135,7 @@ function cutPart(plan: ArchivePlanInput, a: Action, hash: string, final: string)
   const out = fs.openSync(temp, 'w', 0o644);
   try {
     const alg = plan.header.hash ?? 'sha256';
-    const h = createHash(alg);
+    const h = newDigest(alg);
     const buf = Buffer.allocUnsafe(1 << 20);
     for (let pos = a.part!.offset, end = pos + a.part!.size; pos < end; ) {
       const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);

@@ -1,24 +1,17 @@
-import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type { HashAlg } from '../records/types';
+import { newDigest } from './digest';
 
 /**
  * One read buffer for the process: 1 MiB reads keep pace with `openssl dgst`
- * and memory flat. It and node:crypto (2 ms to load) wait for the first file
- * hashed: most runs of the commands that import this hash nothing.
+ * and memory flat. It waits for the first file hashed: most runs of the
+ * commands that import this hash nothing.
  */
 let buffer: Buffer | undefined;
-let createHash: typeof Crypto.createHash | undefined;
-
-function tools(): { createHash: typeof Crypto.createHash; buffer: Buffer } {
-  createHash ??= (require('node:crypto') as typeof Crypto).createHash;
-  buffer ??= Buffer.allocUnsafe(1 << 20);
-  return { createHash, buffer };
-}
 
 /**
  * Hash what an open file holds, from offset 0, as `alg:hex`. Synchronous on
- * purpose: node's crypto runs OpenSSL's digest code on the bytes we hand it,
+ * purpose: node's crypto runs OpenSSL's digest code (and the BLAKE3 addon its own) on the bytes we hand it,
  * so the loop costs little over `openssl dgst`, and the scanner is in order
  * anyway.
  */
@@ -33,8 +26,8 @@ export function hashFile(p: string | Buffer, alg: HashAlg): string {
 }
 
 export function hashFd(fd: number, alg: HashAlg): string {
-  const { createHash, buffer } = tools();
-  const h = createHash(alg);
+  buffer ??= Buffer.allocUnsafe(1 << 20);
+  const h = newDigest(alg);
   let pos = 0;
   let n: number;
   while ((n = fs.readSync(fd, buffer, 0, buffer.length, pos)) > 0) {
@@ -46,8 +39,8 @@ export function hashFd(fd: number, alg: HashAlg): string {
 
 /** Hash `size` bytes of an open file from `offset`: the part of a split file. */
 export function hashRange(fd: number, offset: number, size: number, alg: HashAlg): string {
-  const { createHash, buffer } = tools();
-  const h = createHash(alg);
+  buffer ??= Buffer.allocUnsafe(1 << 20);
+  const h = newDigest(alg);
   let pos = offset;
   const end = offset + size;
   while (pos < end) {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { HashAlg } from '../records/types';
 
 /**
  * Hashes large files on a second core. sha256 runs at about the speed of
@@ -36,7 +37,7 @@ export class ThreadHasher {
     this.worker.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)));
   }
 
-  start(alg: string): void {
+  start(alg: HashAlg): void {
     if (this.failure) throw this.failure;
     this.worker.postMessage({ op: 'start', alg });
   }
@@ -53,7 +54,7 @@ export class ThreadHasher {
    * Hex digests of whole files in shared buffer b: `slots` holds offset and
    * size of each. Independent of a file being hashed by chunks.
    */
-  files(alg: string, b: number, slots: Float64Array): Promise<string[]> {
+  files(alg: HashAlg, b: number, slots: Float64Array): Promise<string[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     this.worker.postMessage({ op: 'files', id, alg, b, slots });

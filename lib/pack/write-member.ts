@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { hexOf, newDigest } from '../hash/digest';
 import { timeParts } from '../records/time';
 import type { EntryBody, HashAlg } from '../records/types';
 import { fstatOf } from '../tree/local/stat';
@@ -50,10 +50,10 @@ function writeSmall(out: TarOut, header: Buffer, c: Content, src?: EntryBody): s
     room.fill(0, got, c.size);
   }
   room.fill(0, c.size, c.size + contentPadding(c.size));
-  const h = c.hash !== undefined && why === undefined ? createHash(c.alg).update(room.subarray(0, c.size)) : undefined;
+  const hex = c.hash !== undefined && why === undefined ? hexOf(c.alg, room.subarray(0, c.size)) : undefined;
   void out.advance(c.size + contentPadding(c.size));
   if (why === undefined && src !== undefined && !unchanged(c.fd, src)) why = 'changed while being read';
-  if (why === undefined && h !== undefined && `${c.alg}:${h.digest('hex')}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
+  if (why === undefined && hex !== undefined && `${c.alg}:${hex}` !== c.hash) why = 'content differs from the planned hash (changed while being read)';
   return why;
 }
 
@@ -97,7 +97,7 @@ async function writeLarge(out: TarOut, header: Buffer, c: Content, src?: EntryBo
   const threaded = c.hash !== undefined && c.size >= THREAD_HASH;
   const hasher = threaded ? hasherOf(out) : undefined;
   if (threaded) hasher!.start(c.alg);
-  const h = c.hash !== undefined && !threaded ? createHash(c.alg) : undefined;
+  const h = c.hash !== undefined && !threaded ? newDigest(c.alg) : undefined;
   const end = c.offset + c.size;
   let pos = c.offset;
   const next = (): { into: Buffer; at: { index: number; offset: number }; read: Promise<number> } | undefined => {

@@ -26,7 +26,7 @@ export const POSIX_CAPS: Caps = {
 };
 
 /** Hex digits of a digest, by algorithm. */
-export const HEX_LENGTH: Record<HashAlg, number> = { sha256: 64, sha1: 40, md5: 32 };
+export const HEX_LENGTH: Record<HashAlg, number> = { sha256: 64, blake3: 64, sha1: 40, md5: 32 };
 const TYPES = new Set<string>(ENTRY_TYPES);
 const MODE_RE = /^[0-7]{4}$/;
 const BAD_COMPONENT_RE = /(?:^|\/)\.{1,2}(?:\/|$)/;
@@ -46,7 +46,7 @@ export function pathProblem(p: string): string | undefined {
 }
 
 // One test for the common case; the details below only explain a failure.
-const HASH_RE = /^(?:sha256:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
+const HASH_RE = /^(?:sha256:[0-9a-f]{64}|blake3:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
 
 /** `alg:hex` of a known algorithm, in lower-case hex of its length: what checkHash accepts. */
 export function isHash(value: string): boolean {

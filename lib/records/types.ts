@@ -5,8 +5,8 @@ export const STREAM_VERSION = 1;
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'block' | 'char';
 export const ENTRY_TYPES: readonly EntryType[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'block', 'char'];
 
-export type HashAlg = 'sha256' | 'sha1' | 'md5';
-export const HASH_ALGS: readonly HashAlg[] = ['sha256', 'sha1', 'md5'];
+export type HashAlg = 'sha256' | 'blake3' | 'sha1' | 'md5';
+export const HASH_ALGS: readonly HashAlg[] = ['sha256', 'blake3', 'sha1', 'md5'];
 
 /** One filesystem object, relative to the root of its stream. */
 export interface Entry {

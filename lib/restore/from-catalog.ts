@@ -5,6 +5,7 @@ import { parseTimeFlag } from '../cli/values';
 import { CatalogMerge, type Group } from '../catalog/merge';
 import { listCatalog, type CatalogFile } from '../catalog/names';
 import { openDescriptor, readVolumeHeader } from '../catalog/open';
+import { algOfHash, newDigest, unavailable } from '../hash/digest';
 import { partName, rawBytes, splitRdev } from '../pack/member';
 import { timeParts } from '../records/time';
 import { STREAM_VERSION, type Entry, type VolumeHeader, type VolumeRecord } from '../records/types';
@@ -156,6 +157,11 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
     if (files.length === 0) throw new UsageError(`--catalog ${o.catalog ?? catDir}`, 'holds no volume descriptor');
     const headers = new Map<number, VolumeHeader>();
     for (const f of files) headers.set(f.volume, await readVolumeHeader(f));
+    // Before anything is written: files that could not be checked would not be restored.
+    for (const f of files) {
+      const why = unavailable(headers.get(f.volume)!.hash);
+      if (why !== undefined) throw new UsageError(`${f.file}: ${headers.get(f.volume)!.hash}`, why);
+    }
     const { counting, asOf } = countingVolumes(files, headers, o.asOf);
     const readers = [];
     for (const f of counting) readers.push({ volume: f.volume, reader: await openDescriptor(f.file) });
@@ -328,8 +334,7 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
     const h = splitOf(n.w);
     if (!('fd' in h)) return; // same, skipped or refused: said once, at the end
     let pos = n.part.offset;
-    const { createHash } = await import('node:crypto');
-    const hash = createHash(n.part.hash.slice(0, n.part.hash.indexOf(':')));
+    const hash = newDigest(algOfHash(n.part.hash));
     await read((c) => {
       hash.update(c);
       r.splitWrite(h, pos, c);

@@ -1,9 +1,8 @@
-import * as crypto from 'node:crypto';
-import type { Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
 import { hashFd } from '../hash/file-hash';
+import { algOfHash, hexOf, newDigest, type Digest } from '../hash/digest';
 import { TEMP_PREFIX, type HashAlg } from '../records/types';
 import { IS_ROOT, StaleError, makeNode, splitRdev, utimesOfParts } from '../tree/local/write';
 import { CopyBatch } from '../tree/local/copy-files';
@@ -80,29 +79,16 @@ function asOutcome(err: unknown): Outcome {
 }
 
 /** A hash of the item's algorithm, when it has a hash to be checked against. */
-function hasherOf(item: Item): Hash | undefined {
-  return item.hash !== undefined ? crypto.createHash(algOf(item)) : undefined;
-}
-
-/** The algorithm of the item's hash. */
-function algOf(item: Item): string {
-  return item.hash!.slice(0, item.hash!.indexOf(':'));
+function hasherOf(item: Item): Digest | undefined {
+  return item.hash !== undefined ? newDigest(algOfHash(item.hash)) : undefined;
 }
 
 /** The outcome of bytes whose hash (all of them in `h`, or the hex digits of their hash) is not the item's; undefined when it is. */
-function unverified(item: Item, h: Hash | string): Outcome | undefined {
-  const hex = `${algOf(item)}:${typeof h === 'string' ? h : h.digest('hex')}`;
+function unverified(item: Item, h: Digest | string): Outcome | undefined {
+  const hex = `${algOfHash(item.hash!)}:${typeof h === 'string' ? h : h.digest('hex')}`;
   return hex !== item.hash ? { status: 'failed', error: `does not verify: ${hex}, expected ${item.hash}` } : undefined;
 }
 
-/** Node 20.12's one-shot hash: no Hash object per small file (a third of their hashing time, measured). */
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'hex') => string }).hash;
-
-/** The hex digits of the hash of `data` in the item's algorithm. */
-function hexOf(item: Item, data: Buffer): string {
-  const alg = algOf(item);
-  return oneShot !== undefined ? oneShot(alg, data, 'hex') : crypto.createHash(alg).update(data).digest('hex');
-}
 
 function guarded(fn: () => Outcome): Outcome {
   try {
@@ -234,7 +220,7 @@ export class Restorer {
       if (!('abs' in w)) return w;
       if (w.there !== 'free' || this.queue === undefined) return this.fileUnsafe(item, async (write) => write(data), w).catch(asOutcome);
       if (data.length !== item.size) return { status: 'failed', error: `${data.length} bytes, ${item.size} expected` };
-      const bad = item.hash !== undefined ? unverified(item, hexOf(item, data)) : undefined;
+      const bad = item.hash !== undefined ? unverified(item, hexOf(algOfHash(item.hash), data)) : undefined;
       if (bad !== undefined) return bad;
       const tmp = this.temp(w.rel);
       this.confine.notDir(w.rel);

@@ -29,6 +29,15 @@ export function q(s: string): string {
 
 export { prng } from './prng';
 
+/** The hex digest of `data` by code nobody here wrote: node's OpenSSL, or b3sum(1) for BLAKE3. */
+export function hashOf(alg: string, data: Buffer): string {
+  if (alg !== 'blake3') return createHash(alg).update(data).digest('hex');
+  const r = spawnSync('b3sum', ['--no-names'], { input: data, encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.error) throw r.error;
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
 /** Bytes that depend only on (seed, size): reproducible, incompressible file content. */
 export function bytesOf(seed: number, size: number): Buffer {
   const out = Buffer.alloc(Math.ceil(size / 4) * 4);

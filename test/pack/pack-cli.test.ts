@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BIN, isRoot, records, tempDir, testNeeding } from '../helpers/run';
-import { bytesOf, prng, q } from '../helpers/sync';
+import { bytesOf, hashOf, prng, q } from '../helpers/sync';
 import { makeSocket } from '../helpers/tree';
 
 /** Checked against other tools: skipped, saying which, where one is missing. */
@@ -222,9 +222,9 @@ function buildEveryType(src: string): void {
 }
 
 /** scan --hash sha256 | plan --archive --format tar of src against catalog, quietly; the plan's file. */
-function planVolume(base: string, src: string, catalog: string, flags = '--medium-size 1G'): string {
+function planVolume(base: string, src: string, catalog: string, flags = '--medium-size 1G', alg = 'sha256'): string {
   const plan = path.join(base, 'plan.ndjson');
-  ok(`cairn-scan --hash sha256 ${q(src)} > ${q(path.join(base, 'scan.ndjson'))} && cairn-plan --archive --catalog ${q(catalog)} --format tar ${flags} ${q(path.join(base, 'scan.ndjson'))} > ${q(plan)}`);
+  ok(`cairn-scan --hash ${alg} ${q(src)} > ${q(path.join(base, 'scan.ndjson'))} && cairn-plan --archive --catalog ${q(catalog)} --format tar ${flags} ${q(path.join(base, 'scan.ndjson'))} > ${q(plan)}`);
   return plan;
 }
 
@@ -687,7 +687,8 @@ test('kill -9 in the middle of a large volume: no file under the -o name, catalo
   assert.equal(sha(ok(`tar -xOf ${q(tarFile)} big`)), sha(Buffer.alloc(200 << 20)));
 });
 
-test('a large file (hashed in the hashing thread) whose bytes differ from the planned hash: exit 1, in the tar but out of the catalog; small and large files alike', () => {
+for (const alg of ['sha256', 'blake3']) {
+test(`${alg}: a large file (hashed in the hashing thread) whose bytes differ from the planned hash: exit 1, in the tar but out of the catalog; small and large files alike`, () => {
   const base = tempDir('cairn-pack-hash-');
   const src = path.join(base, 'src');
   const catalog = path.join(base, 'cat');
@@ -697,14 +698,15 @@ test('a large file (hashed in the hashing thread) whose bytes differ from the pl
   fs.writeFileSync(path.join(src, 'big.bin'), big);
   fs.writeFileSync(path.join(src, 'small.txt'), 'small\n');
   fs.writeFileSync(path.join(src, 'ok.txt'), 'ok\n');
-  const plan = planVolume(base, src, catalog);
+  const plan = planVolume(base, src, catalog, undefined, alg);
   // The plan as if the scan had seen other bytes (same size and time): what pack reads does not match.
-  const wrong = `sha256:${'0'.repeat(64)}`;
-  const edited = fs
-    .readFileSync(plan, 'utf8')
+  const wrong = `${alg}:${'0'.repeat(64)}`;
+  const original = fs.readFileSync(plan, 'utf8');
+  const edited = original
     .split('\n')
-    .map((l) => (/"path":"(big\.bin|small\.txt)"/.test(l) ? l.replace(/"hash":"sha256:[0-9a-f]{64}"/, `"hash":"${wrong}"`) : l))
+    .map((l) => (/"path":"(big\.bin|small\.txt)"/.test(l) ? l.replace(new RegExp(`"hash":"${alg}:[0-9a-f]{64}"`), `"hash":"${wrong}"`) : l))
     .join('\n');
+  assert.equal(edited.split(wrong).length, 3, 'both hashes replaced');
   fs.writeFileSync(plan, edited);
   const r = shb(`cairn-pack -o ${q(path.join(base, 'v.tar'))} ${q(plan)}`);
   assert.equal(r.code, 1, r.stderr);
@@ -717,7 +719,16 @@ test('a large file (hashed in the hashing thread) whose bytes differ from the pl
   // ... and the catalog records only what matched.
   const stored = records(fs.readFileSync(path.join(catalog, 'vol-0001.ndjson'), 'utf8')).filter((x) => x.type === 'file').map((x) => x.path);
   assert.deepEqual(stored, ['ok.txt']);
+
+  // The plan as scanned: every file matches its hash, and the descriptor carries them.
+  fs.rmSync(path.join(catalog, 'vol-0001.ndjson'));
+  fs.writeFileSync(plan, original);
+  const again = shb(`cairn-pack -o ${q(path.join(base, 'v2.tar'))} ${q(plan)}`);
+  assert.equal(again.code, 0, again.stderr);
+  const hashes = records(fs.readFileSync(path.join(catalog, 'vol-0001.ndjson'), 'utf8')).filter((x) => x.type === 'file').map((x) => [x.path, x.hash]);
+  assert.deepEqual(hashes, [['big.bin', `${alg}:${hashOf(alg, big)}`], ['ok.txt', `${alg}:${hashOf(alg, Buffer.from('ok\n'))}`], ['small.txt', `${alg}:${hashOf(alg, Buffer.from('small\n'))}`]]);
 });
+}
 
 test('small files read in batches by the reader thread: checked one by one, a hard link fails with its target, and Node\'s calls (CAIRN_NATIVE=0) store the same tar', () => {
   const base = tempDir('cairn-pack-batches-');

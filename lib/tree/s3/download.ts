@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { algOfHash, newDigest } from '../../hash/digest';
 import type { EntryBody } from '../../records/types';
 import type { FsPath } from '../local/list-dir';
 import { StaleError, type CopyResult } from '../local/write';
@@ -17,8 +17,7 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 export async function downloadInto(bucket: Bucket, key: string, e: EntryBody, tmp: FsPath): Promise<CopyResult> {
   const src = await objectSource(bucket, key, e);
   const want = e.hash ?? (src.info.meta?.sha256 !== undefined ? `sha256:${src.info.meta.sha256}` : undefined);
-  const alg = want?.slice(0, want.indexOf(':'));
-  const h = alg !== undefined ? createHash(alg) : undefined;
+  const h = want !== undefined ? newDigest(algOfHash(want)) : undefined;
   const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
   try {
     let pos = 0;
@@ -35,7 +34,7 @@ export async function downloadInto(bucket: Bucket, key: string, e: EntryBody, tm
       throw err;
     });
     if (pos !== src.size) throw new StaleError(`source changed while being read: ${pos} of ${src.size} bytes`);
-    if (h !== undefined && `${alg}:${h.digest('hex')}` !== want) throw Object.assign(new Error(`EIO: the object's bytes do not have its hash ${want}`), { code: 'EVERIFY' });
+    if (h !== undefined && `${algOfHash(want!)}:${h.digest('hex')}` !== want) throw Object.assign(new Error(`EIO: the object's bytes do not have its hash ${want}`), { code: 'EVERIFY' });
     return { bytes: pos, fd: fs.openSync(tmp, fs.constants.O_RDONLY | O_NOFOLLOW) };
   } finally {
     fs.closeSync(fd);

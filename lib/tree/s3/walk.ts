@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Filter } from '../../filter/rules';
+import { newDigest } from '../../hash/digest';
 import { compareNames } from '../../records/order';
 import type { Entry, EntryBody, HashAlg } from '../../records/types';
 import type { Bucket } from './bucket';
@@ -109,7 +109,7 @@ export async function walkS3(
       const body = entryOfObject(typeOfObject(head.meta), head, o.hash);
       if (o.hash !== null && body.type === 'file' && !(body.hash ?? '').startsWith(`${o.hash}:`)) {
         // No hash of this algorithm in the metadata: read the object.
-        const h = createHash(o.hash);
+        const h = newDigest(o.hash);
         await bucket.download(key, (b) => void h.update(b), { etag: head.etag });
         body.hash = `${o.hash}:${h.digest('hex')}`;
       }
