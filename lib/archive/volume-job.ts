@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { requireAlg } from '../hash/digest';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
@@ -332,6 +333,8 @@ export async function prepareVolumes(
       if (current === undefined || current.volume !== a.volume) {
         current = jobs.find((j) => j.volume === a.volume);
         if (current === undefined) {
+          // Before the first descriptor is begun: every file is checked against a hash of this algorithm.
+          if (jobs.length === 0) requireAlg(h.hash, name);
           current = new VolumeJob(h, a.volume!, warn);
           if (jobs.length === 0) current.checkCatalog();
           current.begin(tool);

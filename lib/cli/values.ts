@@ -1,5 +1,5 @@
 import { UsageError } from './errors';
-import { unavailable } from '../hash/digest';
+import { requireAlg } from '../hash/digest';
 import { parseTimeNs } from '../records/time';
 import { HASH_ALGS, type HashAlg } from '../records/types';
 
@@ -31,7 +31,6 @@ export function parseCount(flag: string, v: string, max = Number.MAX_SAFE_INTEGE
 /** A content hash algorithm this machine can compute (`--hash ALG`). */
 export function parseHashAlg(flag: string, v: string): HashAlg {
   if (!HASH_ALGS.includes(v as HashAlg)) throw new UsageError(`${flag} ${v}`, `unknown algorithm (use ${HASH_ALGS.join(', ')})`);
-  const why = unavailable(v as HashAlg);
-  if (why !== undefined) throw new UsageError(`${flag} ${v}`, why);
+  requireAlg(v as HashAlg, flag);
   return v as HashAlg;
 }

@@ -1,4 +1,5 @@
 import { UsageError, oneLine } from '../cli/errors';
+import { requireAlg } from '../hash/digest';
 import { NdjsonWriter } from '../records/writer';
 import { STREAM_VERSION, type Change, type ChangesHeader, type CompareSettings, type EntriesHeader, type Entry, type FilterRule, type HashAlg } from '../records/types';
 import { compileFilter } from '../filter/rules';
@@ -103,6 +104,7 @@ export async function runDiff(o: RunDiffOptions): Promise<{ differences: number;
   const flat = (s: CompareSettings): CompareSettings => (rbase !== undefined ? { ...s, hardlinks: false } : s);
   const settings = flat(compareSettings(ra.header, rb.header, o.compare));
   const alg: HashAlg = rbase?.header.hash ?? ra.header.hash ?? rb.header.hash ?? 'sha256';
+  if (settings.checksum !== 'off') requireAlg(alg, '--checksum');
   const header: ChangesHeader = {
     cairn: 'changes',
     version: STREAM_VERSION,

@@ -75,6 +75,17 @@ class PooledBlake3 implements Digest {
   }
 }
 
+/**
+ * Refuses, as a usage error naming `what` (the stream or file whose hashes
+ * are in `alg`), a run that would have to compute hashes this machine
+ * cannot: called before the first side effect, so that nothing is done
+ * half-way (files copied but not verified, a tree restored in part).
+ */
+export function requireAlg(alg: HashAlg | null | undefined, what: string): void {
+  const why = alg != null ? unavailable(alg) : undefined;
+  if (why !== undefined) throw new UsageError(`${what}: ${alg}`, why);
+}
+
 /** A new hash of `alg`; a usage error when it cannot be computed here (commands check unavailable() first). */
 export function newDigest(alg: HashAlg): Digest {
   if (alg !== 'blake3') return nodeCrypto().createHash(alg);

@@ -47,7 +47,7 @@ export class ThreadHasher {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     this.worker.postMessage({ op: 'chunk', id, b, o, n });
-    return new Promise((resolve, reject) => this.acks.set(id, { resolve: () => resolve(), reject }));
+    return handled(new Promise((resolve, reject) => this.acks.set(id, { resolve: () => resolve(), reject })));
   }
 
   /**
@@ -58,7 +58,7 @@ export class ThreadHasher {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     this.worker.postMessage({ op: 'files', id, alg, b, slots });
-    return new Promise((resolve, reject) => this.acks.set(id, { resolve: (d) => resolve(d!), reject }));
+    return handled(new Promise((resolve, reject) => this.acks.set(id, { resolve: (d) => resolve(d!), reject })));
   }
 
   /** The hex digest of what was hashed since start(). */
@@ -74,4 +74,15 @@ export class ThreadHasher {
     this.worker.removeAllListeners('exit');
     return this.worker.terminate();
   }
+}
+
+/**
+ * The promise itself, marked as handled: the writer keeps these to await
+ * when their buffer is reused (TarOut.guard), so a thread that fails before
+ * then must not end the process as an unhandled rejection; the await
+ * still throws its error.
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { requireAlg } from '../hash/digest';
 import * as path from 'node:path';
 import { CairnError, FatalIoError, UsageError, describeSystemError } from '../cli/errors';
 import { eachAction, expandPattern, hasPattern, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
@@ -64,6 +65,7 @@ export async function runPack(o: PackOptions): Promise<{ attention: boolean }> {
   const { kind, source } = await sniff(openInput(o.input));
   if (kind === 'entries') {
     const reader = await StreamReader.fromLines(new LineReader(source, inputName(o.input)), ENTRIES);
+    requireAlg(reader.header.hash, inputName(o.input));
     if (o.output !== undefined && hasPattern(o.output)) throw new UsageError(`-o ${o.output}`, 'a %d pattern names the volumes of a plan; an entries stream makes one tar');
     return await withOutput(o.output, o.gzip, (out) => packEntries(reader, out, o));
   }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { requireAlg } from '../hash/digest';
 import { UsageError, InputError, describeSystemError } from '../cli/errors';
 import { parseTimeNs } from '../records/time';
 import { human } from '../cli/progress';
@@ -11,7 +12,7 @@ import { ENTRIES, POSIX_CAPS } from '../records/entries';
 import { LineReader } from '../records/line-reader';
 import { isInside } from '../records/order';
 import { privateTemp, syncWriter } from '../records/spool';
-import { MORE, StreamReader } from '../records/stream-reader';
+import { MORE, StreamReader, inputName } from '../records/stream-reader';
 import { STREAM_VERSION, type Action, type Entry, type EntryBody, type HashAlg, type MediumFormat, type PlanHeader, type VolumeHeader } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
 import { assign, type Capacity, type SortOrder } from './archive-assign';
@@ -69,6 +70,8 @@ export async function planArchive(o: ArchiveOptions): Promise<{ waiting: boolean
   const h = reader.header;
   const newest = cat.headers.get(cat.files[cat.files.length - 1]?.volume ?? 0);
   const alg: HashAlg = newest?.hash ?? h.hash ?? 'sha256';
+  // Files without a hash of the catalog's algorithm are hashed here.
+  requireAlg(alg, newest !== undefined ? o.catalog : inputName(o.input));
   if (newest !== undefined && newest.root !== h.root) o.warn('', `the catalog archives ${newest.root}; planning ${h.root} against it`);
   const budget = formatBudget(o.format);
   const merge = await mergeCatalog(cat);

@@ -5,7 +5,7 @@ import { parseTimeFlag } from '../cli/values';
 import { CatalogMerge, type Group } from '../catalog/merge';
 import { listCatalog, type CatalogFile } from '../catalog/names';
 import { openDescriptor, readVolumeHeader } from '../catalog/open';
-import { algOfHash, newDigest, unavailable } from '../hash/digest';
+import { algOfHash, newDigest, requireAlg } from '../hash/digest';
 import { partName, rawBytes, splitRdev } from '../pack/member';
 import { timeParts } from '../records/time';
 import { STREAM_VERSION, type Entry, type VolumeHeader, type VolumeRecord } from '../records/types';
@@ -158,10 +158,7 @@ export async function restoreCatalog(o: RestoreOptions, select: Selector, mirror
     const headers = new Map<number, VolumeHeader>();
     for (const f of files) headers.set(f.volume, await readVolumeHeader(f));
     // Before anything is written: files that could not be checked would not be restored.
-    for (const f of files) {
-      const why = unavailable(headers.get(f.volume)!.hash);
-      if (why !== undefined) throw new UsageError(`${f.file}: ${headers.get(f.volume)!.hash}`, why);
-    }
+    for (const f of files) requireAlg(headers.get(f.volume)!.hash, f.file);
     const { counting, asOf } = countingVolumes(files, headers, o.asOf);
     const readers = [];
     for (const f of counting) readers.push({ volume: f.volume, reader: await openDescriptor(f.file) });

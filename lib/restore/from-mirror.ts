@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { isLocation, openScan, openStream } from '../diff/open-side';
+import { requireAlg } from '../hash/digest';
 import { Bucket, DEFAULT_JOBS, DEFAULT_TRIES } from '../tree/s3/bucket';
 import { isS3, keyOf, parseS3 } from '../tree/s3/location';
 import type { EntriesReader } from '../diff/diff';
@@ -51,6 +52,8 @@ export async function restoreMirror(o: RestoreOptions, select: Selector, from: s
     reader = (await openScan(from, side)).reader;
   } else reader = await openStream(from);
   const root = reader.header.root;
+  // Files are checked against the stream's hashes: refused before anything is written if they cannot be.
+  requireAlg(reader.header.hash, from);
   // A mirror in object storage: files are downloaded, and checked against the hash in their metadata.
   const bucket = isS3(root) ? Bucket.open(parseS3(root), o.s3 ?? { jobs: DEFAULT_JOBS, tries: DEFAULT_TRIES }) : undefined;
   try {

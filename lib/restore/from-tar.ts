@@ -2,6 +2,7 @@ import { IS_ROOT } from '../tree/local/write';
 import { openTar } from './byte-source';
 import { confineName } from './confine';
 import { descriptorFacts } from './descriptor-hashes';
+import { algOfHash, requireAlg } from '../hash/digest';
 import type { Report, Reported } from './report';
 import type { Item, Outcome, Restorer } from './restorer';
 import type { Selector } from './select';
@@ -171,6 +172,11 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
           const chunks: Buffer[] = [];
           await reader.content((c) => chunks.push(Buffer.from(c)));
           ({ hashes, specials } = descriptorFacts(Buffer.concat(chunks)));
+          // Before the first object: its files are checked against these hashes, or not restored at all.
+          for (const h of hashes.values()) {
+            requireAlg(algOfHash(h), `${source}: ${n.rel.toString('latin1')}`);
+            break;
+          }
         }
         continue;
       }

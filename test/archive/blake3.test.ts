@@ -26,6 +26,8 @@ const base = tempDir('cairn-blake3-');
 const src = path.join(base, 'src');
 const cat = path.join(base, 'cat');
 const files: Record<string, Buffer> = {
+  // A directory before the first file (in canonical order, and so in the tar).
+  'a-dir/x.txt': Buffer.from('in a directory\n'),
   'a.txt': Buffer.from('alpha: a small file, read in a batch\n'),
   'sub/b.bin': bytesOf(2, 100_000),
   // Over the 16 MiB from which cairn-pack hashes in its hashing thread.
@@ -34,6 +36,7 @@ const files: Record<string, Buffer> = {
   'split.bin': bytesOf(4, 40 << 20),
 };
 fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+fs.mkdirSync(path.join(src, 'a-dir'));
 fs.mkdirSync(cat);
 for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(src, name), data);
 fs.symlinkSync('sub/b.bin', path.join(src, 'link'));
@@ -66,7 +69,7 @@ test('blake3: the descriptors carry what b3sum says of every file and part; GNU 
       }
     }
   }
-  assert.deepEqual(seen.filter((s) => !s.includes('@')).sort(), ['a.txt', 'big.bin', 'sub/b.bin']);
+  assert.deepEqual(seen.filter((s) => !s.includes('@')).sort(), ['a-dir/x.txt', 'a.txt', 'big.bin', 'sub/b.bin']);
   assert.ok(seen.filter((s) => s.startsWith('split.bin@')).length >= 2, `split.bin in parts: ${seen.join(' ')}`);
 
   // GNU tar extracts every volume; the whole files are the source's bytes.
@@ -119,26 +122,60 @@ test('blake3: a byte changed on a medium, in a small file and in a part of the s
   for (const name of ['sub/b.bin', 'big.bin']) assert.ok(fs.readFileSync(path.join(out, name)).equals(files[name]!), `${name} restored`);
 });
 
-test('blake3 where its addon does not load: scan and restore say so in one line, exit 2, and write nothing', () => {
+test('blake3 where its addon does not load: every command that would hash says so in one line, exit 2, before doing anything', () => {
   // napi-rs's loader takes the addon from this path when set: a path with nothing there is a platform without a build.
   const env = 'NAPI_RS_NATIVE_LIBRARY_PATH=/nonexistent/blake.node';
-  const why = `not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch}`;
-  const scan = bash(`${env} cairn-scan --hash blake3 ${q(src)}`);
-  assert.deepEqual([scan.code, scan.stdout, scan.stderr], [2, '', `cairn-scan: --hash blake3: ${why}\n`]);
-  const diff = bash(`${env} cairn-diff --hash blake3 ${q(src)} ${q(src)}`);
-  assert.deepEqual([diff.code, diff.stdout, diff.stderr], [2, '', `cairn-diff: --hash blake3: ${why}\n`]);
+  const why = `blake3: not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch}`;
+  const w = path.join(base, 'no-b3');
+  fs.mkdirSync(w);
+  const refused = (cmd: string, what: string): void => {
+    const r = bash(`cd ${q(w)} && ${env} ${cmd}`);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [2, '', `${cmd.split(' ')[0]}: ${what}: ${why}\n`], cmd);
+  };
+  const empty = (dir: string): void => {
+    fs.mkdirSync(path.join(w, dir));
+  };
+  const scan = path.join(w, 'scan.ndjson');
+  fs.writeFileSync(scan, run(`cairn-scan --hash blake3 ${q(src)}`));
+  run(`cairn-scan ${q(src)} > ${q(path.join(w, 'plain.ndjson'))}`);
 
-  const fromCatalog = path.join(base, 'no-b3-catalog');
-  fs.mkdirSync(fromCatalog);
-  const r = bash(`${env} cairn-restore --catalog ${q(cat)} ${tars().map((t) => `--media ${q(t)}`).join(' ')} -d ${q(fromCatalog)}`);
-  assert.deepEqual([r.code, r.stdout, r.stderr], [2, '', `cairn-restore: ${path.join(cat, 'vol-0001.ndjson')}: blake3: ${why}\n`]);
-  assert.deepEqual(fs.readdirSync(fromCatalog), []);
+  refused(`cairn-scan --hash blake3 ${q(src)}`, '--hash');
+  refused(`cairn-diff --hash blake3 ${q(src)} ${q(src)}`, '--hash');
+  empty('dst');
+  refused('cairn-diff --checksum scan.ndjson dst', '--checksum');
 
-  // A volume tar alone: its descriptor (in .cairn/) asks for blake3 at the first file.
-  const fromTar = path.join(base, 'no-b3-tar');
-  fs.mkdirSync(fromTar);
-  const t = bash(`${env} cairn-restore --tar ${q(tars()[0]!)} -d ${q(fromTar)}`);
+  // Archive: a new catalog's plan (made where blake3 works) is neither packed, nor grafted, nor laid out.
+  const cat2 = path.join(w, 'cat2');
+  fs.mkdirSync(cat2);
+  fs.writeFileSync(path.join(w, 'plan.ndjson'), run(`cairn-plan --archive --catalog ${q(cat2)} --format tar --medium-size 1G ${q(scan)}`));
+  refused('cairn-pack -o v.tar plan.ndjson', 'plan.ndjson');
+  refused('cairn-pack scan.ndjson', 'scan.ndjson');
+  refused('cairn-graft plan.ndjson', 'plan.ndjson');
+  empty('laid');
+  refused('cairn-apply --dst laid plan.ndjson', 'plan.ndjson');
+  // Planning against the blake3 catalog hashes what the scan did not.
+  refused(`cairn-plan --archive --catalog ${q(cat)} --format tar --medium-size 1G plain.ndjson`, cat);
+  assert.deepEqual(fs.readdirSync(cat2), [], 'no descriptor, no temporary file');
+  assert.deepEqual(fs.readdirSync(path.join(w, 'laid')), []);
+  assert.ok(!fs.existsSync(path.join(w, 'v.tar')));
+
+  // Restores: from the catalog, from a volume's tar (its descriptor comes first), from an entries stream.
+  empty('r1');
+  refused(`cairn-restore --catalog ${q(cat)} ${tars().map((t) => `--media ${q(t)}`).join(' ')} -d r1`, path.join(cat, 'vol-0001.ndjson'));
+  empty('r2');
+  const t = bash(`cd ${q(w)} && ${env} cairn-restore --tar ${q(tars()[0]!)} -d r2`);
   assert.equal(t.code, 2, t.stderr);
-  assert.equal(t.stderr, `cairn-restore: blake3: ${why}\n`);
-  assert.deepEqual(fs.readdirSync(fromTar).filter((n) => n !== '.cairn'), [], 'no file written unchecked');
+  assert.equal(t.stderr, `cairn-restore: ${tars()[0]!}: .cairn/vol-0001.ndjson: ${why}\n`);
+  assert.doesNotMatch(t.stdout, /"op"/, 'no object restored');
+  empty('r3');
+  refused('cairn-restore --from scan.ndjson -d r3', 'scan.ndjson');
+  for (const d of ['r1', 'r2', 'r3']) assert.deepEqual(fs.readdirSync(path.join(w, d)), [], `${d}: nothing written (a-dir/ comes before the first file)`);
+
+  // A mirror plan: copied without hashing it can be, verified it cannot.
+  fs.writeFileSync(path.join(w, 'mirror.ndjson'), run(`cd ${q(w)} && cairn-diff scan.ndjson dst | cairn-plan --mirror`));
+  refused('cairn-apply --verify mirror.ndjson', 'mirror.ndjson');
+  assert.deepEqual(fs.readdirSync(path.join(w, 'dst')), []);
+  const plain = bash(`cd ${q(w)} && ${env} cairn-apply mirror.ndjson`);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(fs.readFileSync(path.join(w, 'dst/big.bin')).equals(files['big.bin']!));
 });
