@@ -128,7 +128,7 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const srcBucket = isS3(src) ? (isS3(dst) && src === dst ? dstBucket : await bucketOf(src)) : undefined;
     if (o.state !== undefined && !bisync) throw new UsageError('--state', `keeps the state of a two-way sync; this plan is --${h.mode}`);
     // Hashes this machine cannot compute are needed to verify copies, to keep a state, and to check downloads: refused before the first action.
-    if ((o.verify || o.state !== undefined || srcBucket !== undefined) && !o.dryRun) requireAlg(h.hash, inputName(o.input));
+    if ((o.verify || o.state !== undefined || srcBucket !== undefined || dstBucket !== undefined) && !o.dryRun) requireAlg(h.hash, inputName(o.input));
     const reader = await readAgain(checked.input, inputName(o.input), PLAN);
     const writer = new NdjsonWriter();
     const header: ResultsHeader = {

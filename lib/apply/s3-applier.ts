@@ -195,7 +195,7 @@ export class S3Applier {
     const src = a.src!;
     const key = this.key(a.path);
     const info = await this.expectAt(a.path, a.expect);
-    const want = src.hash?.startsWith('sha256:') ? src.hash.slice(7) : undefined;
+    const want = src.hash;
     const meta = metaOf(this.attrs(src), undefined);
     let kept: string | undefined;
     let source: ByteSource & { close?(): void };

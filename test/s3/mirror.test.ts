@@ -216,6 +216,38 @@ test('a file changed between plan and apply is stale, and the object stays as it
   assert.equal(cat('f.txt'), 'three!\n');
 });
 
+test('a blake3 plan: bytes changed after the scan with the same size and time are stale, in one PUT or in parts; the objects stay as they were', () => {
+  const src = tempDir();
+  const big = bytesOf(5, (16 << 20) + 1000); // over PART_SIZE: a multipart upload
+  const put = (name: string, data: Buffer): void => {
+    fs.writeFileSync(path.join(src, name), data);
+    setTime(path.join(src, name), '2021-03-04T05:06:07.123456789Z');
+  };
+  put('f.txt', Buffer.from('four'));
+  put('big.bin', big);
+  const plan = pipeline([`cairn-diff --hash blake3 ${E} ${q(src)} s3://bkt/m8`, 'cairn-plan --mirror']).stdout;
+  assert.equal(plan.match(/"hash":"blake3:[0-9a-f]{64}"/g)?.length, 2, plan);
+  // Other bytes, the same size and time: only the plan's hash tells.
+  put('f.txt', Buffer.from('FOUR'));
+  put('big.bin', Buffer.from(big).fill(0, 1000, 1010));
+  const r = bash(`cairn-apply ${E} <<'EOF'\n${plan}EOF`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(
+    records(r.stdout)
+      .slice(1, -1)
+      .map((a) => [a.path, a.status, a.error]),
+    [
+      ['big.bin', 'stale', 'source changed since the scan: its content no longer has the planned hash'],
+      ['f.txt', 'stale', 'source changed since the scan: its content no longer has the planned hash'],
+    ],
+  );
+  assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/m8']).stdout, '', 'nothing uploaded');
+  // The plan as the files are now: uploaded, and read back whole.
+  const ok = s3Mirror(src, 's3://bkt/m8', '--verify');
+  assert.deepEqual(ok.map((a) => a.path).sort(), ['big.bin', 'f.txt']);
+  assert.equal(rclone(s3.endpoint, ['cat', 't:bkt/m8/f.txt']).stdout, 'FOUR');
+});
+
 test('objects written by other tools: LastModified to the second, the ETag as MD5, modes unknown; --checksum decides by the MD5', () => {
   const src = tempDir();
   fs.mkdirSync(path.join(src, 'd'));

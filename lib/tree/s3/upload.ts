@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { algOfHash, hexOf, newDigest, type Digest } from '../../hash/digest';
 import { StaleError } from '../local/write';
 import type { Bucket } from './bucket';
 import type { ObjectMeta } from './meta';
@@ -32,8 +33,9 @@ function partSizeFor(size: number): number {
  * Puts `src` under `key` with `meta` plus its sha256. Nothing appears under
  * the key until all of it is there (one PUT, or a multipart upload that
  * is completed last); a failed or interrupted multipart upload is aborted,
- * so no parts are left to be paid for. `want`, the sha256 the plan knows,
- * must match what is read, or the source changed since the scan.
+ * so no parts are left to be paid for. `want`, the hash the plan knows
+ * (`alg:hex`, any algorithm), must match what is read, or the source
+ * changed since the scan.
  */
 export async function upload(bucket: Bucket, key: string, src: ByteSource, meta: ObjectMeta, want: string | undefined, interrupted: () => boolean): Promise<UploadResult> {
   if (src.size <= PART_SIZE) {
@@ -41,16 +43,23 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     src.check();
     if (interrupted()) throw new Error('interrupted');
     const sha256 = createHash('sha256').update(body).digest('hex');
-    if (want !== undefined && want !== sha256) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
+    if (want !== undefined && want !== (algOfHash(want) === 'sha256' ? `sha256:${sha256}` : `${algOfHash(want)}:${hexOf(algOfHash(want), body)}`)) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
     await bucket.put(key, body, { ...meta, sha256 });
     return { sha256 };
   }
   const part = partSizeFor(src.size);
   // The hash goes into the metadata, which is sent first: read it first when the plan does not know it.
-  let sha = want;
+  let sha = want !== undefined && algOfHash(want) === 'sha256' ? want.slice(7) : undefined;
   if (sha === undefined) {
+    // The plan's hash in another algorithm is checked here, before any part is sent; the upload's own reading must then give this sha256.
     const h = createHash('sha256');
-    for (let off = 0; off < src.size; off += part) h.update(await src.read(off, Math.min(part, src.size - off)));
+    const other: Digest | undefined = want !== undefined ? newDigest(algOfHash(want)) : undefined;
+    for (let off = 0; off < src.size; off += part) {
+      const body = await src.read(off, Math.min(part, src.size - off));
+      h.update(body);
+      other?.update(body);
+    }
+    if (other !== undefined && `${algOfHash(want!)}:${other.digest('hex')}` !== want) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
     sha = h.digest('hex');
   }
   const id = await bucket.createUpload(key, { ...meta, sha256: sha });
@@ -73,7 +82,7 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     }
     await Promise.all(inflight);
     src.check();
-    if (h.digest('hex') !== sha) throw new StaleError(want !== undefined ? 'source changed since the scan: its content no longer has the planned hash' : 'source changed while being uploaded');
+    if (h.digest('hex') !== sha) throw new StaleError(want !== undefined && algOfHash(want) === 'sha256' ? 'source changed since the scan: its content no longer has the planned hash' : 'source changed while being uploaded');
     if (interrupted()) throw new Error('interrupted');
     try {
       await bucket.completeUpload(key, id, etags);
