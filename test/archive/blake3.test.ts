@@ -123,8 +123,7 @@ test('blake3: a byte changed on a medium, in a small file and in a part of the s
 });
 
 test('blake3 where its addon does not load: every command that would hash says so in one line, exit 2, before doing anything', () => {
-  // napi-rs's loader takes the addon from this path when set: a path with nothing there is a platform without a build.
-  const env = 'NAPI_RS_NATIVE_LIBRARY_PATH=/nonexistent/blake.node';
+  const env = `NODE_OPTIONS=${q(`--require ${path.join(__dirname, '../helpers/no-blake3.js')}`)}`;
   const why = `blake3: not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch}`;
   const w = path.join(base, 'no-b3');
   fs.mkdirSync(w);
