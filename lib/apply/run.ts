@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { requireAlg } from '../hash/digest';
+import { algOfHash, requireAlg } from '../hash/digest';
 import * as path from 'node:path';
 import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
 import { Progress } from '../cli/progress';
@@ -8,7 +8,7 @@ import { PLAN, copiedBytes } from '../records/plan';
 import { MORE, StreamReader, inputName } from '../records/stream-reader';
 import { NdjsonWriter } from '../records/writer';
 import { readAgain, teeInput, type Rereadable } from '../records/spool';
-import { STREAM_VERSION, type Action, type Caps, type PlanHeader, type ResultsHeader } from '../records/types';
+import { STREAM_VERSION, type Action, type Caps, type HashAlg, type PlanHeader, type ResultsHeader } from '../records/types';
 import type { openState } from './state';
 import type { ArchivePlanInput } from '../archive/plan-input';
 import { FreeNames } from './free-names';
@@ -58,6 +58,8 @@ interface Checked {
   input: Rereadable;
   actions: number;
   bytes: number;
+  /** The algorithms of the actions' source hashes. */
+  algs: Set<HashAlg>;
 }
 
 /**
@@ -73,16 +75,19 @@ async function checkPlan(source: string): Promise<Checked> {
     const reader = await StreamReader.fromLines(new LineReader(tee.source, inputName(source)), PLAN);
     let actions = 0;
     let bytes = 0;
+    // The algorithms of the sources' hashes: not always the header's (cairn-diff --checksum hashes a side in the other's).
+    const algs = new Set<HashAlg>();
     const bisync = reader.header.mode === 'bisync';
     await reader.each((a) => {
       actions++;
       bytes += copiedBytes(a);
+      if (a.src?.hash !== undefined) algs.add(algOfHash(a.src.hash));
       const sided = a.op !== 'agree' && a.op !== 'conflict';
       const at = reader.line;
       if (bisync && sided && a.to === undefined) throw new InputError(reader.file, at, 'to', `missing: a bisync ${a.op} names the side it changes (a or b)`);
       if (!bisync && (a.to !== undefined || !sided)) throw new InputError(reader.file, at, a.to !== undefined ? 'to' : 'op', `${a.to !== undefined ? 'to' : a.op} belongs to bisync plans only`);
     });
-    return { header: reader.header, input, actions, bytes };
+    return { header: reader.header, input, actions, bytes, algs };
   } catch (err) {
     input.done();
     throw err;
@@ -128,7 +133,10 @@ export async function runApply(o: RunApplyOptions): Promise<{ attention: boolean
     const srcBucket = isS3(src) ? (isS3(dst) && src === dst ? dstBucket : await bucketOf(src)) : undefined;
     if (o.state !== undefined && !bisync) throw new UsageError('--state', `keeps the state of a two-way sync; this plan is --${h.mode}`);
     // Hashes this machine cannot compute are needed to verify copies, to keep a state, and to check downloads: refused before the first action.
-    if ((o.verify || o.state !== undefined || srcBucket !== undefined || dstBucket !== undefined) && !o.dryRun) requireAlg(h.hash, inputName(o.input));
+    if ((o.verify || o.state !== undefined || srcBucket !== undefined || dstBucket !== undefined) && !o.dryRun) {
+      requireAlg(h.hash, inputName(o.input));
+      for (const alg of checked.algs) requireAlg(alg, inputName(o.input));
+    }
     const reader = await readAgain(checked.input, inputName(o.input), PLAN);
     const writer = new NdjsonWriter();
     const header: ResultsHeader = {

@@ -41,14 +41,18 @@ function blake3Module(): Blake3Module | null {
   if (blake3 === undefined) {
     try {
       try {
-        if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) throw new Error('not glibc Linux');
+        // musl's loader present: perhaps gcompat, which might load the glibc build; the package's loader picks the musl one.
+        const musl = `/lib/ld-musl-${process.arch === 'x64' ? 'x86_64' : 'aarch64'}.so.1`;
+        if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64') || require('node:fs').existsSync(musl)) throw new Error('not glibc Linux');
         blake3 = require(`@napi-rs/blake-hash-linux-${process.arch}-gnu`) as Blake3Module;
       } catch {
         blake3 = require('@napi-rs/blake-hash') as Blake3Module;
       }
-    } catch {
+    } catch (err) {
       blake3 = null;
-      blake3Error = `not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch}`;
+      // The loader's own message is long and names npm bugs: the first line of the cause is enough.
+      const cause = String((err as Error).message ?? err).split('\n')[0]!;
+      blake3Error = `not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch} (${cause})`;
     }
   }
   return blake3;

@@ -124,7 +124,7 @@ test('blake3: a byte changed on a medium, in a small file and in a part of the s
 
 test('blake3 where its addon does not load: every command that would hash says so in one line, exit 2, before doing anything', () => {
   const env = `NODE_OPTIONS=${q(`--require ${path.join(__dirname, '../helpers/no-blake3.js')}`)}`;
-  const why = `blake3: not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch}`;
+  const why = `blake3: not available here: @napi-rs/blake-hash has no working build for ${process.platform}-${process.arch} (Cannot find module '@napi-rs/blake-hash')`;
   const w = path.join(base, 'no-b3');
   fs.mkdirSync(w);
   const refused = (cmd: string, what: string): void => {
@@ -174,6 +174,14 @@ test('blake3 where its addon does not load: every command that would hash says s
   fs.writeFileSync(path.join(w, 'mirror.ndjson'), run(`cd ${q(w)} && cairn-diff scan.ndjson dst | cairn-plan --mirror`));
   refused('cairn-apply --verify mirror.ndjson', 'mirror.ndjson');
   assert.deepEqual(fs.readdirSync(path.join(w, 'dst')), []);
+  // A plan whose header names no algorithm, its sources hashed in the other side's by cairn-diff --checksum.
+  fs.mkdirSync(path.join(w, 'other'));
+  fs.writeFileSync(path.join(w, 'other/a.txt'), 'same size, other bytes! too\n'.padEnd(files['a.txt']!.length, '.'));
+  run(`cd ${q(w)} && cairn-scan --hash blake3 other > other.ndjson`);
+  fs.writeFileSync(path.join(w, 'mixed.ndjson'), run(`cd ${q(w)} && cairn-diff --checksum=all plain.ndjson other.ndjson | cairn-plan --mirror`));
+  assert.match(fs.readFileSync(path.join(w, 'mixed.ndjson'), 'utf8'), /^\{"cairn":"plan"[^\n]*"hash":null[^\n]*\n[^]*"hash":"blake3:/, 'test bug: the header has no algorithm, the sources blake3 hashes');
+  refused('cairn-apply --verify mixed.ndjson', 'mixed.ndjson');
+  assert.equal(fs.readFileSync(path.join(w, 'other/a.txt'), 'utf8').startsWith('same size'), true, 'nothing applied');
   const plain = bash(`cd ${q(w)} && ${env} cairn-apply mirror.ndjson`);
   assert.equal(plain.code, 0, plain.stderr);
   assert.ok(fs.readFileSync(path.join(w, 'dst/big.bin')).equals(files['big.bin']!));

@@ -246,6 +246,16 @@ test('a blake3 plan: bytes changed after the scan with the same size and time ar
   const ok = s3Mirror(src, 's3://bkt/m8', '--verify');
   assert.deepEqual(ok.map((a) => a.path).sort(), ['big.bin', 'f.txt']);
   assert.equal(rclone(s3.endpoint, ['cat', 't:bkt/m8/f.txt']).stdout, 'FOUR');
+
+  // Where the blake3 addon has no build, such a plan is refused before anything is sent (each upload checks its hash).
+  put('g.txt', Buffer.from('new'));
+  const plan2 = pipeline([`cairn-diff --hash blake3 ${E} ${q(src)} s3://bkt/m8`, 'cairn-plan --mirror']).stdout;
+  const hide = `NODE_OPTIONS=${q(`--require ${path.join(__dirname, '../helpers/no-blake3.js')}`)}`;
+  const refused = bash(`${hide} cairn-apply ${E} <<'EOF'\n${plan2}EOF`);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(refused.stdout, '');
+  assert.match(refused.stderr, /^cairn-apply: stdin: blake3: not available here: [^\n]*\n$/);
+  assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/m8']).stdout, 'big.bin\nf.txt\n', 'g.txt not uploaded');
 });
 
 test('objects written by other tools: LastModified to the second, the ETag as MD5, modes unknown; --checksum decides by the MD5', () => {

@@ -55,6 +55,7 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     const h = createHash('sha256');
     const other: Digest | undefined = want !== undefined ? newDigest(algOfHash(want)) : undefined;
     for (let off = 0; off < src.size; off += part) {
+      if (interrupted()) throw new Error('interrupted');
       const body = await src.read(off, Math.min(part, src.size - off));
       h.update(body);
       other?.update(body);
