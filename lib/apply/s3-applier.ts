@@ -207,8 +207,10 @@ export class S3Applier {
         // Within one service the server copies, only the version checked. The copy gets the source's
         // metadata with the time and attributes of the plan's entry, so an object that had no mtime of
         // its own (LastModified) does not look changed at the destination on the next run.
-        if (info !== undefined) kept = await this.keep(a, info);
         const sha = obj.info.meta?.sha256;
+        // What the object's metadata says of its bytes must be what the plan saw (the time and size are checked already).
+        if (sha !== undefined && want?.startsWith('sha256:') && want !== `sha256:${sha}`) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
+        if (info !== undefined) kept = await this.keep(a, info);
         await this.o.dst.copy({ bucket: from.loc.bucket, key: keyOf(from.loc, a.path), etag: obj.info.etag }, key, { ...(obj.info.meta ?? {}), ...metaOf(this.attrs(src), sha) });
         if (this.o.verify) await this.verify(key, sha ?? (await this.hashOf(from, keyOf(from.loc, a.path))));
         return { status: 'done', bytes: obj.size, ...(kept !== undefined ? { kept } : {}) };

@@ -258,6 +258,33 @@ test('a blake3 plan: bytes changed after the scan with the same size and time ar
   assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/m8']).stdout, 'big.bin\nf.txt\n', 'g.txt not uploaded');
 });
 
+test('s3 to s3: a source object whose sha256 changed after the scan (same size and time) is stale, not copied by the server', () => {
+  const src = tempDir();
+  const put = (data: string): void => {
+    fs.writeFileSync(path.join(src, 'f.txt'), data);
+    setTime(path.join(src, 'f.txt'), '2022-01-02T03:04:05.5Z');
+  };
+  put('first');
+  s3Mirror(src, 's3://bkt/m9a');
+  const plan = pipeline([`cairn-diff --hash sha256 ${E} s3://bkt/m9a s3://bkt/m9b`, 'cairn-plan --mirror']).stdout;
+  assert.match(plan, /"hash":"sha256:/);
+  // The source object replaced by one of the same size and time (found by --checksum=all): only its sha256 tells.
+  put('FIRST');
+  const again = pipeline([`cairn-diff --checksum=all ${E} ${q(src)} s3://bkt/m9a`, 'cairn-plan --mirror', `cairn-apply ${E}`]);
+  assert.deepEqual(again.codes, [0, 0, 0], again.stderr.join(''));
+  assert.match(again.stdout, /"op":"update","path":"f.txt"[^\n]*"status":"done"/);
+  const r = bash(`cairn-apply ${E} <<'EOF'\n${plan}EOF`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(
+    records(r.stdout)
+      .slice(1, -1)
+      .filter((x) => x.path === 'f.txt')
+      .map((x) => [x.status, x.error]),
+    [['stale', 'source changed since the scan: its content no longer has the planned hash']],
+  );
+  assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/m9b']).stdout, '', 'nothing copied');
+});
+
 test('objects written by other tools: LastModified to the second, the ETag as MD5, modes unknown; --checksum decides by the MD5', () => {
   const src = tempDir();
   fs.mkdirSync(path.join(src, 'd'));
