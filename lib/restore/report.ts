@@ -20,17 +20,26 @@ export interface Reported extends Outcome {
 export class Report {
   private readonly w = new NdjsonWriter();
   problems = 0;
+  /** The header, written with the first record or the end: a run refused before its first object writes nothing. */
+  private header: Record<string, unknown> | undefined;
 
   constructor(
     header: Record<string, unknown>,
     private readonly warn: (what: string, why: string) => void,
     tool: string,
   ) {
-    this.w.write({ cairn: 'results', version: STREAM_VERSION, ...header, tool, created: new Date().toISOString() });
+    this.header = { cairn: 'results', version: STREAM_VERSION, ...header, tool, created: new Date().toISOString() };
+  }
+
+  private begin(): void {
+    if (this.header === undefined) return;
+    this.w.write(this.header);
+    this.header = undefined;
   }
 
   /** Reports one object; a promise only when the output asks to wait (await it before the next: no promise per object otherwise). */
   add(source: string, r: Reported): Promise<void> | undefined {
+    this.begin();
     // An ASCII name is its own text (most are): no decoding, no Buffer to compare it with.
     const ascii = isAscii(r.name);
     const path = ascii ? r.name.toString('latin1') : readableName(r.name);
@@ -55,6 +64,7 @@ export class Report {
   }
 
   end(): Promise<void> {
+    this.begin();
     return this.w.end();
   }
 
