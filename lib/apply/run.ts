@@ -81,7 +81,8 @@ async function checkPlan(source: string): Promise<Checked> {
     await reader.each((a) => {
       actions++;
       bytes += copiedBytes(a);
-      if (a.src?.hash !== undefined) algs.add(algOfHash(a.src.hash));
+      // A move is a rename (or a server copy): its source's hash is never computed.
+      if (a.src?.hash !== undefined && a.op !== 'move') algs.add(algOfHash(a.src.hash));
       const sided = a.op !== 'agree' && a.op !== 'conflict';
       const at = reader.line;
       if (bisync && sided && a.to === undefined) throw new InputError(reader.file, at, 'to', `missing: a bisync ${a.op} names the side it changes (a or b)`);

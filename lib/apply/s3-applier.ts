@@ -4,7 +4,7 @@ import { fsPathOf } from '../tree/local/fs-path';
 import { StaleError } from '../tree/local/write';
 import { fatalS3, S3Failure, type Bucket } from '../tree/s3/bucket';
 import { keyOf, keyProblem, markerOf } from '../tree/s3/location';
-import { metaOf, mtimeMeta, type ObjectInfo, type ObjectMeta } from '../tree/s3/meta';
+import { metaOf, metaSha256, mtimeMeta, type ObjectInfo, type ObjectMeta } from '../tree/s3/meta';
 import { Limiter } from '../tree/s3/limiter';
 import { allowInterruptGrace } from '../cli/command';
 import { fileSource, objectMismatch, objectSource } from '../tree/s3/sources';
@@ -207,7 +207,7 @@ export class S3Applier {
         // Within one service the server copies, only the version checked. The copy gets the source's
         // metadata with the time and attributes of the plan's entry, so an object that had no mtime of
         // its own (LastModified) does not look changed at the destination on the next run.
-        const sha = obj.info.meta?.sha256;
+        const sha = metaSha256(obj.info);
         // What the object's metadata says of its bytes must be what the plan saw (the time and size are checked already).
         if (sha !== undefined && want?.startsWith('sha256:') && want !== `sha256:${sha}`) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
         if (info !== undefined) kept = await this.keep(a, info);

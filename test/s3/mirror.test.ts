@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before } from 'node:test';
@@ -283,6 +284,24 @@ test('s3 to s3: a source object whose sha256 changed after the scan (same size a
     [['stale', 'source changed since the scan: its content no longer has the planned hash']],
   );
   assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/m9b']).stdout, '', 'nothing copied');
+});
+
+test('s3 to s3: an object whose metadata sha256 another tool spelt in upper case is copied and verified, not called stale', () => {
+  const src = tempDir();
+  fs.writeFileSync(path.join(src, 'u.txt'), 'upper\n');
+  const upper = createHash('sha256').update('upper\n').digest('hex').toUpperCase();
+  assert.equal(rclone(s3.endpoint, ['copy', '--header-upload', `X-Amz-Meta-Sha256: ${upper}`, src, 't:bkt/m10a']).status, 0);
+  const meta = JSON.parse(rclone(s3.endpoint, ['lsjson', '-M', 't:bkt/m10a']).stdout) as { Metadata?: Record<string, string> }[];
+  assert.equal(meta[0]!.Metadata?.sha256, upper, 'test bug: the object carries the upper-case spelling');
+  const r = pipeline([`cairn-diff --hash sha256 ${E} s3://bkt/m10a s3://bkt/m10b`, 'cairn-plan --mirror', `cairn-apply ${E} --verify`]);
+  assert.deepEqual(r.codes, [0, 0, 0], r.stderr.join(''));
+  assert.deepEqual(
+    records(r.stdout)
+      .slice(1, -1)
+      .map((x) => [x.path, x.status]),
+    [['u.txt', 'done']],
+  );
+  assert.equal(rclone(s3.endpoint, ['cat', 't:bkt/m10b/u.txt']).stdout, 'upper\n');
 });
 
 test('objects written by other tools: LastModified to the second, the ETag as MD5, modes unknown; --checksum decides by the MD5', () => {

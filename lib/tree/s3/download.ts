@@ -4,6 +4,7 @@ import type { EntryBody } from '../../records/types';
 import type { FsPath } from '../local/list-dir';
 import { StaleError, type CopyResult } from '../local/write';
 import type { Bucket } from './bucket';
+import { metaSha256 } from './meta';
 import { objectSource } from './sources';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
@@ -16,7 +17,8 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
  */
 export async function downloadInto(bucket: Bucket, key: string, e: EntryBody, tmp: FsPath): Promise<CopyResult> {
   const src = await objectSource(bucket, key, e);
-  const want = e.hash ?? (src.info.meta?.sha256 !== undefined ? `sha256:${src.info.meta.sha256}` : undefined);
+  const sha = metaSha256(src.info);
+  const want = e.hash ?? (sha !== undefined ? `sha256:${sha}` : undefined);
   const h = want !== undefined ? newDigest(algOfHash(want)) : undefined;
   const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
   try {

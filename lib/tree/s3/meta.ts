@@ -54,6 +54,12 @@ export function metaOf(e: EntryBody, sha256: string | undefined): ObjectMeta {
 const MD5_ETAG = /^[0-9a-f]{32}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/** The sha256 an object's metadata gives for its bytes, when it is one as cairn writes it (lower-case hex); another tool's spelling is not trusted. */
+export function metaSha256(info: ObjectInfo): string | undefined {
+  const sha = info.meta?.sha256;
+  return sha !== undefined && SHA256_HEX.test(sha) ? sha : undefined;
+}
+
 /**
  * The entry of an object, from its metadata where cairn (or rclone, for
  * the time) wrote it. An object without an mtime in its metadata gets
@@ -71,7 +77,7 @@ export function entryOfObject(type: EntryType, info: ObjectInfo, alg: HashAlg | 
   if (meta.gid !== undefined && /^\d{1,10}$/.test(meta.gid)) e.gid = Number(meta.gid);
   if (type === 'file') {
     e.size = info.size;
-    const sha = meta.sha256 !== undefined && SHA256_HEX.test(meta.sha256) ? meta.sha256 : undefined;
+    const sha = metaSha256(info);
     if (sha !== undefined && (alg === null || alg === 'sha256')) e.hash = `sha256:${sha}`;
     else if (info.etagNotMd5 !== true && MD5_ETAG.test(info.etag) && (alg === 'md5' || (alg === null && sha === undefined))) e.hash = `md5:${info.etag}`;
   } else if (type === 'symlink') {
