@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeSystemError } from '../cli/errors';
+import { algOfHash } from '../hash/digest';
 import { hashFile } from '../hash/file-hash';
 import { formatTime } from '../records/time';
-import { RENAME_PREFIX, type Action, type EntryBody, type HashAlg, type ResultStatus } from '../records/types';
+import { RENAME_PREFIX, type Action, type EntryBody, type ResultStatus } from '../records/types';
 import { fsPathOf } from '../tree/local/fs-path';
 import type { FsPath } from '../tree/local/list-dir';
 import {
@@ -468,7 +469,7 @@ export class Applier implements ActionRunner {
   }
 
   private verify(srcAbs: FsPath, src: EntryBody, tmp: FsPath): void {
-    const alg = (src.hash?.slice(0, src.hash.indexOf(':')) as HashAlg | undefined) ?? 'sha256';
+    const alg = src.hash !== undefined ? algOfHash(src.hash) : 'sha256';
     const want = src.hash ?? hashFile(srcAbs, alg);
     const got = hashFile(tmp, alg);
     if (got !== want) throw Object.assign(new Error(`EIO: verification failed: ${got} written, ${want} expected`), { code: 'EVERIFY' });

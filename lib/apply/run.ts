@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { algOfHash, requireAlg } from '../hash/digest';
 import * as path from 'node:path';
+import { algOfHash, requireAlg } from '../hash/digest';
 import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
 import { Progress } from '../cli/progress';
 import { LineReader } from '../records/line-reader';

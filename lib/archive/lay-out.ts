@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import { FatalIoError, UsageError } from '../cli/errors';
 import { Applier, type Outcome } from '../apply/applier';
 import { partName, rawBytes } from '../pack/member';
-import { newDigest } from '../hash/digest';
-import { writeAll } from '../records/spool';
+import { hashRange } from '../hash/file-hash';
 import { STREAM_VERSION, type Action, type ResultsHeader } from '../records/types';
 import { NdjsonWriter } from '../records/writer';
 import { setAttrsFd, tempBeside, IS_ROOT } from '../tree/local/write';
@@ -142,17 +141,14 @@ function copyPart(plan: ArchivePlanInput, a: Action, dst: string, hash: string):
   let out: number | undefined;
   try {
     out = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-    const alg = plan.header.hash ?? 'sha256';
-    const h = newDigest(alg);
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = a.part!.offset, end = pos + a.part!.size; pos < end; ) {
-      const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);
-      if (n === 0) return { status: 'stale', error: 'shorter than planned (changed while being copied)' };
-      h.update(buf.subarray(0, n));
-      writeAll(out, buf.subarray(0, n));
-      pos += n;
+    let got: string;
+    try {
+      got = hashRange(src, a.part!.offset, a.part!.size, plan.header.hash ?? 'sha256', out);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESHORT') return { status: 'stale', error: 'shorter than planned (changed while being copied)' };
+      throw err;
     }
-    if (`${alg}:${h.digest('hex')}` !== hash) return { status: 'stale', error: 'changed while being copied' };
+    if (got !== hash) return { status: 'stale', error: 'changed while being copied' };
     setAttrsFd(out, { mode: '0644', mtime: a.src!.mtime });
     fs.fsyncSync(out);
     fs.renameSync(temp, final);

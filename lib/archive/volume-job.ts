@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import { requireAlg } from '../hash/digest';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
+import { requireAlg } from '../hash/digest';
 import { FatalIoError, UsageError, describeSystemError } from '../cli/errors';
 import { listCatalog, descriptorName } from '../catalog/names';
 import { hashRange } from '../hash/file-hash';

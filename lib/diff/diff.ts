@@ -2,6 +2,7 @@ import { MORE, type StreamReader } from '../records/stream-reader';
 import type { Attr, Change, CompareSettings, EntriesHeader, Entry, EntryBody, HashAlg } from '../records/types';
 import { compareKeyed, isInside, keyOf } from '../records/order';
 import { heapGuard } from '../cli/heap-guard';
+import { algOfHash } from '../hash/digest';
 import { compareEntries, needsHash } from './compare';
 import { LinkGroups } from './link-groups';
 
@@ -33,7 +34,6 @@ export function body(e: Entry, link: string | undefined): EntryBody {
   const { path: _p, path_b64: _r, ...rest } = e;
   return link === undefined ? rest : { ...rest, link };
 }
-
 
 /** The next entry of a side that its filter keeps; a directory left out takes its subtree along. */
 export class Side {
@@ -257,7 +257,7 @@ export function twinOf(a: string, b: string, parsedA: Entry): 'same' | number | 
 /** --checksum: hash what lacks a hash of the chosen algorithm, then compare again. */
 function settleByHash(ba: EntryBody, bb: EntryBody, ea: Entry, eb: Entry, o: DiffOptions): Attr[] {
   // A side that already has a hash of another algorithm (an object's MD5 ETag) sets the algorithm: the other side is read, not both.
-  const known = [ba.hash, bb.hash].map((h) => h?.slice(0, h.indexOf(':'))).filter((x): x is HashAlg => x !== undefined);
+  const known = [ba.hash, bb.hash].filter((h): h is string => h !== undefined).map((h) => algOfHash(h));
   const alg = known.length === 0 || known.includes(o.alg) ? o.alg : known[0]!;
   const prefix = `${alg}:`;
   for (const [side, e, bd] of [['a', ea, ba], ['b', eb, bb]] as const) {

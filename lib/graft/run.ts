@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FatalIoError, InputError, UsageError, describeSystemError } from '../cli/errors';
 import { eachAction, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
 import { keyOf, prepareInput, sourcePath } from '../archive/volume-job';
-import { newDigest } from '../hash/digest';
+import { hashRange } from '../hash/file-hash';
 import { createHash } from 'node:crypto';
 import { partName, rawBytes } from '../pack/member';
 import { isInside } from '../records/order';
@@ -134,17 +134,14 @@ function cutPart(plan: ArchivePlanInput, a: Action, hash: string, final: string)
   const src = fs.openSync(sourcePath(plan.header.src, a), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   const out = fs.openSync(temp, 'w', 0o644);
   try {
-    const alg = plan.header.hash ?? 'sha256';
-    const h = newDigest(alg);
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = a.part!.offset, end = pos + a.part!.size; pos < end; ) {
-      const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);
-      if (n === 0) throw new FatalIoError(a.path, 'shorter than planned (changed while being cut)');
-      h.update(buf.subarray(0, n));
-      writeAll(out, buf.subarray(0, n));
-      pos += n;
+    let got: string;
+    try {
+      got = hashRange(src, a.part!.offset, a.part!.size, plan.header.hash ?? 'sha256', out);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESHORT') throw new FatalIoError(a.path, 'shorter than planned (changed while being cut)');
+      throw err;
     }
-    if (`${alg}:${h.digest('hex')}` !== hash) throw new FatalIoError(a.path, 'changed while its part was being cut');
+    if (got !== hash) throw new FatalIoError(a.path, 'changed while its part was being cut');
     fs.fsyncSync(out);
     fs.renameSync(temp, final);
   } catch (err) {

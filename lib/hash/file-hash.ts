@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { HashAlg } from '../records/types';
+import { writeAll } from '../records/spool';
 import { newDigest } from './digest';
 
 /**
@@ -37,8 +38,12 @@ export function hashFd(fd: number, alg: HashAlg): string {
   return `${alg}:${h.digest('hex')}`;
 }
 
-/** Hash `size` bytes of an open file from `offset`: the part of a split file. */
-export function hashRange(fd: number, offset: number, size: number, alg: HashAlg): string {
+/**
+ * Hash `size` bytes of an open file from `offset`: the part of a split
+ * file; copied as they are read to `out` when given (a part cut out, or
+ * laid out as its own file). A file that ends before throws, code ESHORT.
+ */
+export function hashRange(fd: number, offset: number, size: number, alg: HashAlg, out?: number): string {
   buffer ??= Buffer.allocUnsafe(1 << 20);
   const h = newDigest(alg);
   let pos = offset;
@@ -47,6 +52,7 @@ export function hashRange(fd: number, offset: number, size: number, alg: HashAlg
     const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, end - pos), pos);
     if (n === 0) throw Object.assign(new Error('EOF: the file is shorter than planned'), { code: 'ESHORT' });
     h.update(buffer.subarray(0, n));
+    if (out !== undefined) writeAll(out, buffer.subarray(0, n));
     pos += n;
   }
   return `${alg}:${h.digest('hex')}`;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { requireAlg } from '../hash/digest';
 import * as path from 'node:path';
+import { requireAlg } from '../hash/digest';
 import { CairnError, FatalIoError, UsageError, describeSystemError } from '../cli/errors';
 import { eachAction, expandPattern, hasPattern, volumesToWrite, type ArchivePlanInput } from '../archive/plan-input';
 import { VolumeJob, keyOf, prepareVolumes, removeDeadTemps } from '../archive/volume-job';

@@ -1,4 +1,5 @@
 import type { Group } from '../catalog/merge';
+import { algOfHash } from '../hash/digest';
 import type { Entry, VolumeRecord } from '../records/types';
 
 /** A byte range of a file. */
@@ -28,7 +29,7 @@ export function sameVersion(src: Entry, rec: VolumeRecord): boolean {
       if (rec.size !== src.size) return false;
       const sh = src.hash;
       const rh = rec.hash;
-      if (sh !== undefined && rh !== undefined && sh.slice(0, sh.indexOf(':')) === rh.slice(0, rh.indexOf(':'))) return sh === rh;
+      if (sh !== undefined && rh !== undefined && algOfHash(sh) === algOfHash(rh)) return sh === rh;
       return rec.mtime === src.mtime;
     }
     case 'symlink':

@@ -45,8 +45,8 @@ export function pathProblem(p: string): string | undefined {
   return undefined;
 }
 
-// One test for the common case; the details below only explain a failure.
-const HASH_RE = /^(?:sha256:[0-9a-f]{64}|blake3:[0-9a-f]{64}|sha1:[0-9a-f]{40}|md5:[0-9a-f]{32})$/;
+// One test for the common case (of HEX_LENGTH's algorithms); the details below only explain a failure.
+const HASH_RE = new RegExp(`^(?:${Object.entries(HEX_LENGTH).map(([alg, n]) => `${alg}:[0-9a-f]{${n}}`).join('|')})$`);
 
 /** `alg:hex` of a known algorithm, in lower-case hex of its length: what checkHash accepts. */
 export function isHash(value: string): boolean {

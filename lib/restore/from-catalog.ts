@@ -337,7 +337,7 @@ async function fromMedium(m: Medium, v: number, onIt: Want[], r: Restorer, repor
       r.splitWrite(h, pos, c);
       pos += c.length;
     });
-    const hex = `${n.part.hash.slice(0, n.part.hash.indexOf(':'))}:${hash.digest('hex')}`;
+    const hex = `${algOfHash(n.part.hash)}:${hash.digest('hex')}`;
     if (hex !== n.part.hash || pos !== n.part.offset + n.part.size) {
       splits.set(n.w, { status: 'failed', error: `its part at ${n.part.offset} on volume ${v} does not verify` });
       fs.closeSync(h.fd);

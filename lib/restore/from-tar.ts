@@ -173,10 +173,8 @@ async function restoreAll(files: readonly string[], r: Restorer, results: InOrde
           await reader.content((c) => chunks.push(Buffer.from(c)));
           ({ hashes, specials } = descriptorFacts(Buffer.concat(chunks)));
           // Before the first object: its files are checked against these hashes, or not restored at all.
-          for (const h of hashes.values()) {
-            requireAlg(algOfHash(h), `${source}: ${n.rel.toString('latin1')}`);
-            break;
-          }
+          const any = hashes.values().next();
+          if (!any.done) requireAlg(algOfHash(any.value), `${source}: ${n.rel.toString('latin1')}`);
         }
         continue;
       }

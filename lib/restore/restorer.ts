@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { describeSystemError } from '../cli/errors';
 import { hashFd } from '../hash/file-hash';
 import { algOfHash, hexOf, newDigest, type Digest } from '../hash/digest';
-import { TEMP_PREFIX, type HashAlg } from '../records/types';
+import { TEMP_PREFIX } from '../records/types';
 import { IS_ROOT, StaleError, makeNode, splitRdev, utimesOfParts } from '../tree/local/write';
 import { CopyBatch } from '../tree/local/copy-files';
 import { CopyQueue } from '../tree/local/copy-queue';
@@ -317,7 +317,7 @@ export class Restorer {
       if (complete !== undefined) return { status: 'failed', error: complete };
       if (fs.fstatSync(h.fd).size !== item.size) return { status: 'failed', error: `the parts make ${fs.fstatSync(h.fd).size} bytes, ${item.size} expected` };
       if (item.hash !== undefined) {
-        const hex = hashFd(h.fd, item.hash.slice(0, item.hash.indexOf(':')) as HashAlg);
+        const hex = hashFd(h.fd, algOfHash(item.hash));
         if (hex !== item.hash) return { status: 'failed', error: `the joined parts do not verify: ${hex}, expected ${item.hash}` };
       }
       this.attrs(h.fd, h.tmp, item, false);

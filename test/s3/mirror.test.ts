@@ -52,6 +52,20 @@ function oddTree(root: string): void {
   fs.chmodSync(path.join(root, 'deep/er/still/deeper/f.bin'), 0o600);
 }
 
+/** The multipart uploads s3rver holds (started, not completed) for `key`: the directories of their parts. */
+function uploadsOf(key: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (d.name === 'key' && fs.readFileSync(p, 'utf8') === key) found.push(dir);
+    }
+  };
+  walk(s3.dir);
+  return found;
+}
+
 function s3Mirror(src: string, dst: string, apply = ''): Record<string, unknown>[] {
   const r = pipeline([`cairn-diff ${E} ${q(src)} ${q(dst)}`, 'cairn-plan --mirror --max-delete=off', `cairn-apply ${E} ${apply}`]);
   assert.deepEqual(r.codes, [0, 0, 0], `diff|plan|apply; stderr: ${r.stderr.join('')}`);
@@ -243,6 +257,8 @@ test('a blake3 plan: bytes changed after the scan with the same size and time ar
     ],
   );
   assert.equal(rclone(s3.endpoint, ['lsf', 't:bkt/m8']).stdout, '', 'nothing uploaded');
+  // Checked before the upload began: no multipart upload of big.bin was ever started (s3rver keeps one it cannot abort).
+  assert.deepEqual(uploadsOf('m8/big.bin'), [], 'no multipart upload started');
   // The plan as the files are now: uploaded, and read back whole.
   const ok = s3Mirror(src, 's3://bkt/m8', '--verify');
   assert.deepEqual(ok.map((a) => a.path).sort(), ['big.bin', 'f.txt']);

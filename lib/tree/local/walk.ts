@@ -236,7 +236,6 @@ async function settleHash(line: string, entry: Entry, times: Float64Array | unde
   return entryLine(entry);
 }
 
-
 /** The absolute path of a file listed in `dir`, from its entry. */
 function fileAbs(dir: DirJob, e: Entry): FsPath {
   if (e.path_b64 === undefined) return joinPath(asFsPath(dir.abs), e.path.slice(e.path.lastIndexOf('/') + 1), undefined);

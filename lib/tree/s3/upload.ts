@@ -43,7 +43,8 @@ export async function upload(bucket: Bucket, key: string, src: ByteSource, meta:
     src.check();
     if (interrupted()) throw new Error('interrupted');
     const sha256 = createHash('sha256').update(body).digest('hex');
-    if (want !== undefined && want !== (algOfHash(want) === 'sha256' ? `sha256:${sha256}` : `${algOfHash(want)}:${hexOf(algOfHash(want), body)}`)) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
+    const alg = want !== undefined ? algOfHash(want) : undefined;
+    if (alg !== undefined && want !== `${alg}:${alg === 'sha256' ? sha256 : hexOf(alg, body)}`) throw new StaleError('source changed since the scan: its content no longer has the planned hash');
     await bucket.put(key, body, { ...meta, sha256 });
     return { sha256 };
   }
